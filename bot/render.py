@@ -1,0 +1,100 @@
+"""Human-readable terminal output (rich). Document text is printed as plain Text, never as markup."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from bot.schema import Answer, IngestReport, Passage
+from ingest.pipeline import ProgressFn
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+def answer(result: Answer, console: Console = out) -> None:
+    """The answer, then its numbered sources: title or path, link, quote."""
+    if result.notice:
+        console.print(Text(f"note: {result.notice}", style="yellow"))
+    style = "italic" if result.abstained else ""
+    console.print(Text(result.text, style=style))
+    if not result.citations:
+        if result.abstained and result.passages:
+            console.print(Text("\nClosest passages (not an answer):", style="dim"))
+            for p in result.passages[:3]:
+                console.print(Text(f"  - {p.label} ({p.source})", style="dim"))
+        return
+    console.print()
+    console.print(Text("Sources", style="bold"))
+    for c in result.citations:
+        line = Text(f"[{c.id}] ", style="bold cyan")
+        line.append(c.passage.label, style="bold")
+        where = c.passage.source + (f", page {c.passage.page}" if c.passage.page else "")
+        if c.passage.title:
+            line.append(f"  ({where})", style="dim")
+        if not c.supported:
+            line.append("  [unsupported]", style="red")
+        console.print(line)
+        if c.passage.url:
+            console.print(Text(f"    {c.passage.url}", style="blue underline"))
+        console.print(Text(f"    “{c.quote}”", style="green"))
+
+
+def passages(items: Sequence[Passage], console: Console = out) -> None:
+    """Retrieved passages with their scores."""
+    if not items:
+        console.print(Text("No passages found.", style="italic"))
+    for i, p in enumerate(items, 1):
+        head = Text(f"[{i}] ", style="bold cyan")
+        head.append(p.label, style="bold")
+        head.append(f"  ({p.source}{f', page {p.page}' if p.page else ''}, score {p.score:.3f})", style="dim")
+        console.print(head)
+        console.print(Text(p.text.strip()))
+        console.print()
+
+
+def ingest_report(report: IngestReport, folder: Path, console: Console = err) -> None:
+    """One summary line, then each failed or skipped file with its reason."""
+    console.print(
+        Text(
+            f"{folder}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.failed)} failed; {report.chunks} chunks written "
+            f"({report.embedded} embedded) in {report.seconds:.1f}s"
+        )
+    )
+    for item in report.failed:
+        console.print(Text(f"  failed  {item['path']}: {item['reason']}", style="yellow"))
+    for item in report.skipped:
+        console.print(Text(f"  skipped {item['path']}: {item['reason']}", style="dim"))
+    if not (report.added or report.updated or report.unchanged):
+        console.print(Text(f"no documents (.txt .md .html .pdf) were indexed from {folder}", style="yellow"))
+
+
+@contextmanager
+def ingest_progress(enabled: bool = True) -> Iterator[ProgressFn | None]:
+    """A progress bar on stderr while files are read, or nothing when stderr is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=path[-50:])
+
+        yield update

@@ -1,0 +1,101 @@
+"""Value types owned by the project: what retrieval returns and what an answer is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.report import IngestReport
+
+__all__ = ["Answer", "Citation", "IngestReport", "Passage", "Turn", "passage_json"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk of a document, with where it came from."""
+
+    chunk_id: str
+    source: str  # path relative to the ingested folder, "/" separators
+    text: str
+    score: float
+    title: str = ""
+    url: str = ""
+    date: str = ""
+    page: int | None = None
+    start: int = 0
+    end: int = 0
+
+    @property
+    def label(self) -> str:
+        """How a person would name the passage's document: its title, else its path."""
+        return self.title or self.source
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer: ``[id]`` in the answer text points here."""
+
+    id: int
+    passage: Passage
+    quote: str
+    supported: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.passage.source,
+            "title": self.passage.title,
+            "url": self.passage.url,
+            "quote": self.quote,
+            "page": self.passage.page,
+            "supported": self.supported,
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation, as the answerer needs it."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with its citations, the passages it saw, and how long each step took."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notice: str = ""  # e.g. "LLM unreachable; extractive answer shown"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `citebot ask --json` contract."""
+        out: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "passages": [passage_json(i, p) for i, p in enumerate(self.passages, 1)],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+        if self.notice:
+            out["notice"] = self.notice
+        return out
+
+
+def passage_json(rank: int, passage: Passage) -> dict[str, Any]:
+    """A passage as the JSON contracts show it; ``id`` is its rank, 1-based."""
+    return {
+        "id": rank,
+        "source": passage.source,
+        "title": passage.title,
+        "url": passage.url,
+        "text": passage.text,
+        "score": round(passage.score, 4),
+        "page": passage.page,
+        "chunk_id": passage.chunk_id,
+    }

@@ -1,0 +1,128 @@
+"""The composition root: Settings -> embedder, store, chunker, retriever, ingestor, answerer.
+
+Everything is built lazily on first use, so commands that need no model never load one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+from bot.answer import AnswerOptions, answer
+from bot.errors import CitebotError, NotIngestedError
+from bot.retrieval import DenseRetriever, Retriever
+from bot.schema import Answer, IngestReport, Passage, Turn
+from bot.settings import Settings
+from ingest.chunking import Chunker, ChunkParams
+from ingest.embedder import SentenceTransformerEmbedder, token_counter
+from ingest.pipeline import Ingestor, ProgressFn
+from ingest.store import Store, open_client
+
+
+class Services:
+    """Wires the parts the settings describe; front ends hold one and call its methods."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    # -- parts -----------------------------------------------------------------------------
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbedder:
+        s = self.settings
+        return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device, batch_size=s.embed_batch_size)
+
+    @property
+    def chunk_params(self) -> ChunkParams:
+        s = self.settings
+        return ChunkParams(tokens=s.chunk_tokens, overlap=s.chunk_overlap, max_chars=s.chunk_max_chars)
+
+    @property
+    def fingerprint(self) -> dict[str, str | int]:
+        """What built the index; a different value at open time is an error pointing at --rebuild."""
+        p = self.chunk_params
+        return {
+            "embed_model": self.settings.embed_model,
+            "chunk_tokens": p.tokens,
+            "chunk_overlap": p.overlap,
+            "chunk_max_chars": p.max_chars,
+        }
+
+    def store(self, *, create: bool = False) -> Store:
+        """The index; with ``create`` it is made if missing. Checked against the settings either way."""
+        with self._lock:
+            if self._store is None or (create and not self._store.exists):
+                s = self.settings
+                client = open_client(s.index_dir, s.chroma_host, s.chroma_port)
+                self._store = Store(client, s.collection, self.fingerprint, create=create)
+            self._store.check_fingerprint()
+            return self._store
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return DenseRetriever(self._ready_store(), self.embedder)
+
+    def ingestor(self) -> Ingestor:
+        s = self.settings
+        chunker = Chunker(self.chunk_params, token_counter(s.embed_model))
+        return Ingestor(self.store(create=True), self.embedder, chunker, max_bytes=int(s.max_file_mb * 1_000_000))
+
+    # -- use cases -------------------------------------------------------------------------
+    def ingest(
+        self, path: Path | None = None, *, rebuild: bool = False, progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Bring the index up to date with ``path`` (default: the docs folder)."""
+        ingestor = self.ingestor() if not rebuild else self._rebuilt_ingestor()
+        return ingestor.run(path or self.settings.docs_dir, progress=progress)
+
+    def _rebuilt_ingestor(self) -> Ingestor:
+        s = self.settings
+        with self._lock:
+            client = open_client(s.index_dir, s.chroma_host, s.chroma_port)
+            store = Store(client, s.collection, self.fingerprint, create=True)
+            store.reset()
+            self._store = store
+        return self.ingestor()
+
+    def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None) -> Answer:
+        """Answer a question (with the conversation so far) from the index."""
+        question = self.check_question(question)
+        retriever = self.retriever
+        options = AnswerOptions(
+            k=k or self.settings.top_k,
+            min_evidence=self.settings.min_evidence,
+            max_sentences=self.settings.max_answer_sentences,
+        )
+        return answer(question, history, retriever, embed=self.embedder.embed, options=options)
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        """Retrieval only."""
+        query = self.check_question(query)
+        return self.retriever.retrieve(query, k or self.settings.top_k)
+
+    def check_question(self, question: str) -> str:
+        """Normalise a question; refuse empty or over-long ones with a reason."""
+        cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
+        if not cleaned:
+            raise CitebotError("the question is empty")
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            raise CitebotError(f"the question is too long ({len(cleaned)} characters; the limit is {limit})")
+        return cleaned
+
+    def _ready_store(self) -> Store:
+        store = self.store()
+        if not store.has_chunks():
+            where = (
+                f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+                if self.settings.chroma_host
+                else str(self.settings.index_dir)
+            )
+            raise NotIngestedError(
+                f"no documents are indexed yet in {where} (collection '{self.settings.collection}'); "
+                "run `citebot ingest [FOLDER]` first"
+            )
+        return store

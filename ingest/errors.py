@@ -1,0 +1,19 @@
+"""Errors raised by the ingest library; each message is fit for a user."""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Base of the ingest library's user-facing errors."""
+
+
+class SkipFile(IngestError):
+    """A file cannot be read as a document; the message says why. Ingest reports and moves on."""
+
+
+class IndexMismatchError(IngestError):
+    """The index was built with other embedding or chunking parameters."""
+
+
+class StoreUnavailableError(IngestError):
+    """The Chroma store (folder or server) cannot be opened or reached."""

@@ -1,0 +1,229 @@
+"""Incremental ingest: find files, diff them against the index manifest, embed only what changed.
+
+A file is *unchanged* when its size and mtime match the manifest (or, failing that, its content
+hash does); only added and changed documents are chunked, and a chunk whose content was embedded
+before (a moved or renamed file, a run interrupted mid-way) reuses that embedding. Files that
+cannot be read are reported and keep their previous chunks; deleted files lose theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.chunking import Chunk, Chunker
+from ingest.embedder import Embedder
+from ingest.errors import IngestError, SkipFile
+from ingest.loaders import SUPPORTED_SUFFIXES, load_document
+from ingest.report import IngestReport
+from ingest.store import ChunkRow, DocRecord, Store, chunk_id
+
+log = logging.getLogger(__name__)
+
+#: Folders never descended into (besides hidden ones).
+IGNORED_DIRS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "site-packages"})
+
+ProgressFn = Callable[[int, int, str], None]  # (done, total, current path)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A candidate document: its path relative to the root ("/" separators) and on disk."""
+
+    rel: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+def discover(root: Path, max_bytes: int, report: IngestReport) -> list[SourceFile]:
+    """Supported files under ``root``; hidden files, ignored folders and links leaving ``root`` are skipped."""
+    root_resolved = root.resolve()
+    found: list[SourceFile] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in IGNORED_DIRS)
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                report.skip(rel, f"unsupported file type {path.suffix.lower() or '(none)'}")
+                continue
+            if path.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    report.fail(rel, "broken or looping symlink")
+                    continue
+                if not target.is_relative_to(root_resolved):
+                    report.skip(rel, "symlink to a file outside the folder")
+                    continue
+            try:
+                st = path.stat()
+            except OSError as exc:
+                report.fail(rel, f"cannot stat file: {exc.strerror or exc}")
+                continue
+            if st.st_size > max_bytes:
+                report.skip(rel, f"larger than the {max_bytes / 1e6:g} MB limit ({st.st_size / 1e6:.1f} MB)")
+                continue
+            found.append(SourceFile(rel, path, st.st_size, st.st_mtime_ns))
+    return found
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Pending:
+    file: SourceFile
+    content_hash: str
+    title: str
+    chunks: list[Chunk]
+    is_new: bool
+
+
+class Ingestor:
+    """Brings a Store up to date with a folder; the same object serves one-shot runs and watch mode."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder, chunker: Chunker, *, max_bytes: int, batch_chunks: int = 256
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunker = chunker
+        self.max_bytes = max_bytes
+        self.batch_chunks = batch_chunks
+
+    def run(self, root: Path, *, progress: ProgressFn | None = None) -> IngestReport:
+        """Ingest ``root`` incrementally and return what happened."""
+        started = time.perf_counter()
+        if not root.is_dir():
+            raise IngestError(f"folder not found: {root}")
+        report = IngestReport()
+        files = discover(root, self.max_bytes, report)
+        known = self.store.documents()
+        seen = {f.rel for f in files} | {item["path"] for item in report.failed + report.skipped}
+        gone = sorted(set(known) - seen)
+        if not files and known and gone == sorted(known):
+            raise IngestError(
+                f"no documents found in {root}; refusing to empty an index of {len(known)} documents "
+                "(check the path, or use --rebuild to clear it)"
+            )
+        pending: list[_Pending] = []
+        for done, item in enumerate(self._changed(files, known, report), 1):
+            pending.append(item)
+            if sum(len(p.chunks) for p in pending) >= self.batch_chunks:
+                self._flush(pending, report)
+                pending = []
+            if progress:
+                progress(done, len(files), item.file.rel)
+        self._flush(pending, report)
+        for source in gone:
+            self.store.remove_document(source)
+            report.removed += 1
+        self.store.drop_hidden()
+        if report.changed:
+            self.store.bump_generation()
+        if progress:
+            progress(len(files), len(files), "")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _changed(
+        self, files: list[SourceFile], known: dict[str, DocRecord], report: IngestReport
+    ) -> Iterator[_Pending]:
+        """Yield the files whose content differs from the manifest, loaded and chunked."""
+        for f in files:
+            record = known.get(f.rel)
+            if record and record.size == f.size and record.mtime_ns == f.mtime_ns:
+                report.unchanged += 1
+                continue
+            try:
+                digest = file_hash(f.path)
+            except OSError as exc:
+                report.fail(f.rel, f"cannot read file: {exc.strerror or exc}")
+                continue
+            if record and record.content_hash == digest:
+                report.unchanged += 1
+                self.store.record_document(
+                    DocRecord(f.rel, digest, f.size, f.mtime_ns, record.chunks, record.title)
+                )  # touched but not changed: remember the new mtime
+                continue
+            try:
+                doc = load_document(f.path)
+                chunks = self.chunker.chunk(doc, {"source": f.rel})
+            except SkipFile as exc:
+                report.fail(f.rel, str(exc))
+                continue
+            except Exception as exc:  # a loader bug must not stop the whole run
+                log.exception("unexpected error loading %s", f.rel)
+                report.fail(f.rel, f"unexpected error: {type(exc).__name__}: {exc}")
+                continue
+            if not chunks:
+                report.fail(f.rel, "no text to index")
+                continue
+            yield _Pending(f, digest, doc.title, chunks, is_new=record is None)
+
+    def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
+        """Embed what is not in the index yet (one batch for many documents), then write each document."""
+        if not pending:
+            return
+        all_chunks = [c for p in pending for c in p.chunks]
+        vectors = self.store.embeddings_by_hash([c.content_hash for c in all_chunks])
+        missing: dict[str, str] = {}
+        for c in all_chunks:
+            if c.content_hash not in vectors:
+                missing.setdefault(c.content_hash, c.embed_text)
+        if missing:
+            fresh = self.embedder.embed(list(missing.values()))
+            vectors.update(zip(missing.keys(), fresh))
+            report.embedded += len(missing)
+        for p in pending:
+            rows = [
+                ChunkRow(
+                    id=chunk_id(p.file.rel, p.content_hash, c.index),
+                    text=c.text,
+                    embedding=vectors[c.content_hash],
+                    metadata=_chunk_metadata(c, p.content_hash),
+                )
+                for c in p.chunks
+            ]
+            record = DocRecord(p.file.rel, p.content_hash, p.file.size, p.file.mtime_ns, len(rows), p.title)
+            self.store.write_document(record, rows)
+            report.chunks += len(rows)
+            if p.is_new:
+                report.added += 1
+            else:
+                report.updated += 1
+
+
+def _chunk_metadata(chunk: Chunk, doc_hash: str) -> dict[str, str | int | float | bool]:
+    meta = chunk.metadata
+    out: dict[str, str | int | float | bool] = {
+        "source": str(meta.get("source", "")),
+        "title": str(meta.get("title", "")),
+        "url": str(meta.get("url", "")),
+        "date": str(meta.get("date", "")),
+        "author": str(meta.get("author", "")),
+        "source_name": str(meta.get("source_name", "")),
+        "header": chunk.embed_text[: len(chunk.embed_text) - len(chunk.text)].strip(),
+        "chunk_index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "doc_hash": doc_hash,
+        "chunk_hash": chunk.content_hash,
+    }
+    if chunk.page is not None:
+        out["page"] = chunk.page
+    return out

@@ -1,0 +1,322 @@
+"""The Chroma index: chunk records, the per-document manifest, the build fingerprint, queries.
+
+Two collections hold everything, so a Chroma server holds the whole state:
+
+* ``<name>``: one record per chunk. Metadata: source, title, url, date, page, start, end,
+  doc_hash, chunk_hash, live. Readers only see ``live`` chunks.
+* ``<name>-docs``: one record per document (id = source path) with its content hash, size,
+  mtime and chunk count: what incremental ingest diffs against.
+
+Write order for one document (crash-safe; see ``write_document``): new chunks are added
+invisible, then one upsert makes them visible and the old version invisible together, then the
+old chunks are deleted, then the manifest is updated. A run killed at any point leaves either
+the old or the new version visible, never both, never half; the next run finishes the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.errors import IndexMismatchError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_DOCS_SUFFIX = "-docs"
+_PAGE = 1000  # records fetched per page when reading a whole collection
+LIVE: dict[str, Any] = {"live": True}
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """The manifest entry of one ingested document."""
+
+    source: str
+    content_hash: str
+    size: int
+    mtime_ns: int
+    chunks: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk to write: id, quoted text, embedding and metadata (source, offsets, hashes...)."""
+
+    id: str
+    text: str
+    embedding: Sequence[float]
+    metadata: dict[str, Any]
+
+
+def chunk_id(source: str, content_hash: str, index: int) -> str:
+    """Stable id: same document path, same content, same position -> same id."""
+    key = hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+    return f"{key}-{content_hash[:12]}-{index:05d}"
+
+
+def open_client(index_dir: Path | None = None, host: str | None = None, port: int = 8000) -> Any:
+    """A Chroma client: a server at ``host:port`` when host is set, else an embedded store in ``index_dir``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if host:
+        try:
+            client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:  # connection errors come in many library-specific types
+            raise StoreUnavailableError(
+                f"cannot reach the Chroma server at {host}:{port} ({type(exc).__name__}); "
+                "is `chroma run --path DIR --port PORT` running?"
+            ) from None
+        return client
+    if index_dir is None:
+        raise StoreUnavailableError("no index folder and no Chroma server configured")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(index_dir), settings=chroma_settings)
+    except Exception as exc:  # sqlite/permission errors surface as various types
+        raise StoreUnavailableError(f"cannot open the index at {index_dir}: {str(exc).splitlines()[0][:160]}") from None
+
+
+class Store:
+    """One citebot index in Chroma (chunks + manifest), checked against the parameters that built it."""
+
+    def __init__(self, client: Any, name: str, fingerprint: dict[str, Any], *, create: bool) -> None:
+        self.client = client
+        self.name = name
+        self.fingerprint = {"citebot_schema": SCHEMA_VERSION, **fingerprint}
+        self._chunks = self._open(name, create, chunks=True)
+        self._docs = self._open(name + _DOCS_SUFFIX, create, chunks=False) if self._chunks is not None else None
+
+    # -- opening -------------------------------------------------------------------------
+    def _open(self, name: str, create: bool, *, chunks: bool) -> Any:
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self.client.get_collection(name, embedding_function=None)
+        except (NotFoundError, ValueError):
+            if not create:
+                return None
+        metadata = {**self.fingerprint, "created": time.time(), "generation": 0} if chunks else {"role": "manifest"}
+        configuration = {"hnsw": {"space": "cosine"}} if chunks else None
+        return self.client.get_or_create_collection(
+            name, embedding_function=None, metadata=metadata, configuration=configuration
+        )
+
+    @property
+    def exists(self) -> bool:
+        """False when nothing was ever ingested into this collection."""
+        return self._chunks is not None
+
+    def check_fingerprint(self) -> None:
+        """Raise ``IndexMismatchError`` if the index was built with other model or chunk parameters."""
+        if self._chunks is None:
+            return
+        stored = self._chunks.metadata or {}
+        diffs = [
+            f"{key}: index has {stored.get(key)!r}, settings give {value!r}"
+            for key, value in self.fingerprint.items()
+            if stored.get(key) != value
+        ]
+        if diffs:
+            raise IndexMismatchError(
+                f"the index '{self.name}' was built with other parameters ({'; '.join(diffs)}); "
+                "run `citebot ingest --rebuild` to rebuild it"
+            )
+
+    def generation(self) -> int:
+        """A counter bumped by every ingest that changed the index (for caches such as the keyword index)."""
+        if self._chunks is None:
+            return -1
+        fresh = self.client.get_collection(self.name, embedding_function=None)
+        return int((fresh.metadata or {}).get("generation", 0))
+
+    def bump_generation(self) -> None:
+        if self._chunks is None:
+            return
+        metadata = dict(self.client.get_collection(self.name, embedding_function=None).metadata or {})
+        metadata["generation"] = int(metadata.get("generation", 0)) + 1
+        metadata.pop("hnsw:space", None)
+        self._chunks.modify(metadata=metadata)
+
+    def reset(self) -> None:
+        """Delete the whole index and create it empty with the current fingerprint."""
+        for name in (self.name, self.name + _DOCS_SUFFIX):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # absent already
+                log.debug("no collection %s to delete", name)
+        self._chunks = self._open(self.name, True, chunks=True)
+        self._docs = self._open(self.name + _DOCS_SUFFIX, True, chunks=False)
+
+    # -- manifest --------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocRecord]:
+        """Every ingested document's manifest entry, by source path."""
+        out: dict[str, DocRecord] = {}
+        if self._docs is None:
+            return out
+        for ids, metas, _docs, _embs in self._pages(self._docs, include=["metadatas"]):
+            for source, meta in zip(ids, metas):
+                meta = meta or {}
+                out[source] = DocRecord(
+                    source=source,
+                    content_hash=str(meta.get("content_hash", "")),
+                    size=int(meta.get("size", -1)),
+                    mtime_ns=int(meta.get("mtime_ns", -1)),
+                    chunks=int(meta.get("chunks", 0)),
+                    title=str(meta.get("title", "")),
+                )
+        return out
+
+    def record_document(self, record: DocRecord) -> None:
+        assert self._docs is not None
+        self._docs.upsert(
+            ids=[record.source],
+            embeddings=[[0.0]],
+            metadatas=[
+                {
+                    "content_hash": record.content_hash,
+                    "size": record.size,
+                    "mtime_ns": record.mtime_ns,
+                    "chunks": record.chunks,
+                    "title": record.title,
+                }
+            ],
+        )
+
+    # -- chunks ----------------------------------------------------------------------------
+    def embeddings_by_hash(self, chunk_hashes: Sequence[str]) -> dict[str, list[float]]:
+        """Embeddings already stored for chunks with these content hashes (reused, not recomputed)."""
+        found: dict[str, list[float]] = {}
+        if self._chunks is None or not chunk_hashes:
+            return found
+        wanted = sorted(set(chunk_hashes))
+        for i in range(0, len(wanted), 500):
+            batch = wanted[i : i + 500]
+            res = self._chunks.get(where={"chunk_hash": {"$in": batch}}, include=["metadatas", "embeddings"])
+            for meta, emb in zip(res["metadatas"] or [], _rows(res.get("embeddings"))):
+                found.setdefault(str(meta["chunk_hash"]), [float(x) for x in emb])
+        return found
+
+    def write_document(self, record: DocRecord, rows: Sequence[ChunkRow]) -> None:
+        """Replace a document's chunks with ``rows`` in a crash-safe order, then record it in the manifest."""
+        assert self._chunks is not None
+        hidden = [{**row.metadata, "live": False} for row in rows]
+        batch = self._batch_size()
+        for i in range(0, len(rows), batch):
+            part = rows[i : i + batch]
+            self._chunks.upsert(
+                ids=[r.id for r in part],
+                embeddings=[list(r.embedding) for r in part],
+                documents=[r.text for r in part],
+                metadatas=hidden[i : i + batch],
+            )
+        old = self._chunks.get(
+            where={"$and": [{"source": record.source}, {"doc_hash": {"$ne": record.content_hash}}]},
+            include=["metadatas", "embeddings", "documents"],
+        )
+        old_ids = list(old["ids"])
+        # One call flips visibility: new version on, old version off.
+        flip_ids = [r.id for r in rows] + old_ids
+        flip_embs = [list(r.embedding) for r in rows] + [list(e) for e in _rows(old.get("embeddings"))]
+        flip_docs = [r.text for r in rows] + list(old["documents"] or [])
+        flip_meta = [{**r.metadata, "live": True} for r in rows] + [
+            {**(m or {}), "live": False} for m in (old["metadatas"] or [])
+        ]
+        for i in range(0, len(flip_ids), batch):
+            self._chunks.upsert(
+                ids=flip_ids[i : i + batch],
+                embeddings=flip_embs[i : i + batch],
+                documents=flip_docs[i : i + batch],
+                metadatas=flip_meta[i : i + batch],
+            )
+        if old_ids:
+            self._chunks.delete(ids=old_ids)
+        self.record_document(record)
+
+    def remove_document(self, source: str) -> None:
+        """Delete a document's chunks, then its manifest entry."""
+        if self._chunks is not None:
+            self._chunks.delete(where={"source": source})
+        if self._docs is not None:
+            self._docs.delete(ids=[source])
+
+    def drop_hidden(self) -> int:
+        """Delete chunks left invisible by an interrupted run; returns how many."""
+        if self._chunks is None:
+            return 0
+        res = self._chunks.get(where={"live": False}, include=[])
+        if res["ids"]:
+            self._chunks.delete(ids=list(res["ids"]))
+        return len(res["ids"])
+
+    def has_chunks(self) -> bool:
+        """True when at least one chunk is visible."""
+        return self._chunks is not None and bool(self._chunks.get(where=LIVE, limit=1, include=[])["ids"])
+
+    def count(self) -> int:
+        """Visible chunks in the index."""
+        if self._chunks is None:
+            return 0
+        return len(self._chunks.get(where=LIVE, include=[])["ids"])
+
+    def query(self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Top ``k`` visible chunks by cosine similarity: dicts with id, text, metadata, score."""
+        if self._chunks is None:
+            return []
+        flt = {"$and": [LIVE, where]} if where else LIVE
+        res = self._chunks.query(
+            query_embeddings=[list(embedding)], n_results=k, where=flt, include=["documents", "metadatas", "distances"]
+        )
+        out = []
+        for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
+            out.append({"id": cid, "text": text or "", "metadata": meta or {}, "score": 1.0 - float(dist)})
+        return out
+
+    def iter_chunks(self) -> Iterator[dict[str, Any]]:
+        """Every visible chunk (id, text, metadata), page by page."""
+        if self._chunks is None:
+            return
+        for ids, metas, docs, _embs in self._pages(self._chunks, include=["metadatas", "documents"], where=LIVE):
+            for cid, meta, text in zip(ids, metas, docs):
+                yield {"id": cid, "text": text or "", "metadata": meta or {}}
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _batch_size(self) -> int:
+        try:
+            return max(1, min(1000, int(self.client.get_max_batch_size())))
+        except Exception:  # older servers do not expose it
+            return 500
+
+    @staticmethod
+    def _pages(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[tuple]:
+        offset = 0
+        while True:
+            res = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
+            ids = res["ids"]
+            if not ids:
+                return
+            yield (
+                ids,
+                res.get("metadatas") or [None] * len(ids),
+                res.get("documents") or [None] * len(ids),
+                res.get("embeddings"),
+            )
+            if len(ids) < _PAGE:
+                return
+            offset += len(ids)
+
+
+def _rows(embeddings: Any) -> list[Any]:
+    """Chroma returns embeddings as a numpy array or a list; treat None as empty."""
+    if embeddings is None:
+        return []
+    return list(embeddings)

@@ -1,0 +1,175 @@
+"""End to end through the real CLI: the packaged model, a real Chroma in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.pdfgen import make_pdf
+
+pytestmark = pytest.mark.e2e
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def index_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "index"))
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def ingested(index_env, docs_dir):
+    code, out, err = run("ingest", str(docs_dir), "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_ingest_json_contract(ingested):
+    assert set(ingested) >= {"added", "updated", "unchanged", "removed", "chunks", "failed", "seconds"}
+    assert ingested["added"] == 5 and ingested["failed"] == [] and ingested["chunks"] > 5
+
+
+def test_ask_cites_the_blackberry_note_and_no_clutter(ingested):
+    code, out, _ = run("ask", "why did BlackBerry leave Pakistan?", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) >= {"question", "answer", "abstained", "citations", "passages", "timings_ms"}
+    assert data["abstained"] is False
+    assert data["citations"], data
+    assert {c["source"] for c in data["citations"]} == {"blackberry-pakistan-exit.md"}
+    quotes = " ".join(c["quote"] for c in data["citations"])
+    assert "monitor all BES traffic" in quotes or "backdoors" in quotes
+    for c in data["citations"]:
+        assert f"[{c['id']}]" in data["answer"]
+        assert set(c) >= {"id", "source", "title", "url", "quote"}
+    for passage in data["passages"]:
+        assert set(passage) >= {"id", "source", "title", "text", "score"}
+
+
+def test_ask_human_output_lists_sources(ingested):
+    code, out, _ = run("ask", "How does a heat pump heat a house?")
+    assert code == 0
+    assert "Sources" in out and "[1]" in out and "https://example.org/notes/heat-pumps" in out
+    assert "cookies" not in out.lower()
+
+
+def test_unanswerable_question_abstains(ingested):
+    code, out, _ = run("ask", "Who won the 1998 football world cup final?", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["abstained"] is True and data["citations"] == []
+
+
+def test_search_json(ingested):
+    code, out, _ = run("search", "sea anemones at low tide", "-k", "2", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["query"] == "sea anemones at low tide"
+    assert len(data["passages"]) == 2 and data["passages"][0]["source"] == "tide-pools.md"
+
+
+def test_reingest_reports_unchanged(ingested, docs_dir):
+    code, out, _ = run("ingest", str(docs_dir), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["unchanged"] == 5 and data["added"] == 0 and data["chunks"] == 0
+
+
+def test_bad_inputs_are_reported_not_fatal(index_env, tmp_path):
+    docs = tmp_path / "bad"
+    docs.mkdir()
+    (docs / "good.txt").write_text("Kestrels hover over fields while they hunt for voles and mice.\n")
+    (docs / "zero.txt").write_bytes(b"")
+    (docs / "binary.md").write_bytes(bytes(range(256)) * 4)
+    (docs / "undecodable.txt").write_bytes(b"\xc3\x28\xa0\xa1\xe2\x28\xa1" * 200)
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (docs / "real.pdf").write_bytes(make_pdf(["Barn owls swallow their prey whole and cough up pellets."]))
+    code, out, err = run("ingest", str(docs), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["added"] == 2
+    reasons = {f["path"]: f["reason"] for f in data["failed"]}
+    assert set(reasons) == {"zero.txt", "binary.md", "undecodable.txt", "broken.pdf"}
+    assert all(r and "\n" not in r for r in reasons.values())
+    code, out, _ = run("ask", "What do barn owls cough up?", "--json")
+    answer = json.loads(out)
+    assert answer["citations"][0]["source"] == "real.pdf" and answer["citations"][0]["page"] == 1
+
+
+def test_empty_folder_is_a_clear_message(index_env, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run("ingest", str(empty))
+    assert code == 0 and "no documents" in err
+
+
+def test_ask_before_ingest_is_one_line_error(index_env):
+    code, out, err = run("ask", "anything at all?")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "citebot ingest" in err and "Traceback" not in err
+
+
+def test_missing_folder_is_one_line_error(index_env, tmp_path):
+    code, _, err = run("ingest", str(tmp_path / "missing"))
+    assert code == 1 and err.startswith("error: folder not found") and err.count("\n") == 1
+
+
+def test_empty_and_overlong_questions_are_refused(ingested):
+    code, _, err = run("ask", "   ")
+    assert code == 1 and "empty" in err
+    code, _, err = run("ask", "why " * 1000)
+    assert code == 1 and "too long" in err
+
+
+def test_model_change_requires_rebuild(ingested, docs_dir, monkeypatch):
+    monkeypatch.setenv("CITEBOT_CHUNK_TOKENS", "120")
+    code, _, err = run("ask", "why did BlackBerry leave Pakistan?")
+    assert code == 1 and "--rebuild" in err and "chunk_tokens" in err
+    code, out, err = run("ingest", str(docs_dir), "--rebuild", "--json")
+    assert code == 0, err
+    assert json.loads(out)["added"] == 5
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_help_and_version_do_not_import_torch(tmp_path):
+    probe = (
+        "import sys, runpy; sys.argv=['citebot','--help']\n"
+        "try:\n runpy.run_module('bot.cli', run_name='__main__')\nexcept SystemExit: pass\n"
+        "heavy=[m for m in ('torch','chromadb','llama_index','sentence_transformers') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60).stdout
+    assert "HEAVY []" in out and "ingest" in out and "ask" in out
+    version = cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("citebot ")
+
+
+def test_bad_setting_is_one_line_error_exit_1(tmp_path):
+    result = cli("ask", "hello?", env={"CITEBOT_TOP_K": "lots"}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "CITEBOT_TOP_K" in result.stderr
+
+
+def test_usage_error_exits_2():
+    assert cli("ask").returncode == 2

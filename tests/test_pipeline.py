@@ -1,0 +1,165 @@
+import os
+import shutil
+
+import pytest
+
+from ingest.errors import IngestError
+from tests.helpers import make_ingestor, make_store
+
+
+@pytest.fixture
+def setup(tmp_path, docs_dir, fake_embedder):
+    store = make_store(tmp_path / "idx")
+    return docs_dir, store, make_ingestor(store, fake_embedder), fake_embedder
+
+
+def test_first_run_adds_every_document(setup):
+    docs, store, ingestor, _ = setup
+    report = ingestor.run(docs)
+    assert report.added == 5 and report.failed == [] and report.chunks == store.count() > 5
+    assert set(store.documents()) == {
+        "blackberry-pakistan-exit.md",
+        "heat-pumps.html",
+        "octopus.txt",
+        "sourdough-starter.txt",
+        "tide-pools.md",
+    }
+
+
+def test_second_run_embeds_nothing(setup):
+    docs, store, ingestor, emb = setup
+    ingestor.run(docs)
+    before = emb.texts_embedded
+    report = ingestor.run(docs)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
+    assert emb.texts_embedded == before
+
+
+def test_touched_but_identical_file_is_unchanged(setup):
+    docs, _store, ingestor, emb = setup
+    ingestor.run(docs)
+    before = emb.texts_embedded
+    os.utime(docs / "tide-pools.md", ns=(1, 1))
+    report = ingestor.run(docs)
+    assert report.unchanged == 5 and emb.texts_embedded == before
+
+
+def test_edit_replaces_only_that_documents_chunks(setup):
+    docs, store, ingestor, emb = setup
+    ingestor.run(docs)
+    other_ids = {c["id"] for c in store.iter_chunks() if c["metadata"]["source"] != "tide-pools.md"}
+    path = docs / "tide-pools.md"
+    path.write_text(path.read_text() + "\nStarfish can regrow a lost arm over several months.\n")
+    before = emb.texts_embedded
+    report = ingestor.run(docs)
+    assert (report.updated, report.unchanged) == (1, 4)
+    tide = [c for c in store.iter_chunks() if c["metadata"]["source"] == "tide-pools.md"]
+    assert any("Starfish" in c["text"] for c in tide)
+    assert len({c["metadata"]["doc_hash"] for c in tide}) == 1  # one version only
+    assert {c["id"] for c in store.iter_chunks() if c["metadata"]["source"] != "tide-pools.md"} == other_ids
+    assert emb.texts_embedded - before == report.embedded <= len(tide)
+
+
+def test_delete_removes_its_chunks(setup):
+    docs, store, ingestor, _ = setup
+    ingestor.run(docs)
+    (docs / "heat-pumps.html").unlink()
+    report = ingestor.run(docs)
+    assert report.removed == 1
+    assert all(c["metadata"]["source"] != "heat-pumps.html" for c in store.iter_chunks())
+
+
+def test_rename_reuses_embeddings(setup):
+    docs, store, ingestor, emb = setup
+    ingestor.run(docs)
+    (docs / "sub").mkdir()
+    shutil.move(docs / "tide-pools.md", docs / "sub" / "pools.md")
+    before = emb.texts_embedded
+    report = ingestor.run(docs)
+    assert (report.added, report.removed) == (1, 1)
+    assert emb.texts_embedded == before and report.embedded == 0
+    assert {c["metadata"]["source"] for c in store.iter_chunks()} >= {"sub/pools.md"}
+
+
+def test_unreadable_file_is_reported_and_keeps_its_previous_chunks(setup):
+    docs, store, ingestor, _ = setup
+    ingestor.run(docs)
+    (docs / "tide-pools.md").write_bytes(b"\x00\x01binary now")
+    report = ingestor.run(docs)
+    assert report.failed == [{"path": "tide-pools.md", "reason": "binary file (contains NUL bytes)"}]
+    assert report.removed == 0
+    assert any(c["metadata"]["source"] == "tide-pools.md" for c in store.iter_chunks())
+
+
+def test_bad_inputs_are_reported_and_the_rest_ingested(setup):
+    docs, store, ingestor, _ = setup
+    (docs / "zero.txt").write_bytes(b"")
+    (docs / "blob.md").write_bytes(os.urandom(2048).replace(b"\x00", b"\x01") + b"\x00")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.7\n% truncated")
+    (docs / "latin1.txt").write_bytes("d\xe9j\xe0 vu ".encode("latin-1") * 300)
+    report = ingestor.run(docs)
+    failed = {f["path"] for f in report.failed}
+    assert failed == {"zero.txt", "blob.md", "broken.pdf", "latin1.txt"}
+    assert report.added == 5
+
+
+def test_hidden_ignored_large_and_outside_links_are_skipped(setup, tmp_path):
+    docs, store, _, emb = setup
+    ingestor = make_ingestor(store, emb, max_bytes=3000)
+    (docs / ".secret.txt").write_text("hidden words here")
+    (docs / ".git").mkdir()
+    (docs / ".git" / "HEAD.txt").write_text("ref: main")
+    (docs / "node_modules").mkdir()
+    (docs / "node_modules" / "x.md").write_text("package readme")
+    (docs / "big.txt").write_text("big " * 2000)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Outside text should never be indexed by the bot.")
+    (docs / "link.txt").symlink_to(outside)
+    (docs / "loop").symlink_to(docs, target_is_directory=True)
+    (docs / "photo.jpg").write_bytes(b"\xff\xd8")
+    report = ingestor.run(docs)
+    sources = set(store.documents())
+    assert not any(s.startswith((".", "node_modules", "loop")) for s in sources)
+    skipped = {s["path"]: s["reason"] for s in report.skipped}
+    assert "MB limit" in skipped["big.txt"]
+    assert "outside" in skipped["link.txt"]
+    assert "unsupported" in skipped["photo.jpg"]
+    assert "link.txt" not in sources and "big.txt" not in sources
+
+
+def test_missing_folder_and_empty_folder(setup, tmp_path):
+    docs, store, ingestor, _ = setup
+    with pytest.raises(IngestError, match="folder not found"):
+        ingestor.run(tmp_path / "nope")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert ingestor.run(empty).added == 0  # an empty index stays empty, no error
+    ingestor.run(docs)
+    with pytest.raises(IngestError, match="refusing to empty"):
+        ingestor.run(empty)
+    assert store.count() > 0
+
+
+def test_interrupted_write_is_finished_by_the_next_run(setup, monkeypatch):
+    docs, store, ingestor, _ = setup
+    ingestor.run(docs)
+    path = docs / "sourdough-starter.txt"
+    path.write_text(path.read_text() + "\nRye flour makes a starter more active.\n")
+    calls = {"n": 0}
+    real_delete = store._chunks.delete
+
+    def crash_on_delete(*args, **kwargs):
+        calls["n"] += 1
+        raise KeyboardInterrupt  # killed after the flip, before old chunks are deleted
+
+    monkeypatch.setattr(store._chunks, "delete", crash_on_delete)
+    with pytest.raises(KeyboardInterrupt):
+        ingestor.run(docs)
+    monkeypatch.setattr(store._chunks, "delete", real_delete)
+    visible = [c for c in store.iter_chunks() if c["metadata"]["source"] == "sourdough-starter.txt"]
+    assert len({c["metadata"]["doc_hash"] for c in visible}) == 1  # never both versions
+    report = ingestor.run(docs)
+    assert report.updated == 1
+    visible = [c for c in store.iter_chunks() if c["metadata"]["source"] == "sourdough-starter.txt"]
+    assert any("Rye flour" in c["text"] for c in visible)
+    assert store._chunks.get(where={"live": False})["ids"] == []

@@ -1,0 +1,83 @@
+import pytest
+
+from ingest.errors import IndexMismatchError
+from ingest.store import ChunkRow, DocRecord, Store, chunk_id, open_client
+from tests.helpers import FINGERPRINT, make_store
+
+
+def rows(source: str, doc_hash: str, texts: list[str]) -> list[ChunkRow]:
+    out = []
+    for i, text in enumerate(texts):
+        vec = [0.0] * 8
+        vec[i % 8] = 1.0
+        out.append(
+            ChunkRow(
+                chunk_id(source, doc_hash, i),
+                text,
+                vec,
+                {"source": source, "doc_hash": doc_hash, "chunk_hash": f"{doc_hash}{i}", "title": "T"},
+            )
+        )
+    return out
+
+
+def test_write_replace_and_remove_a_document(tmp_path):
+    store = make_store(tmp_path / "idx")
+    store.write_document(DocRecord("a.txt", "h1", 10, 1, 2), rows("a.txt", "h1", ["one", "two"]))
+    assert store.count() == 2
+    store.write_document(DocRecord("a.txt", "h2", 11, 2, 3), rows("a.txt", "h2", ["uno", "dos", "tres"]))
+    texts = sorted(c["text"] for c in store.iter_chunks())
+    assert texts == ["dos", "tres", "uno"]  # the old version is gone, no duplicates
+    assert store.documents()["a.txt"].content_hash == "h2"
+    store.remove_document("a.txt")
+    assert store.count() == 0 and store.documents() == {}
+
+
+def test_query_sees_only_live_chunks_and_scores_by_cosine(tmp_path):
+    store = make_store(tmp_path / "idx")
+    store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
+    # an interrupted run leaves invisible chunks behind
+    store._chunks.upsert(
+        ids=["ghost"],
+        embeddings=[[1.0] + [0.0] * 7],
+        documents=["ghost"],
+        metadatas=[{"source": "b.txt", "live": False}],
+    )
+    hits = store.query([1.0] + [0.0] * 7, k=5)
+    assert [h["text"] for h in hits][0] == "first"
+    assert "ghost" not in [h["text"] for h in hits]
+    assert hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
+    assert store.drop_hidden() == 1
+
+
+def test_embeddings_are_found_by_content_hash(tmp_path):
+    store = make_store(tmp_path / "idx")
+    store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
+    found = store.embeddings_by_hash(["h10", "h11", "nope"])
+    assert set(found) == {"h10", "h11"}
+    assert found["h11"][1] == pytest.approx(1.0)
+
+
+def test_fingerprint_mismatch_names_both_and_the_fix(tmp_path):
+    make_store(tmp_path / "idx")
+    other = Store(
+        open_client(tmp_path / "idx"), "test-index", {**FINGERPRINT, "embed_model": "other-model"}, create=False
+    )
+    with pytest.raises(IndexMismatchError) as err:
+        other.check_fingerprint()
+    message = str(err.value)
+    assert "fake-bow" in message and "other-model" in message and "--rebuild" in message
+
+
+def test_missing_index_is_not_created_by_readers(tmp_path):
+    store = Store(open_client(tmp_path / "idx"), "absent", FINGERPRINT, create=False)
+    assert not store.exists and not store.has_chunks() and store.query([1.0], 3) == []
+
+
+def test_generation_counts_changes(tmp_path):
+    store = make_store(tmp_path / "idx")
+    assert store.generation() == 0
+    store.bump_generation()
+    store.bump_generation()
+    assert store.generation() == 2
+    store.check_fingerprint()  # bumping keeps the fingerprint
