@@ -36,7 +36,7 @@ class HybridOptions:
     pool: int = 50
     rrf_k: int = 60
     dense_weight: float = 1.0
-    keyword_weight: float = 1.0
+    keyword_weight: float = 2.0
     metadata_boost: float = 0.3
     doc_support: float = 0.3
     max_per_doc: int = 1

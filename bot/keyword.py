@@ -82,6 +82,7 @@ class KeywordIndex:
     def _build(self) -> None:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         ids: list[str] = []
         info: list[ChunkInfo] = []
         corpus: list[list[str]] = []

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         60, ge=1, le=1000, description="Reciprocal rank fusion constant: larger flattens rank differences."
     )
     keyword_weight: float = Field(
-        1.0, ge=0.0, le=10.0, description="Weight of the BM25 ranking in fusion (the dense ranking weighs 1)."
+        2.0, ge=0.0, le=10.0, description="Weight of the BM25 ranking in fusion (the dense ranking weighs 1)."
     )
     metadata_boost: float = Field(
         0.3, ge=0.0, le=5.0, description="Relative boost of chunks whose publisher or date the question names."
