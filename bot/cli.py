@@ -161,6 +161,23 @@ def search(
         render.passages(passages)
 
 
+@app.command("eval")
+@user_errors
+def eval_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="JSON lines of {id, question, answers, sources, type?, evidence?}.")],
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, max=50, help="Passages per question (default CITEBOT_TOP_K).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write one JSON line of results per question.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
+) -> None:
+    """Measure retrieval and answers on a file of questions with known sources and answers."""
+    from bot.evaluate import eval_command
+
+    eval_command(ctx, file, k, out, as_json)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

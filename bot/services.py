@@ -63,7 +63,24 @@ class Services:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return DenseRetriever(self._ready_store(), self.embedder)
+        s = self.settings
+        store = self._ready_store()
+        if s.retrieval_mode == "dense":
+            return DenseRetriever(store, self.embedder)
+        from bot.hybrid import HybridOptions, HybridRetriever
+        from bot.keyword import KeywordIndex
+
+        cache = s.index_dir / "keyword" if s.keyword_cache and not s.chroma_host else None
+        options = HybridOptions(
+            pool=s.retrieval_pool,
+            rrf_k=s.rrf_k,
+            keyword_weight=s.keyword_weight,
+            metadata_boost=s.metadata_boost,
+            doc_support=s.doc_support,
+            max_per_doc=s.max_per_doc,
+        )
+        embedder = None if s.retrieval_mode == "keyword" else self.embedder
+        return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 
     def ingestor(self) -> Ingestor:
         s = self.settings

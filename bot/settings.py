@@ -6,7 +6,7 @@ Built only at the entry points (the CLI callback, the Discord start-up) and pass
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -74,6 +74,28 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an extractive answer.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a reason.")
+    retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field(
+        "hybrid", description="Retrieval: hybrid (dense + BM25 fused), dense only, or keyword (BM25) only."
+    )
+    retrieval_pool: int = Field(50, ge=1, le=1000, description="Candidates taken from each ranking before fusion.")
+    rrf_k: int = Field(
+        60, ge=1, le=1000, description="Reciprocal rank fusion constant: larger flattens rank differences."
+    )
+    keyword_weight: float = Field(
+        2.0, ge=0.0, le=10.0, description="Weight of the BM25 ranking in fusion (the dense ranking weighs 1)."
+    )
+    metadata_boost: float = Field(
+        0.3, ge=0.0, le=5.0, description="Relative boost of chunks whose publisher or date the question names."
+    )
+    doc_support: float = Field(
+        0.3, ge=0.0, le=2.0, description="Share of a document's next-best candidate score added to its chunks."
+    )
+    max_per_doc: int = Field(
+        1, ge=0, le=50, description="Most passages of one document in the top k while others remain; 0 = no cap."
+    )
+    keyword_cache: bool = Field(
+        True, description="Cache the BM25 index on disk in INDEX_DIR, keyed by index generation (embedded store)."
+    )
 
     # LLM (OpenAI-compatible)
     llm_base_url: str | None = Field(

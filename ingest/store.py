@@ -139,6 +139,17 @@ class Store:
         fresh = self.client.get_collection(self.name, embedding_function=None)
         return int((fresh.metadata or {}).get("generation", 0))
 
+    def stamp(self) -> str:
+        """Identifies the index's current content: creation time and generation (changes on every ingest).
+
+        Caches derived from the chunks (the keyword index) are keyed by it; a rebuild changes the
+        creation time, so a stale cache from before ``--rebuild`` is never mistaken for fresh.
+        """
+        if self._chunks is None:
+            return "absent"
+        meta = self.client.get_collection(self.name, embedding_function=None).metadata or {}
+        return f"{meta.get('created', 0)}:{int(meta.get('generation', 0))}"
+
     def bump_generation(self) -> None:
         if self._chunks is None:
             return
@@ -280,6 +291,17 @@ class Store:
         for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
             out.append({"id": cid, "text": text or "", "metadata": meta or {}, "score": 1.0 - float(dist)})
         return out
+
+    def get_chunks(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The visible chunks with these ids (id, text, metadata), in the order asked; missing ones are left out."""
+        if self._chunks is None or not ids:
+            return []
+        res = self._chunks.get(ids=list(ids), where=LIVE, include=["documents", "metadatas"])
+        found = {
+            cid: {"id": cid, "text": text or "", "metadata": meta or {}}
+            for cid, text, meta in zip(res["ids"], res["documents"] or [], res["metadatas"] or [])
+        }
+        return [found[cid] for cid in ids if cid in found]
 
     def iter_chunks(self) -> Iterator[dict[str, Any]]:
         """Every visible chunk (id, text, metadata), page by page."""

@@ -1,0 +1,129 @@
+"""Retrieval-only comparison of retriever variants on an eval file (no answers composed).
+
+    CITEBOT_INDEX_DIR=/tmp/mh-index python bench/retrieval_variants.py \
+        /work/shared/eval/multihop-news/dev.jsonl [-k 4] [--out bench/results/variants.json]
+
+Each variant changes one knob of HybridOptions from the defaults (or names a baseline), so the
+table shows what each step gains. Query embeddings are computed once and reused by every variant.
+Latency is measured warm per retrieval (after one warm-up query) and includes query embedding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.evaluate import load_items
+from bot.hybrid import HybridOptions, HybridRetriever
+from bot.keyword import KeywordIndex
+from bot.metrics import facts_found, hit_at_k, mean, percentile, recall_at_k, reciprocal_rank
+from bot.retrieval import DenseRetriever, Retriever
+from bot.services import Services
+from bot.settings import load_settings
+
+
+class CachedEmbedder:
+    """Memoises an embedder's vectors so variants do not re-embed the same questions."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.cache: dict[str, list[float]] = {}
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        todo = [t for t in texts if t not in self.cache]
+        if todo:
+            self.cache.update(zip(todo, self.inner.embed(todo)))
+        return [self.cache[t] for t in texts]
+
+
+def variants(base: HybridOptions) -> dict[str, HybridOptions | str]:
+    plain = replace(base, metadata_boost=0.0, doc_support=0.0, max_per_doc=0)
+    return {
+        "dense (naive)": "dense",
+        "bm25 only": replace(plain, dense_weight=0.0),
+        "rrf dense+bm25": plain,
+        "+ per-doc cap 1": replace(plain, max_per_doc=1),
+        "+ cap 1 + doc support": replace(plain, max_per_doc=1, doc_support=base.doc_support),
+        "+ cap 1 + metadata boost": replace(plain, max_per_doc=1, metadata_boost=base.metadata_boost),
+        "default (all)": base,
+        "default, cap 2": replace(base, max_per_doc=2),
+        "default, bm25 weight 2": replace(base, keyword_weight=2.0),
+        "default, bm25 weight 0.5": replace(base, keyword_weight=0.5),
+        "default, rrf_k 20": replace(base, rrf_k=20),
+        "default, pool 20": replace(base, pool=20),
+        "default, pool 100": replace(base, pool=100),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("file", type=Path)
+    parser.add_argument("-k", type=int, default=4)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--only", help="comma-separated variant names")
+    args = parser.parse_args()
+    items = [i for i in load_items(args.file) if not i.unanswerable and i.sources]
+    settings = load_settings()
+    services = Services(settings)
+    store = services._ready_store()
+    embedder = CachedEmbedder(services.embedder)
+    embedder.embed([i.question for i in items])
+    keyword = KeywordIndex(store)
+    keyword.refresh()
+    base = HybridOptions(
+        pool=settings.retrieval_pool,
+        rrf_k=settings.rrf_k,
+        keyword_weight=settings.keyword_weight,
+        metadata_boost=settings.metadata_boost,
+        doc_support=settings.doc_support,
+        max_per_doc=settings.max_per_doc,
+    )
+    rows = []
+    chosen = variants(base)
+    if args.only:
+        chosen = {n: v for n, v in chosen.items() if n in args.only.split(",")}
+    for name, opts in chosen.items():
+        retriever: Retriever = (
+            DenseRetriever(store, embedder) if opts == "dense" else HybridRetriever(store, embedder, keyword, opts)
+        )
+        retriever.retrieve(items[0].question, 10)  # warm-up
+        hits, recalls, rrs, facts, ms = [], [], [], [], []
+        for item in items:
+            t0 = time.perf_counter()
+            ranked = retriever.retrieve(item.question, 10)
+            ms.append((time.perf_counter() - t0) * 1000)
+            top = ranked[: args.k]
+            sources = [p.source for p in top]
+            hits.append(hit_at_k(item.sources, sources, args.k))
+            recalls.append(recall_at_k(item.sources, sources, args.k))
+            rrs.append(reciprocal_rank(item.sources, [p.source for p in ranked], 10))
+            facts.extend(facts_found(item.facts, [p.text for p in top]))
+        row = {
+            "variant": name,
+            f"hit@{args.k}": mean(hits),
+            f"recall@{args.k}": mean(recalls),
+            "mrr@10": mean(rrs),
+            f"fact_hit@{args.k}": mean(float(f) for f in facts),
+            "p50_ms": statistics.median(ms),
+            "p95_ms": percentile(ms, 95),
+        }
+        rows.append(row)
+        print(
+            f"{name:<28} " + " ".join(f"{k}={v:.3f}" for k, v in row.items() if isinstance(v, float)),
+            flush=True,
+        )
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"k": args.k, "questions": len(items), "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Hybrid retrieval: dense + BM25 candidates, reciprocal-rank fusion, metadata cues, document diversity.
+
+1. Candidate pool: the ``pool`` nearest chunks by embedding and the ``pool`` best by BM25
+   (header + text, see bot/keyword.py).
+2. Fusion: weighted reciprocal rank fusion, ``w / (rrf_k + rank)`` summed over both lists.
+3. Metadata cues: a chunk whose publisher (``source_name``) or publication day is named in the
+   question gets its fused score raised by ``metadata_boost`` (relative), so "according to
+   TechCrunch ... on October 7, 2023" prefers those articles.
+4. Document support: a chunk's score also gains ``doc_support`` times the fused score of its
+   document's next-best candidate, so documents matching the question in several places rank up.
+5. Diversity: the top ``k`` take at most ``max_per_doc`` chunks of one document while other
+   documents have candidates left, so a multi-source question sees several sources instead of
+   k chunks of one article. The selection is greedy in score order, so the top 4 of a top-10
+   list are the top 4.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol, TypeVar
+
+from bot.keyword import KeywordIndex
+from bot.retrieval import to_passage
+from bot.schema import Passage
+from ingest.embedder import Embedder
+from ingest.store import Store
+
+
+@dataclass(frozen=True)
+class HybridOptions:
+    """Knobs of hybrid retrieval (from Settings)."""
+
+    pool: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 2.0
+    metadata_boost: float = 0.3
+    doc_support: float = 0.3
+    max_per_doc: int = 1
+
+
+class _HasSource(Protocol):
+    source: str
+
+
+_C = TypeVar("_C", bound=_HasSource)
+
+
+@dataclass
+class _Candidate:
+    index: str  # chunk id
+    source: str
+    source_name: str
+    date: str
+    hit: dict | None = None  # the store record when the dense list brought it (text included)
+    score: float = 0.0
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+class HybridRetriever:
+    """Retriever combining dense and keyword rankings; see the module docstring for the steps."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder | None, keyword: KeywordIndex | None, options: HybridOptions
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.keyword = keyword
+        self.options = options
+
+    def retrieve(self, query: str, k: int) -> list[Passage]:
+        opts = self.options
+        pool = max(opts.pool, k)
+        cands: dict[str, _Candidate] = {}
+        if self.embedder is not None and opts.dense_weight > 0:
+            vector = self.embedder.embed([query])[0]
+            for rank, hit in enumerate(self.store.query(vector, pool), 1):
+                meta = hit["metadata"]
+                c = cands.setdefault(
+                    hit["id"],
+                    _Candidate(hit["id"], str(meta.get("source", "")), str(meta.get("source_name", "")), "", hit),
+                )
+                c.date = str(meta.get("date", ""))
+                c.ranks["dense"] = rank
+                c.score += opts.dense_weight / (opts.rrf_k + rank)
+        publishers: set[str] = set()
+        if self.keyword is not None and opts.keyword_weight > 0:
+            for rank, (pos, _score) in enumerate(self.keyword.search(query, pool), 1):
+                cid, info = self.keyword.ids[pos], self.keyword.info[pos]
+                c = cands.setdefault(cid, _Candidate(cid, info.source, info.source_name, info.date))
+                c.ranks["keyword"] = rank
+                c.score += opts.keyword_weight / (opts.rrf_k + rank)
+            publishers = self.keyword.publishers()
+        if not cands:
+            return []
+        if opts.metadata_boost > 0:
+            named = named_publishers(query, publishers)
+            days = named_days(query)
+            for c in cands.values():
+                cues = (c.source_name in named) + (c.date[:10] in days)
+                c.score *= 1 + opts.metadata_boost * cues
+        ranked = _with_document_support(list(cands.values()), opts.doc_support)
+        chosen = select_diverse(ranked, k, opts.max_per_doc)
+        return self._passages(chosen)
+
+    def _passages(self, chosen: list[_Candidate]) -> list[Passage]:
+        missing = [c.index for c in chosen if c.hit is None]
+        fetched = {h["id"]: h for h in self.store.get_chunks(missing)} if missing else {}
+        out = []
+        for c in chosen:
+            hit = c.hit or fetched.get(c.index)
+            if hit is not None:  # a chunk removed since the keyword index was built is skipped
+                out.append(to_passage(hit, score=c.score))
+        return out
+
+
+def _with_document_support(cands: list[_Candidate], share: float) -> list[_Candidate]:
+    """Candidates best first, each raised by ``share`` of its document's next-best candidate score."""
+    by_doc: dict[str, list[float]] = defaultdict(list)
+    for c in cands:
+        by_doc[c.source].append(c.score)
+    if share > 0:
+        for scores in by_doc.values():
+            scores.sort(reverse=True)
+        bonus = {src: share * (s[1] if len(s) > 1 else 0.0) for src, s in by_doc.items()}
+        for c in cands:
+            c.score += bonus[c.source]
+    return sorted(cands, key=lambda c: (-c.score, c.index))
+
+
+def select_diverse(ranked: list[_C], k: int, max_per_doc: int) -> list[_C]:
+    """Greedy top ``k`` in score order with at most ``max_per_doc`` per document, filled up if too few documents."""
+    if max_per_doc <= 0:
+        return ranked[:k]
+    chosen: list[_C] = []
+    deferred: list[_C] = []
+    per_doc: Counter[str] = Counter()
+    for c in ranked:
+        if len(chosen) >= k:
+            break
+        if per_doc[c.source] < max_per_doc:
+            chosen.append(c)
+            per_doc[c.source] += 1
+        else:
+            deferred.append(c)
+    chosen.extend(deferred[: k - len(chosen)])
+    return chosen
+
+
+def _norm(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+
+
+def named_publishers(question: str, publishers: set[str]) -> set[str]:
+    """The publisher names that appear (case- and punctuation-insensitively, as whole words) in the question."""
+    q = _norm(question)
+    return {p for p in publishers if len(_norm(p).strip()) >= 3 and _norm(p) in q}
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        "january february march april may june july august september october november december".split(), 1
+    )
+}
+_MONTH_RE = "(" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?"
+_DATE_PATTERNS = [
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "m", "d")),
+    (re.compile(_MONTH_RE + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", re.IGNORECASE), ("mon", "d", "y")),
+    (
+        re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r",?\s+(\d{4})\b", re.IGNORECASE),
+        ("d", "mon", "y"),
+    ),
+]
+
+
+def named_days(question: str) -> set[str]:
+    """Calendar days written in the question ("October 7, 2023", "7 Oct 2023", "2023-10-07") as ISO strings."""
+    out: set[str] = set()
+    for pattern, order in _DATE_PATTERNS:
+        for match in pattern.finditer(question):
+            parts = dict(zip(order, match.groups()))
+            try:
+                month = int(parts["m"]) if "m" in parts else _month(parts["mon"])
+                out.add(date(int(parts["y"]), month, int(parts["d"])).isoformat())
+            except (ValueError, KeyError):
+                continue
+    return out
+
+
+def _month(name: str) -> int:
+    name = name.lower().rstrip(".")
+    for full, number in _MONTHS.items():
+        if full.startswith(name):
+            return number
+    raise ValueError(name)

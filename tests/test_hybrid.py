@@ -1,0 +1,202 @@
+"""Hybrid retrieval over a real Chroma (embedded and a real `chroma run` server) with the fake embedder."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.hybrid import HybridOptions, HybridRetriever, named_days, named_publishers, select_diverse
+from bot.keyword import KeywordIndex
+from ingest.store import Store, open_client
+from tests.helpers import FINGERPRINT, make_ingestor, make_store
+
+KEYWORD_ONLY = HybridOptions(dense_weight=0.0, metadata_boost=0.0, doc_support=0.0, max_per_doc=0)
+
+
+def article(title: str, source: str, date: str, body: str) -> str:
+    return f"Title: {title}\nSource: {source}\nPublished: {date}\n\n{body}\n"
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+# -- pure parts -----------------------------------------------------------------------------
+def test_named_days_reads_common_date_forms():
+    q = "What did it say on October 7, 2023, and on 3rd of March 2024, and on 2022-01-31 or Sept. 9 2021?"
+    assert named_days(q) == {"2023-10-07", "2024-03-03", "2022-01-31", "2021-09-09"}
+    assert named_days("In October 2023 and on February 30, 2023") == set()  # month only; impossible day
+
+
+def test_named_publishers_match_whole_names_only():
+    pubs = {"The Verge", "TechCrunch", "Business Today | Latest News India", "AP"}
+    q = "According to the verge and 'Business Today | Latest News India', why was APple sued?"
+    assert named_publishers(q, pubs) == {"The Verge", "Business Today | Latest News India"}
+
+
+class _C:
+    def __init__(self, name: str, source: str) -> None:
+        self.name, self.source = name, source
+
+
+def test_select_diverse_caps_documents_and_fills_up():
+    ranked = [_C("a1", "a"), _C("a2", "a"), _C("a3", "a"), _C("b1", "b"), _C("c1", "c")]
+    assert [c.name for c in select_diverse(ranked, 3, 1)] == ["a1", "b1", "c1"]
+    assert [c.name for c in select_diverse(ranked, 4, 1)] == ["a1", "b1", "c1", "a2"]
+    assert [c.name for c in select_diverse(ranked, 3, 2)] == ["a1", "a2", "b1"]
+    assert [c.name for c in select_diverse(ranked, 3, 0)] == ["a1", "a2", "a3"]
+    # greedy: the top 2 of a longer list are the top 2
+    assert select_diverse(ranked, 2, 1) == select_diverse(ranked, 5, 1)[:2]
+
+
+# -- over a real embedded Chroma -------------------------------------------------------------
+def ingest(store: Store, folder: Path, embedder) -> None:
+    report = make_ingestor(store, embedder).run(folder)
+    assert not report.failed
+
+
+def test_header_is_searchable_but_not_quoted(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    write(docs, "a.txt", article("Harbour works", "Zephyr Gazette", "2024-03-03", "The pier was rebuilt in stone."))
+    write(docs, "b.txt", article("Harbour news", "Other Paper", "2024-03-03", "The pier was rebuilt in wood."))
+    store = make_store(tmp_path / "index")
+    ingest(store, docs, fake_embedder)
+    passages = HybridRetriever(store, None, KeywordIndex(store), KEYWORD_ONLY).retrieve("zephyr gazette pier", 2)
+    assert passages[0].source == "a.txt"
+    assert "Zephyr" not in passages[0].text and passages[0].text.startswith("The pier")
+
+
+def test_diversity_brings_the_second_document_into_the_top_k(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    lava = "The volcano eruption sent lava flows toward the valley while lava fountains rose. "
+    paragraphs = "\n\n".join(f"Paragraph {i}. " + lava * 6 for i in range(6))
+    write(docs, "long.txt", article("Volcano erupts", "Island Post", "2024-05-01", paragraphs))
+    ash = "Several flights were delayed at the airport near the coast during a busy holiday weekend."
+    write(docs, "ash.txt", article("Airport queues", "Air Daily", "2024-05-02", ash))
+    store = make_store(tmp_path / "index")
+    ingest(store, docs, fake_embedder)
+    keyword = KeywordIndex(store)
+    question = "volcano eruption lava flows valley fountains, and delayed flights"
+    capped = HybridRetriever(store, fake_embedder, keyword, HybridOptions(max_per_doc=1, doc_support=0.0))
+    uncapped = HybridRetriever(store, fake_embedder, keyword, HybridOptions(max_per_doc=0, doc_support=0.0))
+    assert [p.source for p in uncapped.retrieve(question, 2)] == ["long.txt", "long.txt"]
+    assert sorted(p.source for p in capped.retrieve(question, 2)) == ["ash.txt", "long.txt"]
+
+
+@pytest.mark.parametrize(("day", "expected"), [("March 3, 2024", "a.txt"), ("4 March 2024", "b.txt")])
+def test_a_named_date_or_publisher_boosts_matching_articles(tmp_path, fake_embedder, day, expected):
+    docs = tmp_path / "docs"
+    body = "The council approved the new harbour budget after a long debate."
+    write(docs, "a.txt", article("Council vote", "Coast Herald", "2024-03-03T10:00:00", body))
+    write(docs, "b.txt", article("Council vote", "Coast Herald", "2024-03-04T10:00:00", body))
+    write(docs, "c.txt", article("Council vote", "Valley Times", "2024-03-05T10:00:00", body))
+    store = make_store(tmp_path / "index")
+    ingest(store, docs, fake_embedder)
+    retriever = HybridRetriever(store, fake_embedder, KeywordIndex(store), HybridOptions(metadata_boost=0.5))
+    assert retriever.retrieve(f"What did the council approve on {day}?", 3)[0].source == expected
+    assert retriever.retrieve("What did the Valley Times say the council approved?", 3)[0].source == "c.txt"
+
+
+def check_keyword_index_follows_ingest(store: Store, docs: Path, embedder, cache_dir: Path | None) -> KeywordIndex:
+    """Shared by the embedded and server tests: add, change and delete a document between searches."""
+    write(docs, "base.txt", article("Base", "Paper", "2024-01-01", "Ordinary words about the weather today."))
+    ingest(store, docs, embedder)
+    keyword = KeywordIndex(store, cache_dir)
+    retriever = HybridRetriever(store, embedder, keyword, HybridOptions())
+    assert not [p for p in retriever.retrieve("quokkaburger", 3) if "quokkaburger" in p.text.lower()]
+
+    write(docs, "new.txt", article("New", "Paper", "2024-01-02", "The quokkaburger stand opened by the pier."))
+    ingest(store, docs, embedder)
+    found = HybridRetriever(store, None, keyword, KEYWORD_ONLY).retrieve("quokkaburger", 3)
+    assert [p.source for p in found] == ["new.txt"]
+    assert "quokkaburger" in retriever.retrieve("quokkaburger stand", 3)[0].text
+
+    write(docs, "new.txt", article("New", "Paper", "2024-01-02", "The stand now sells wombatwraps instead."))
+    ingest(store, docs, embedder)
+    keyword_only = HybridRetriever(store, None, keyword, KEYWORD_ONLY)
+    assert keyword_only.retrieve("quokkaburger", 3) == []
+    assert [p.source for p in keyword_only.retrieve("wombatwraps", 3)] == ["new.txt"]
+
+    (docs / "new.txt").unlink()
+    ingest(store, docs, embedder)
+    assert keyword_only.retrieve("wombatwraps", 3) == []
+    assert keyword.builds == 4
+    return keyword
+
+
+def test_keyword_index_follows_incremental_ingest_and_caches_by_generation(tmp_path, fake_embedder):
+    store = make_store(tmp_path / "index")
+    cache = tmp_path / "index" / "keyword"
+    check_keyword_index_follows_ingest(store, tmp_path / "docs", fake_embedder, cache)
+    assert len(list((cache / store.name).iterdir())) == 1  # older generations are removed
+
+    again = KeywordIndex(make_store(tmp_path / "index"), cache)  # a new process, same index
+    assert again.search("weather", 3) and again.builds == 0  # loaded from the cache
+    write(tmp_path / "docs", "more.txt", article("More", "Paper", "2024-01-03", "Penguins in the weather."))
+    ingest(store, tmp_path / "docs", fake_embedder)
+    assert again.search("penguins", 3) and again.builds == 1
+
+
+def test_rebuild_is_not_mistaken_for_the_cached_generation(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    write(docs, "a.txt", article("A", "Paper", "2024-01-01", "Alpha words about kiwis and tides."))
+    store = make_store(tmp_path / "index")
+    ingest(store, docs, fake_embedder)
+    cache = tmp_path / "cache"
+    assert KeywordIndex(store, cache).search("kiwis", 3)
+    store.reset()
+    write(docs, "a.txt", article("A", "Paper", "2024-01-01", "Other words about lemurs."))
+    ingest(store, docs, fake_embedder)  # generation 1 again, but a new collection
+    fresh = KeywordIndex(store, cache)
+    assert fresh.search("kiwis", 3) == [] and fresh.search("lemurs", 3)
+
+
+# -- over a real `chroma run` server -------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    exe = Path(sys.executable).parent / "chroma"
+    if not exe.exists():
+        pytest.skip("the chroma executable is not installed next to python")
+    port = _free_port()
+    log = (tmp_path / "chroma.log").open("w")
+    proc = subprocess.Popen(
+        [str(exe), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client = open_client(None, "127.0.0.1", port)
+                break
+            except Exception:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"chroma server did not start: {(tmp_path / 'chroma.log').read_text()[-500:]}")
+                time.sleep(0.3)
+        yield client
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.mark.server
+def test_keyword_index_follows_incremental_ingest_on_a_chroma_server(tmp_path, fake_embedder, chroma_server):
+    store = Store(chroma_server, "server-index", FINGERPRINT, create=True)
+    check_keyword_index_follows_ingest(store, tmp_path / "docs", fake_embedder, None)
