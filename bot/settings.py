@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.text import split_sentences
-from ingest.chunking import ChunkParams, Chunker
+from ingest.chunking import Chunker, ChunkParams
 from ingest.clean import clean_text
 from ingest.embedder import token_counter
 from ingest.errors import SkipFile
