@@ -178,6 +178,29 @@ def eval_(
     eval_command(ctx, file, k, out, as_json)
 
 
+@app.command()
+@user_errors
+def doctor(ctx: typer.Context) -> None:
+    """Check settings, the model, the index, the Chroma server and the LLM, and say what to fix."""
+    from rich.text import Text
+
+    from bot import render
+    from bot.doctor import run_checks
+
+    checks = run_checks(_services(ctx))
+    marks = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red")}
+    for check in checks:
+        mark, style = marks[check.status]
+        line = Text(f"{mark} ", style=style)
+        line.append(f"{check.name}: ", style="bold")
+        line.append(check.detail)
+        render.out.print(line)
+        if check.fix and check.status != "ok":
+            render.out.print(Text(f"    fix: {check.fix}", style=style))
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

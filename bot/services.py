@@ -5,6 +5,7 @@ Everything is built lazily on first use, so commands that need no model never lo
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from functools import cached_property
@@ -16,9 +17,11 @@ from bot.retrieval import DenseRetriever, Retriever
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
 from ingest.chunking import Chunker, ChunkParams
-from ingest.embedder import SentenceTransformerEmbedder, token_counter
+from ingest.embedder import Embedder, SentenceTransformerEmbedder, token_counter
 from ingest.pipeline import Ingestor, ProgressFn
 from ingest.store import Store, open_client
+
+log = logging.getLogger(__name__)
 
 
 class Services:
@@ -34,6 +37,20 @@ class Services:
     def embedder(self) -> SentenceTransformerEmbedder:
         s = self.settings
         return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device, batch_size=s.embed_batch_size)
+
+    @cached_property
+    def query_embedder(self) -> Embedder:
+        """The encoder for questions and answer sentences: the cached ONNX export when allowed and present."""
+        s = self.settings
+        if s.query_encoder != "torch" and s.embed_device == "cpu":
+            from ingest.onnx_encoder import OnnxEmbedder, export_path
+
+            onnx_file = export_path(s.cache_dir, s.embed_model)
+            if onnx_file.is_file():
+                return OnnxEmbedder(s.embed_model, onnx_file)
+            if s.query_encoder == "onnx":
+                log.warning("no ONNX export at %s yet (it is made by `citebot ingest`); using torch", onnx_file)
+        return self.embedder
 
     @property
     def chunk_params(self) -> ChunkParams:
@@ -66,7 +83,7 @@ class Services:
         s = self.settings
         store = self._ready_store()
         if s.retrieval_mode == "dense":
-            return DenseRetriever(store, self.embedder)
+            return DenseRetriever(store, self.query_embedder)
         from bot.hybrid import HybridOptions, HybridRetriever
         from bot.keyword import KeywordIndex
 
@@ -79,7 +96,7 @@ class Services:
             doc_support=s.doc_support,
             max_per_doc=s.max_per_doc,
         )
-        embedder = None if s.retrieval_mode == "keyword" else self.embedder
+        embedder = None if s.retrieval_mode == "keyword" else self.query_embedder
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 
     def ingestor(self) -> Ingestor:
@@ -93,7 +110,19 @@ class Services:
     ) -> IngestReport:
         """Bring the index up to date with ``path`` (default: the docs folder)."""
         ingestor = self.ingestor() if not rebuild else self._rebuilt_ingestor()
-        return ingestor.run(path or self.settings.docs_dir, progress=progress)
+        report = ingestor.run(path or self.settings.docs_dir, progress=progress)
+        self._cache_query_encoder()
+        return report
+
+    def _cache_query_encoder(self) -> None:
+        """Export the model to ONNX for fast cold queries, once per index folder (torch is loaded by now)."""
+        s = self.settings
+        if s.query_encoder == "torch" or s.embed_device != "cpu":
+            return
+        from ingest.onnx_encoder import ensure_export, export_path
+
+        if not export_path(s.cache_dir, s.embed_model).is_file():
+            ensure_export(s.embed_model, s.cache_dir, self.embedder)
 
     def _rebuilt_ingestor(self) -> Ingestor:
         s = self.settings
@@ -113,7 +142,7 @@ class Services:
             min_evidence=self.settings.min_evidence,
             max_sentences=self.settings.max_answer_sentences,
         )
-        return answer(question, history, retriever, embed=self.embedder.embed, options=options)
+        return answer(question, history, retriever, embed=self.query_embedder.embed, options=options)
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """Retrieval only."""

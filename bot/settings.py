@@ -5,6 +5,7 @@ Built only at the entry points (the CLI callback, the Discord start-up) and pass
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,6 +22,11 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "citebot"
 
 
 class Settings(BaseSettings):
@@ -41,6 +47,10 @@ class Settings(BaseSettings):
         Path(".citebot/index"), description="Folder of the embedded Chroma index (unused with a Chroma server)."
     )
     data_dir: Path = Field(Path(".citebot/data"), description="Folder for runtime data such as Discord feedback.")
+    cache_dir: Path = Field(
+        default_factory=lambda: _default_cache_dir(),
+        description="Machine-wide cache (the ONNX export of the embedding model); default ~/.cache/citebot.",
+    )
     collection: str = Field(
         "citebot",
         min_length=3,
@@ -61,6 +71,11 @@ class Settings(BaseSettings):
     )
     embed_device: str = Field("cpu", description="Device for embeddings: cpu, cuda, cuda:1, mps.")
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts embedded per batch.")
+    query_encoder: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description="Query-time encoder: auto uses the verified ONNX export in CACHE_DIR when present (fast "
+        "cold start, same vectors), torch always loads sentence-transformers.",
+    )
     chunk_tokens: int = Field(
         180, ge=32, le=1000, description="Target chunk size in the embedding model's word pieces (before the header)."
     )

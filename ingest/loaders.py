@@ -38,7 +38,10 @@ _HEADER_KEYS = {
     "tags": "category",
 }
 _HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z _-]{0,20}):[ \t]*(.*)$")
-_MAX_BAD_BYTE_SHARE = 0.002  # a few stray bytes are replaced; more means "not text"
+_MAX_BAD_BYTE_SHARE = 0.002
+_PROSE_CHECK_CHARS = 100_000  # texts past this size must contain sentences
+_CHARS_PER_SENTENCE_MAX = 2_000  # prose ends a sentence far more often than this
+_SENTENCE_ENDS = re.compile(r"[.!?。！？]\s|\n\s*\n")  # a few stray bytes are replaced; more means "not text"
 
 
 @dataclass
@@ -93,7 +96,19 @@ def load_document(path: Path) -> Document:
         doc.metadata["title"] = _title_from_text(doc.text) or path.stem.replace("_", " ").replace("-", " ")
     if not doc.text.strip():
         raise SkipFile("no text left after cleaning")
+    _check_prose(doc.text)
     return doc
+
+
+def _check_prose(text: str) -> None:
+    """Refuse large texts without sentences (minified data, one giant token): nothing in them is quotable."""
+    if len(text) < _PROSE_CHECK_CHARS:
+        return
+    ends = len(_SENTENCE_ENDS.findall(text))
+    if ends * _CHARS_PER_SENTENCE_MAX < len(text):
+        raise SkipFile(
+            f"no sentences in {len(text) / 1e6:.1f} MB of text ({ends} sentence ends): looks like data, not prose"
+        )
 
 
 def decode_text(data: bytes) -> str:

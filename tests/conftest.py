@@ -54,12 +54,19 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One machine-wide cache for the session (the ONNX export is made once, not per test)."""
+    return tmp_path_factory.mktemp("citebot-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shared_cache: Path) -> Iterator[None]:
     """No CITEBOT_* variable or .env of the developer leaks into a test."""
     for key in list(os.environ):
         if key.startswith("CITEBOT_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("CITEBOT_CACHE_DIR", str(shared_cache))
     monkeypatch.chdir(tmp_path)
     yield
 
