@@ -161,6 +161,11 @@ def search(
         render.passages(passages)
 
 
+from bot.discord_cli import register as _register_discord  # noqa: E402
+
+_register_discord(app)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()
