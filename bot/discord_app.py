@@ -201,7 +201,9 @@ def run_discord(services: Services, *, sync: bool = False) -> None:
     try:
         asyncio.run(main())
     except discord.LoginFailure:
-        raise ConfigError("Discord rejected CITEBOT_DISCORD_TOKEN (login failed): check or reset the bot token") from None
+        raise ConfigError(
+            "Discord rejected CITEBOT_DISCORD_TOKEN (login failed): check or reset the bot token"
+        ) from None
     except discord.PrivilegedIntentsRequired:
         raise ConfigError(
             "Discord refused the Message Content intent: enable it for the bot in the developer portal (see README)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated
 
@@ -23,10 +24,8 @@ def register(app: typer.Typer) -> None:
         """Run the Discord bot (CITEBOT_DISCORD_TOKEN); answers /ask and mentions until stopped."""
         from bot.discord_app import run_discord
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the bot is stopped
             run_discord(_services(ctx), sync=sync)
-        except KeyboardInterrupt:
-            pass  # Ctrl-C is how the bot is stopped
         typer.echo("bot stopped", err=True)
 
     @app.command("feedback")
@@ -44,9 +43,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
             return
         share = f" ({100 * summary.up / summary.votes:.0f}% positive)" if summary.votes else ""
-        typer.echo(
-            f"{summary.votes} vote(s) on {summary.answers} answer(s): {summary.up} 👍, {summary.down} 👎{share}"
-        )
+        typer.echo(f"{summary.votes} vote(s) on {summary.answers} answer(s): {summary.up} 👍, {summary.down} 👎{share}")
         if summary.first:
             typer.echo(f"from {summary.first} to {summary.last}")
         if summary.most_downvoted:

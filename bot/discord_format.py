@@ -183,4 +183,3 @@ def _clip_lines(value: str, limit: int) -> str:
     if len(head) + 4 < limit:
         return head + "\n" + _clip(rest, limit - len(head) - 1)
     return _clip(value, limit)
-

@@ -100,7 +100,13 @@ class AnswerRecord:
             question=result.question,
             answer=result.text,
             sources=[
-                {"id": c.id, "source": c.passage.source, "title": c.passage.title, "url": c.passage.url, "quote": c.quote}
+                {
+                    "id": c.id,
+                    "source": c.passage.source,
+                    "title": c.passage.title,
+                    "url": c.passage.url,
+                    "quote": c.quote,
+                }
                 for c in result.citations
             ],
         )

@@ -125,4 +125,3 @@ async def drain() -> list[discord.Message]:
     while not dpytest.sent_queue.empty():
         out.append(dpytest.get_message())
     return out
-

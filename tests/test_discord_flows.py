@@ -10,7 +10,6 @@ import pytest_asyncio
 from tests.discord_support import drain, fake_services, make_docs, mention, record_payloads, start_bot
 
 
-
 def pings_nobody(payload: dict) -> bool:
     """Discord pings only what allowed_mentions permits: nothing parsed, no ids listed, no reply ping."""
     allowed = payload.get("allowed_mentions")
@@ -45,7 +44,9 @@ def alice() -> discord.Member:
 
 async def test_mention_gets_a_cited_answer_with_sources_embed_and_a_thread(bot):
     payloads = record_payloads(bot)
-    question = await dpytest.message(mention(bot, "How often does a sourdough starter need feeding?"), channel("general"))
+    question = await dpytest.message(
+        mention(bot, "How often does a sourdough starter need feeding?"), channel("general")
+    )
     sent = await drain()
 
     assert len(sent) == 1
@@ -96,7 +97,10 @@ async def test_follow_up_in_the_thread_continues_the_conversation_with_history(b
     ]
     assert seen[0][1] == ()
     assert [t.question for t in seen[1][1]] == ["How often does a sourdough starter need feeding?"]
-    assert [t.question for t in seen[2][1]] == ["How often does a sourdough starter need feeding?", "What is a tide pool?"]
+    assert [t.question for t in seen[2][1]] == [
+        "How often does a sourdough starter need feeding?",
+        "What is a tide pool?",
+    ]
     assert seen[2][1][1].answer == follow[0].content
 
 

@@ -85,7 +85,9 @@ class AskCog(commands.Cog, name="Ask"):
     @app_commands.describe(question="What do you want to know?")
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         channel = interaction.channel
-        if not channel_allowed(self.settings, interaction.channel_id, _parent_id(channel), interaction.guild_id is not None):
+        if not channel_allowed(
+            self.settings, interaction.channel_id, _parent_id(channel), interaction.guild_id is not None
+        ):
             await respond(interaction, "I don't answer questions in this channel.")
             return
         refusal = self._refusal(interaction.user.id)

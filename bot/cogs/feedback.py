@@ -62,7 +62,11 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cite
         return cls(match["vote"])
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        cog = interaction.client.get_cog(FeedbackCog.__cog_name__) if isinstance(interaction.client, commands.Bot) else None
+        cog = (
+            interaction.client.get_cog(FeedbackCog.__cog_name__)
+            if isinstance(interaction.client, commands.Bot)
+            else None
+        )
         if not isinstance(cog, FeedbackCog):
             await respond(interaction, SOMETHING_WRONG)
             return
