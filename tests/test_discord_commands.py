@@ -229,3 +229,24 @@ async def test_vote_buttons_record_the_answer_with_a_hashed_user(tmp_path):
     assert entry["sources"][0]["url"] == "https://example.org/a" and entry["message_id"] == "321"
     assert "123456789012345678" not in store.path.read_text() and len(entry["user"]) == 24
     assert [c[0] for c in it.calls] == ["send_message"] and it.calls[0][2]["ephemeral"] is True
+
+
+def test_turns_are_paired_by_reply_reference_whatever_the_fetch_order():
+    from bot.cogs.ask import turns_from_messages
+    from bot.schema import Turn
+
+    def msg(mid, author, content, ref=None, bot=False):
+        reference = SimpleNamespace(message_id=ref) if ref else None
+        return SimpleNamespace(id=mid, author=SimpleNamespace(id=author, bot=bot), content=content, reference=reference)
+
+    me = BOT_ID
+    messages = [
+        msg(1, 5, f"<@{me}> q1"),
+        msg(2, 6, "q2"),  # asked before the answer to q1 arrived
+        msg(3, me, "a2", ref=2, bot=True),
+        msg(4, me, "a1", ref=1, bot=True),
+        msg(5, me, "a1 part two", bot=True),  # second part of a split answer
+        msg(6, 99, "another bot", bot=True),
+    ]
+    turns = turns_from_messages(Turn("start", "a0"), list(reversed(messages)), me)
+    assert turns == [Turn("start", "a0"), Turn("q2", "a2"), Turn("q1", "a1\n\na1 part two")]

@@ -203,3 +203,28 @@ async def test_mention_flow_with_the_real_model(tmp_path, docs_dir):
         assert all(pings_nobody(p) for p in payloads)
     finally:
         await dpytest.empty_queue()
+
+
+async def test_thread_history_is_rebuilt_from_discord_after_a_restart(bot, services):
+    from bot.cogs.ask import Conversations
+
+    seen: list[tuple] = []
+    real_ask = services.ask
+
+    def ask(question, history=(), k=None):
+        seen.append((question, tuple(history)))
+        return real_ask(question, history, k)
+
+    services.ask = ask
+    await dpytest.message(mention(bot, "How often does a sourdough starter need feeding?"), channel("general"))
+    first = (await drain())[0]
+    thread = bot.get_channel(first.id)
+    await dpytest.message("What is a tide pool?", thread, alice())
+    follow = (await drain())[0]
+
+    bot.get_cog("Ask").conversations = Conversations()  # what a restart leaves of the memory
+    await dpytest.message("Which animals live there?", thread, alice())
+    assert len(await drain()) == 1
+    history = seen[-1][1]
+    assert [t.question for t in history] == ["How often does a sourdough starter need feeding?", "What is a tide pool?"]
+    assert [t.answer for t in history] == [first.content, follow.content]

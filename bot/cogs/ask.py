@@ -146,12 +146,16 @@ class AskCog(commands.Cog, name="Ask"):
             return
         question = self.services.check_question(question)
         channel = message.channel
+        if conversation and isinstance(channel, discord.Thread) and not self.conversations.knows(channel.id):
+            await self._recover_thread(channel, message)
         history = self.conversations.history(channel.id) if conversation else ()
         async with channel.typing():
             result = await self._answer(question, history)
 
         async def reply(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
-            return await message.reply(content, mention_author=False, allowed_mentions=NO_PINGS, **_extra(embed, view))
+            return await channel.send(
+                content, reference=_ref(message), allowed_mentions=NO_PINGS, **_extra(embed, view)
+            )
 
         async def follow(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
             return await channel.send(content, allowed_mentions=NO_PINGS, **_extra(embed, view))
@@ -203,11 +207,57 @@ class AskCog(commands.Cog, name="Ask"):
             return
         self.conversations.add(thread.id, Turn(question, result.text))
 
+    async def _recover_thread(self, thread: discord.Thread, current: discord.Message) -> None:
+        """Rebuild one of our threads' conversation from Discord (after a restart the memory is empty)."""
+        me = self.bot.user
+        if me is None:
+            return
+        try:
+            parent = thread.parent
+            starter = thread.starter_message or (
+                await parent.fetch_message(thread.id) if isinstance(parent, discord.TextChannel) else None
+            )
+            recent = [m async for m in thread.history(limit=100, before=current)]
+        except discord.HTTPException as exc:
+            log.warning("could not read the history of thread %s: %s", thread.id, exc)
+            return
+        first = Turn(thread.name, starter.content) if starter is not None else None
+        for turn in turns_from_messages(first, recent, me.id)[-MAX_TURNS:]:
+            self.conversations.add(thread.id, turn)
+
     async def _reply_safely(self, message: discord.Message, text: str) -> None:
         try:
-            await message.reply(text, mention_author=False, allowed_mentions=NO_PINGS)
+            await message.channel.send(text, reference=_ref(message), allowed_mentions=NO_PINGS)
         except discord.HTTPException:
             log.warning("could not reply to message %s", message.id, exc_info=True)
+
+
+def turns_from_messages(first: Turn | None, messages: Sequence[discord.Message], bot_id: int) -> list[Turn]:
+    """Pair people's messages with the bot's replies to them, in order (any fetch order is fine).
+
+    The bot's reply carries a reference to its question; without one (a lost reference) it answers
+    the oldest unanswered question, and with none left it is the next part of a split answer.
+    Refusals and apologies are replies too, and harmless as history.
+    """
+    turns = [first] if first else []
+    questions: dict[int, str] = {}
+    for m in sorted(messages, key=lambda m: m.id):  # snowflakes are chronological
+        if m.author.id == bot_id:
+            ref = m.reference.message_id if m.reference else None
+            if ref is None and questions:
+                ref = next(iter(questions))
+            if ref in questions:
+                turns.append(Turn(questions.pop(ref), m.content))  # type: ignore[arg-type]
+            elif turns:
+                turns[-1] = Turn(turns[-1].question, f"{turns[-1].answer}\n\n{m.content}")
+        elif not m.author.bot:
+            questions[m.id] = strip_mentions(m.content, bot_id)
+    return turns
+
+
+def _ref(message: discord.Message) -> discord.MessageReference:
+    """A reply reference that still sends when the question was deleted meanwhile."""
+    return message.to_reference(fail_if_not_exists=False)
 
 
 def _extra(embed: discord.Embed | None, view: discord.ui.View | None) -> dict[str, Any]:
