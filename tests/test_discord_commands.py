@@ -250,3 +250,22 @@ def test_turns_are_paired_by_reply_reference_whatever_the_fetch_order():
     ]
     turns = turns_from_messages(Turn("start", "a0"), list(reversed(messages)), me)
     assert turns == [Turn("start", "a0"), Turn("q2", "a2"), Turn("q1", "a1\n\na1 part two")]
+
+
+async def test_bot_follows_the_docs_folder_when_enabled(tmp_path, docs_dir, fake_embedder):
+    import asyncio
+
+    services = fake_services(tmp_path, make_docs(docs_dir), fake_embedder, discord_watch_docs=True)
+    cog = AdminCog(services)
+    await cog.cog_load()
+    try:
+        await asyncio.sleep(0.5)  # let the watcher start
+        (docs_dir / "kites.md").write_text("Title: Kites\n\nBox kites fly well in steady wind.\n")
+        for _ in range(100):
+            await asyncio.sleep(0.2)
+            if "kites.md" in {p.source for p in services.search("box kites steady wind", 3)}:
+                break
+        assert "kites.md" in {p.source for p in services.search("box kites steady wind", 3)}
+    finally:
+        await cog.cog_unload()
+    assert cog._watcher is not None and cog._watcher.done()

@@ -1,4 +1,7 @@
-"""Administration: /reingest runs the incremental ingest of the docs folder and reports counts."""
+"""Keeping the index current: /reingest (admins), and optionally following the docs folder.
+
+Both run the incremental ingest in a worker thread, one at a time.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from discord.ext import commands
 
 from bot.discord_app import NO_PINGS, respond
 from bot.discord_policy import is_admin
+from bot.errors import USER_ERRORS
 from bot.schema import IngestReport
 
 if TYPE_CHECKING:
@@ -42,6 +46,38 @@ class AdminCog(commands.Cog, name="Admin"):
         self.services = services
         self.settings = services.settings
         self._running = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        if self.settings.discord_watch_docs:
+            self._watcher = asyncio.create_task(self._watch(), name="citebot-watch-docs")
+
+    async def cog_unload(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            await asyncio.wait([self._watcher], timeout=5)
+
+    async def _watch(self) -> None:
+        """Re-ingest the docs folder after each burst of changes (CITEBOT_DISCORD_WATCH_DOCS)."""
+        from watchfiles import awatch
+
+        folder = self.settings.docs_dir
+        if not folder.is_dir():
+            log.warning("not watching %s: it is not a folder", folder)
+            return
+        log.info("watching %s for changes", folder)
+        async for changes in awatch(folder, debounce=1500, stop_event=self._stop, recursive=True):
+            log.info("%d file change(s) in %s; re-ingesting", len(changes), folder)
+            async with self._running:
+                try:
+                    report = await asyncio.to_thread(self.services.ingest)
+                except USER_ERRORS as exc:
+                    log.error("re-ingest failed: %s", exc)
+                except Exception:
+                    log.exception("re-ingest failed")
+                else:
+                    log.info(report_text(report).splitlines()[0])
 
     @app_commands.command(name="reingest", description="Bring the index up to date with the documents folder.")
     @app_commands.guild_only()
