@@ -98,7 +98,11 @@ class CitebotBot(commands.Bot):
         if not self.sync_requested and synced.get(scope) == digest:
             log.info("slash commands unchanged since the last sync (%s); not syncing", scope)
             return False
-        done = await self.tree.sync(guild=guild)
+        try:
+            done = await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:  # e.g. the bot is not in that guild: mentions still work
+            log.error("could not sync slash commands to %s: %s", scope, exc)
+            return False
         log.info("synced %d slash command(s) to %s", len(done), scope)
         synced[scope] = digest
         _write_state(state_file, synced)

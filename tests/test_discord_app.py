@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from types import SimpleNamespace
 
 import discord
 import pytest
@@ -96,6 +97,19 @@ async def test_commands_sync_when_new_then_only_when_asked_or_changed(tmp_path):
     assert await synced(tmp_path) == [None]
     assert await synced(tmp_path, guild_id=1234) == [1234]  # the dev guild is its own scope
     assert await synced(tmp_path, guild_id=1234) == []
+
+
+async def test_a_failed_sync_is_logged_and_retried_next_start(tmp_path, caplog):
+    bot = CitebotBot(Services(Settings(data_dir=tmp_path, discord_guild_id=999)))
+    await bot.load_features()
+
+    async def forbidden(*, guild=None):
+        raise discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), {"message": "Missing Access"})
+
+    bot.tree.sync = forbidden  # type: ignore[method-assign]
+    assert await bot.sync_commands() is False
+    assert "could not sync slash commands to guild:999" in caplog.text
+    assert await synced(tmp_path, guild_id=999) == [999]  # nothing was recorded as synced
 
 
 async def test_command_digest_changes_with_the_command_set(tmp_path):
