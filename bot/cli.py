@@ -201,6 +201,11 @@ def doctor(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
+from bot.discord_cli import register as _register_discord  # noqa: E402
+
+_register_discord(app)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

@@ -136,6 +136,7 @@ class Settings(BaseSettings):
     discord_allow_dms: bool = Field(False, description="Answer direct messages.")
     discord_threads: bool = Field(True, description="Open a thread on each answer for follow-ups.")
     discord_rate_limit: int = Field(5, ge=0, description="Questions per user per minute; 0 disables the limit.")
+    discord_watch_docs: bool = Field(False, description="While the bot runs, re-ingest DOCS_DIR when its files change.")
 
     @field_validator("discord_channels", "discord_admin_roles", mode="before")
     @classmethod
