@@ -17,8 +17,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import FakeEmbedder  # noqa: E402
-from tests.helpers import make_ingestor, make_store  # noqa: E402
+from tests.conftest import FakeEmbedder
+from tests.helpers import make_ingestor, make_store
 
 WRITES = ("add", "upsert", "update", "delete", "modify")
 
