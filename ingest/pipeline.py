@@ -104,6 +104,8 @@ class Ingestor:
         self.chunker = chunker
         self.max_bytes = max_bytes
         self.batch_chunks = batch_chunks
+        self._writing = False
+        self._was_dirty = False
 
     def run(self, root: Path, *, progress: ProgressFn | None = None) -> IngestReport:
         """Ingest ``root`` incrementally and return what happened."""
@@ -120,6 +122,8 @@ class Ingestor:
                 f"no documents found in {root}; refusing to empty an index of {len(known)} documents "
                 "(check the path, or use --rebuild to clear it)"
             )
+        self._was_dirty = self.store.dirty  # a killed run left the generation mid-change
+        self._writing = False
         pending: list[_Pending] = []
         for done, item in enumerate(self._changed(files, known, report), 1):
             pending.append(item)
@@ -130,15 +134,25 @@ class Ingestor:
                 progress(done, len(files), item.file.rel)
         self._flush(pending, report)
         for source in gone:
+            self._begin_writing()
             self.store.remove_document(source)
             report.removed += 1
-        self.store.drop_hidden()
-        if report.changed:
-            self.store.bump_generation()
+            log.info("removed %s", source)
+        dropped = self.store.drop_hidden()
+        if dropped:
+            log.info("dropped %d invisible chunks left by an interrupted run", dropped)
+        if self._writing or self._was_dirty:
+            self.store.end_changes()
         if progress:
             progress(len(files), len(files), "")
         report.seconds = time.perf_counter() - started
         return report
+
+    def _begin_writing(self) -> None:
+        """Before the run's first change: mark the index dirty (and bump its generation)."""
+        if not self._writing:
+            self.store.begin_changes()
+            self._writing = True
 
     def _changed(
         self, files: list[SourceFile], known: dict[str, DocRecord], report: IngestReport
@@ -200,7 +214,9 @@ class Ingestor:
                 for c in p.chunks
             ]
             record = DocRecord(p.file.rel, p.content_hash, p.file.size, p.file.mtime_ns, len(rows), p.title)
+            self._begin_writing()
             self.store.write_document(record, rows)
+            log.info("%s %s: %d chunks", "added" if p.is_new else "updated", p.file.rel, len(rows))
             report.chunks += len(rows)
             if p.is_new:
                 report.added += 1

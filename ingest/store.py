@@ -7,10 +7,13 @@ Two collections hold everything, so a Chroma server holds the whole state:
 * ``<name>-docs``: one record per document (id = source path) with its content hash, size,
   mtime and chunk count: what incremental ingest diffs against.
 
-Write order for one document (crash-safe; see ``write_document``): new chunks are added
-invisible, then one upsert makes them visible and the old version invisible together, then the
-old chunks are deleted, then the manifest is updated. A run killed at any point leaves either
-the old or the new version visible, never both, never half; the next run finishes the job.
+Write order for one document (crash-safe; see ``write_document``): the manifest entry is
+first reset to a placeholder that matches no file, new chunks are added invisible, then one
+metadata-only update makes them visible and the old version invisible together, then the old
+chunks are deleted, then the manifest is updated. A run killed at any point (kill -9) leaves
+either the old or the new version visible, never both, never half, never duplicated; the
+placeholder makes the next run redo the document (or remove it, if its file has gone), so the
+next run finishes the job. ``tests/test_crash.py`` kills real processes between every step.
 """
 
 from __future__ import annotations
@@ -136,8 +139,7 @@ class Store:
         """A counter bumped by every ingest that changed the index (for caches such as the keyword index)."""
         if self._chunks is None:
             return -1
-        fresh = self.client.get_collection(self.name, embedding_function=None)
-        return int((fresh.metadata or {}).get("generation", 0))
+        return int(self._fresh_metadata().get("generation", 0))
 
     def stamp(self) -> str:
         """Identifies the index's current content: creation time and generation (changes on every ingest).
@@ -151,10 +153,36 @@ class Store:
         return f"{meta.get('created', 0)}:{int(meta.get('generation', 0))}"
 
     def bump_generation(self) -> None:
+        """Tell readers' caches that the visible chunks changed."""
+        self._set_metadata(generation=int(self._fresh_metadata().get("generation", 0)) + 1)
+
+    @property
+    def dirty(self) -> bool:
+        """True while an ingest is writing, or after one was killed before it finished."""
+        return self._chunks is not None and bool(self._fresh_metadata().get("dirty", False))
+
+    def begin_changes(self) -> None:
+        """Mark the index as being written (and bump the generation): called before a run's first write.
+
+        A run killed later leaves ``dirty`` set, so the next run bumps the generation at its end
+        even when it has nothing left to write; caches never keep a half-written state.
+        """
+        meta = self._fresh_metadata()
+        self._set_metadata(generation=int(meta.get("generation", 0)) + 1, dirty=True)
+
+    def end_changes(self) -> None:
+        """Bump the generation and clear the ``dirty`` mark: called when a run that wrote finishes."""
+        meta = self._fresh_metadata()
+        self._set_metadata(generation=int(meta.get("generation", 0)) + 1, dirty=False)
+
+    def _fresh_metadata(self) -> dict[str, Any]:
+        """The chunk collection's metadata as the store holds it now (another process may have changed it)."""
+        return dict(self.client.get_collection(self.name, embedding_function=None).metadata or {})
+
+    def _set_metadata(self, **values: Any) -> None:
         if self._chunks is None:
             return
-        metadata = dict(self.client.get_collection(self.name, embedding_function=None).metadata or {})
-        metadata["generation"] = int(metadata.get("generation", 0)) + 1
+        metadata = {**self._fresh_metadata(), **values}
         metadata.pop("hnsw:space", None)
         self._chunks.modify(metadata=metadata)
 
@@ -218,40 +246,52 @@ class Store:
         return found
 
     def write_document(self, record: DocRecord, rows: Sequence[ChunkRow]) -> None:
-        """Replace a document's chunks with ``rows`` in a crash-safe order, then record it in the manifest."""
+        """Replace a document's chunks with ``rows`` in a crash-safe order, then record it in the manifest.
+
+        1. The manifest entry becomes a placeholder no file matches: if the run dies after the
+           flip, the next run redoes this document, or removes its chunks if the file is gone
+           (without it, a new document whose file was deleted meanwhile would stay visible forever).
+        2. New chunks are added with ``live=False`` (chunks already stored under the same id, that
+           is the same content, are left as they are: re-adding them hidden would make a visible
+           document vanish).
+        3. One update sets ``live`` on the new chunks and clears it on the old ones: readers see
+           the old version or the new one, never both.
+        4. The old chunks are deleted, and 5. the manifest records the new version.
+        """
         assert self._chunks is not None
-        hidden = [{**row.metadata, "live": False} for row in rows]
+        self.record_document(DocRecord(record.source, "", -1, -1, 0, record.title))
         batch = self._batch_size()
-        for i in range(0, len(rows), batch):
-            part = rows[i : i + batch]
-            self._chunks.upsert(
+        present = self._existing_ids([r.id for r in rows])
+        fresh = [r for r in rows if r.id not in present]
+        for i in range(0, len(fresh), batch):
+            part = fresh[i : i + batch]
+            self._chunks.add(
                 ids=[r.id for r in part],
                 embeddings=[list(r.embedding) for r in part],
                 documents=[r.text for r in part],
-                metadatas=hidden[i : i + batch],
+                metadatas=[{**r.metadata, "live": False} for r in part],
             )
         old = self._chunks.get(
-            where={"$and": [{"source": record.source}, {"doc_hash": {"$ne": record.content_hash}}]},
-            include=["metadatas", "embeddings", "documents"],
+            where={"$and": [{"source": record.source}, {"doc_hash": {"$ne": record.content_hash}}]}, include=[]
         )
         old_ids = list(old["ids"])
-        # One call flips visibility: new version on, old version off.
         flip_ids = [r.id for r in rows] + old_ids
-        flip_embs = [list(r.embedding) for r in rows] + [list(e) for e in _rows(old.get("embeddings"))]
-        flip_docs = [r.text for r in rows] + list(old["documents"] or [])
-        flip_meta = [{**r.metadata, "live": True} for r in rows] + [
-            {**(m or {}), "live": False} for m in (old["metadatas"] or [])
-        ]
-        for i in range(0, len(flip_ids), batch):
-            self._chunks.upsert(
-                ids=flip_ids[i : i + batch],
-                embeddings=flip_embs[i : i + batch],
-                documents=flip_docs[i : i + batch],
-                metadatas=flip_meta[i : i + batch],
-            )
+        flip_meta: list[Any] = [{"live": True}] * len(rows) + [{"live": False}] * len(old_ids)
+        flip_batch = self._max_batch()
+        if len(flip_ids) > flip_batch:  # Chroma caps one call; only a huge document gets here
+            log.warning("%s: %d chunks flipped in several calls, not atomically", record.source, len(flip_ids))
+        for i in range(0, len(flip_ids), flip_batch):
+            self._chunks.update(ids=flip_ids[i : i + flip_batch], metadatas=flip_meta[i : i + flip_batch])
         if old_ids:
             self._chunks.delete(ids=old_ids)
         self.record_document(record)
+
+    def _existing_ids(self, ids: Sequence[str]) -> set[str]:
+        assert self._chunks is not None
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            found.update(self._chunks.get(ids=list(ids[i : i + 500]), include=[])["ids"])
+        return found
 
     def remove_document(self, source: str) -> None:
         """Delete a document's chunks, then its manifest entry."""
@@ -312,11 +352,16 @@ class Store:
                 yield {"id": cid, "text": text or "", "metadata": meta or {}}
 
     # -- helpers ---------------------------------------------------------------------------
-    def _batch_size(self) -> int:
+    def _max_batch(self) -> int:
+        """The most records one Chroma call accepts (5461 for the embedded store and `chroma run`)."""
         try:
-            return max(1, min(1000, int(self.client.get_max_batch_size())))
+            return max(1, int(self.client.get_max_batch_size()))
         except Exception:  # older servers do not expose it
             return 500
+
+    def _batch_size(self) -> int:
+        """Records per call when sending embeddings (kept smaller to bound request size)."""
+        return min(1000, self._max_batch())
 
     @staticmethod
     def _pages(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[tuple]:
