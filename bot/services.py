@@ -42,7 +42,12 @@ class Services:
     def query_embedder(self) -> Embedder:
         """The encoder for questions and answer sentences: the cached ONNX export when allowed and present."""
         s = self.settings
-        if s.query_encoder != "torch" and s.embed_device == "cpu":
+        # The ONNX file is a faster copy of the configured sentence-transformers model, nothing else.
+        if (
+            isinstance(self.embedder, SentenceTransformerEmbedder)
+            and s.query_encoder != "torch"
+            and s.embed_device == "cpu"
+        ):
             from ingest.onnx_encoder import OnnxEmbedder, export_path
 
             onnx_file = export_path(s.cache_dir, s.embed_model)
@@ -117,7 +122,11 @@ class Services:
     def _cache_query_encoder(self) -> None:
         """Export the model to ONNX for fast cold queries, once per index folder (torch is loaded by now)."""
         s = self.settings
-        if s.query_encoder == "torch" or s.embed_device != "cpu":
+        if (
+            s.query_encoder == "torch"
+            or s.embed_device != "cpu"
+            or not isinstance(self.embedder, SentenceTransformerEmbedder)
+        ):
             return
         from ingest.onnx_encoder import ensure_export, export_path
 
