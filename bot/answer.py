@@ -57,7 +57,7 @@ class AnswerOptions:
     """Knobs of the answerer (from Settings)."""
 
     k: int = 4
-    min_evidence: float = 0.42
+    min_evidence: float = 0.35
     max_sentences: int = 4
 
 

@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     # Retrieval and answers
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and shown per question.")
     min_evidence: float = Field(
-        0.42, ge=0.0, le=1.0, description="Evidence score below which the extractive answer abstains (calibrated)."
+        0.35, ge=0.0, le=1.0, description="Evidence score below which the extractive answer abstains (calibrated)."
     )
     max_answer_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an extractive answer.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a reason.")
