@@ -161,6 +161,20 @@ def search(
         render.passages(passages)
 
 
+@app.command()
+@user_errors
+def chat(
+    ctx: typer.Context,
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, max=50, help="Passages to retrieve (default CITEBOT_TOP_K).")
+    ] = None,
+) -> None:
+    """Hold a conversation about the indexed documents; follow-up questions keep their context."""
+    from bot.chat_cli import run_chat
+
+    run_chat(_services(ctx), k=k)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()
