@@ -166,7 +166,7 @@ def answer(
 
 
 def _fallback_notice(exc: LLMError) -> str:
-    log.warning("LLM failed, falling back to the extractive answer: %s", exc)
+    log.info("LLM failed, falling back to the extractive answer: %s", exc)  # the notice tells the user
     return f"{exc}; showing the extractive answer instead"
 
 
