@@ -2,20 +2,31 @@
 
 With no LLM the answer is *extractive*: the sentences of the retrieved passages that best answer
 the question, each followed by its ``[n]`` marker. Below a calibrated evidence score it abstains.
+With an LLM the model writes the answer (bot/llm_answer.py) and its citations are checked
+(bot/verify.py); if the model fails, the extractive answer is given with a notice.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from bot.errors import LLMError
 from bot.retrieval import Retriever
-from bot.schema import Answer, Citation, Passage, Turn
+from bot.schema import Answer, Citation, Claim, Passage, Turn
 from bot.text import Sentence, content_terms, split_sentences, words
 from ingest.clean import is_clutter_line
+
+if TYPE_CHECKING:
+    from bot.llm import ChatModel
+    from bot.prompts import Prompts
+
+log = logging.getLogger(__name__)
 
 EmbedFn = Callable[[Sequence[str]], list[list[float]]]
 
@@ -82,21 +93,65 @@ def answer(
     *,
     embed: EmbedFn | None = None,
     options: AnswerOptions | None = None,
+    llm: ChatModel | None = None,
+    prompts: Prompts | None = None,
+    on_token: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer ``question`` from the retriever's passages, citing each sentence used.
 
     Args:
         history: earlier turns of the conversation, oldest first (empty for a single question).
+            A follow-up is made standalone before retrieval: by the LLM when there is one, else by
+            carrying the earlier questions' names into the query (bot/followup.py).
         embed: embeds sentences for semantic similarity; without it only term overlap counts.
+        llm, prompts: write the answer with a chat model; its citations are then checked. If the
+            model fails, the extractive answer is returned with a ``notice`` saying why.
+        on_token: receives the model's answer as it streams (LLM path only).
     """
+    from bot.followup import contextual_query
+
     options = options or AnswerOptions()
     timings: dict[str, float] = {}
+    notice = ""
     t0 = time.perf_counter()
-    passages = retriever.retrieve(question, options.k)
-    timings["retrieve"] = (time.perf_counter() - t0) * 1000
+    query: str | None = None
+    if history and llm is not None and prompts is not None:
+        from bot.llm_answer import condense
+
+        try:
+            query = condense(llm, prompts, question, history)
+        except LLMError as exc:
+            notice, llm = _fallback_notice(exc), None  # it is down: do not wait for it twice
+        timings["condense"] = (time.perf_counter() - t0) * 1000
+    if query is None:
+        query = contextual_query(question, history)
     t1 = time.perf_counter()
-    result = extractive_answer(question, passages, embed=embed, options=options)
-    timings["answer"] = (time.perf_counter() - t1) * 1000
+    passages = retriever.retrieve(query, options.k)
+    timings["retrieve"] = (time.perf_counter() - t1) * 1000
+    t2 = time.perf_counter()
+    result: _Composed | None = None
+    claims: list[Claim] = []
+    if llm is not None and prompts is not None and passages:
+        from bot.llm_answer import generate
+        from bot.verify import verify_answer
+
+        try:
+            text = generate(llm, prompts, question, history, passages, on_token)
+        except LLMError as exc:
+            notice = _fallback_notice(exc)
+        else:
+            timings["llm"] = (time.perf_counter() - t2) * 1000
+            checked = verify_answer(text, passages, embed)
+            if checked.any_supported:
+                result = _Composed(checked.text, False, checked.citations)
+                claims = checked.claims
+            else:
+                result = _Composed(NOT_FOUND, True, [])
+                if checked.citations or checked.dropped:
+                    notice = "the model's answer was withheld: none of its sentences is supported by its citations"
+    if result is None:
+        result = extractive_answer(query, passages, embed=embed, options=options)
+    timings["answer"] = (time.perf_counter() - t2) * 1000
     timings["total"] = (time.perf_counter() - t0) * 1000
     return Answer(
         question=question,
@@ -105,7 +160,14 @@ def answer(
         citations=result.citations,
         passages=passages,
         timings_ms=timings,
+        notice=notice,
+        claims=claims,
     )
+
+
+def _fallback_notice(exc: LLMError) -> str:
+    log.info("LLM failed, falling back to the extractive answer: %s", exc)  # the notice tells the user
+    return f"{exc}; showing the extractive answer instead"
 
 
 def score_sentences(question: str, passages: Sequence[Passage], embed: EmbedFn | None) -> list[ScoredSentence]:
@@ -124,7 +186,7 @@ def score_sentences(question: str, passages: Sequence[Passage], embed: EmbedFn |
     if embed is not None:
         vectors = embed([question] + [s.text for _, s, _ in candidates])
         q = vectors[0]
-        sims = [_cosine(q, v) for v in vectors[1:]]
+        sims = [cosine(q, v) for v in vectors[1:]]
     else:
         sims = [0.0] * len(candidates)
     out = []
@@ -252,7 +314,7 @@ def _redundant(a: str, b: str) -> bool:
     return len(ta & tb) / min(len(ta), len(tb)) > 0.7
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b))
     na = math.sqrt(sum(x * x for x in a))
     nb = math.sqrt(sum(y * y for y in b))

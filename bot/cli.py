@@ -206,6 +206,20 @@ from bot.discord_cli import register as _register_discord  # noqa: E402
 _register_discord(app)
 
 
+@app.command()
+@user_errors
+def chat(
+    ctx: typer.Context,
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, max=50, help="Passages to retrieve (default CITEBOT_TOP_K).")
+    ] = None,
+) -> None:
+    """Hold a conversation about the indexed documents; follow-up questions keep their context."""
+    from bot.chat_cli import run_chat
+
+    run_chat(_services(ctx), k=k)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

@@ -21,8 +21,7 @@ def answer(result: Answer, console: Console = out) -> None:
     """The answer, then its numbered sources: title or path, link, quote."""
     if result.notice:
         console.print(Text(f"note: {result.notice}", style="yellow"))
-    style = "italic" if result.abstained else ""
-    console.print(Text(result.text, style=style))
+    console.print(answer_text(result))
     if not result.citations:
         if result.abstained and result.passages:
             console.print(Text("\nClosest passages (not an answer):", style="dim"))
@@ -43,6 +42,23 @@ def answer(result: Answer, console: Console = out) -> None:
         if c.passage.url:
             console.print(Text(f"    {c.passage.url}", style="blue underline"))
         console.print(Text(f"    “{c.quote}”", style="green"))
+
+
+def answer_text(result: Answer) -> Text:
+    """The answer's text; sentences its citations do not support are marked in red."""
+    if result.abstained:
+        return Text(result.text, style="italic")
+    text = Text()
+    at = 0
+    for claim in sorted(result.claims, key=lambda c: c.start):
+        if claim.supported or claim.start < at:
+            continue
+        text.append(result.text[at : claim.end])
+        text.stylize("red", len(text) - (claim.end - claim.start), len(text))
+        text.append(" (unsupported)" if claim.citations else " (uncited)", style="bold red")
+        at = claim.end
+    text.append(result.text[at:])
+    return text
 
 
 def passages(items: Sequence[Passage], console: Console = out) -> None:

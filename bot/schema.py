@@ -7,7 +7,7 @@ from typing import Any
 
 from ingest.report import IngestReport
 
-__all__ = ["Answer", "Citation", "IngestReport", "Passage", "Turn", "passage_json"]
+__all__ = ["Answer", "Citation", "Claim", "IngestReport", "Passage", "Turn", "passage_json"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One sentence of a model-written answer and whether its cited passages support it."""
+
+    text: str  # the sentence without its markers
+    citations: tuple[int, ...]  # ids of the citations it carries (empty: uncited)
+    supported: bool
+    score: float = 0.0  # best support score among its citations
+    start: int = 0  # span of the sentence in Answer.text
+    end: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": list(self.citations), "supported": self.supported}
+
+
+@dataclass(frozen=True)
 class Turn:
     """One exchange of a conversation, as the answerer needs it."""
 
@@ -71,6 +86,7 @@ class Answer:
     passages: list[Passage]
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str = ""  # e.g. "LLM unreachable; extractive answer shown"
+    claims: list[Claim] = field(default_factory=list)  # per sentence, for model-written answers
 
     def to_json(self) -> dict[str, Any]:
         """The `citebot ask --json` contract."""
@@ -84,6 +100,8 @@ class Answer:
         }
         if self.notice:
             out["notice"] = self.notice
+        if self.claims:
+            out["claims"] = [c.to_json() for c in self.claims]
         return out
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.answer import AnswerOptions, answer
-from bot.errors import CitebotError, NotIngestedError
+from bot.errors import CitebotError, ConfigError, NotIngestedError
 from bot.retrieval import DenseRetriever, Retriever
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
@@ -22,6 +23,10 @@ from ingest.pipeline import Ingestor, ProgressFn
 from ingest.store import Store, open_client
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from bot.llm import ChatModel
+    from bot.prompts import Prompts
 
 
 class Services:
@@ -104,6 +109,34 @@ class Services:
         embedder = None if s.retrieval_mode == "keyword" else self.query_embedder
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 
+    @cached_property
+    def llm(self) -> ChatModel | None:
+        """The configured chat model, or None for extractive answers."""
+        s = self.settings
+        if not s.llm_base_url:
+            return None
+        if not s.llm_model:
+            raise ConfigError("CITEBOT_LLM_BASE_URL is set but CITEBOT_LLM_MODEL is empty; name the model to use")
+        from bot.llm import OpenAICompatibleChatModel
+
+        return OpenAICompatibleChatModel(
+            s.llm_base_url,
+            s.llm_model,
+            api_key=s.llm_api_key.get_secret_value() if s.llm_api_key else None,
+            timeout=s.llm_timeout,
+            max_retries=s.llm_max_retries,
+            temperature=s.llm_temperature,
+        )
+
+    @cached_property
+    def prompts(self) -> Prompts | None:
+        """The LLM's prompt templates (checked when loaded); None without an LLM."""
+        if self.llm is None:
+            return None
+        from bot.prompts import load_prompts
+
+        return load_prompts(self.settings.prompts_dir)
+
     def ingestor(self) -> Ingestor:
         s = self.settings
         chunker = Chunker(self.chunk_params, token_counter(s.embed_model))
@@ -142,8 +175,18 @@ class Services:
             self._store = store
         return self.ingestor()
 
-    def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None) -> Answer:
-        """Answer a question (with the conversation so far) from the index."""
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        *,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer a question (with the conversation so far) from the index.
+
+        With an LLM configured, ``on_token`` receives the answer as it streams.
+        """
         question = self.check_question(question)
         retriever = self.retriever
         options = AnswerOptions(
@@ -152,6 +195,17 @@ class Services:
             max_sentences=self.settings.max_answer_sentences,
         )
         return answer(question, history, retriever, embed=self.query_embedder.embed, options=options)
+
+        return answer(
+            question,
+            history,
+            retriever,
+            embed=self.embedder.embed,
+            options=options,
+            llm=self.llm,
+            prompts=self.prompts,
+            on_token=on_token,
+        )
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """Retrieval only."""

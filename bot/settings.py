@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM request is abandoned.")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature for LLM answers.")
+    prompts_dir: Path | None = Field(
+        None, description="Folder with answer.md and condense.md prompt templates; empty means the shipped ones."
+    )
 
     # Discord
     discord_token: SecretStr | None = Field(None, description="Discord bot token (never logged).")

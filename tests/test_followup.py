@@ -1,0 +1,72 @@
+"""Follow-ups without an LLM: the conversation's subject is carried into retrieval."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.followup import contextual_query, is_follow_up, salient_terms
+from bot.schema import Turn
+
+FIRST = "why did BlackBerry leave Pakistan?"
+FOLLOW = "when will it stop operating there?"
+
+FERRY = """Title: Ridgeway ferry timetable
+
+The Ridgeway river ferry carries cars and foot passengers between the two quays every twenty minutes.
+
+The ferry will stop operating for the winter on October 31, when the river level usually becomes too
+low for the boat. It starts operating again in the first week of April.
+"""
+MILL = """Title: The old paper mill
+
+The paper mill on the canal employed four hundred people at its peak in the 1960s.
+
+It stopped operating in 1998, after its owners moved production abroad; the buildings are now flats.
+"""
+
+
+def test_pronoun_and_short_questions_are_follow_ups():
+    assert is_follow_up(FOLLOW)
+    assert is_follow_up("and in 2016?")
+    assert is_follow_up("why?")
+    assert not is_follow_up(FIRST)
+    assert not is_follow_up("How often does a sourdough starter need feeding?")
+
+
+def test_contextual_query_appends_the_previous_subject():
+    assert salient_terms(FIRST) == ["BlackBerry", "Pakistan"]
+    assert contextual_query(FOLLOW, [Turn(FIRST, "…")]) == f"{FOLLOW} BlackBerry Pakistan"
+    assert contextual_query(FOLLOW, []) == FOLLOW
+    assert contextual_query(FIRST, [Turn("How do heat pumps work?", "…")]) == FIRST  # standalone stays as is
+
+
+def test_the_subject_survives_a_chain_of_follow_ups_but_not_a_change_of_topic():
+    history = [Turn("How do heat pumps work?", "…"), Turn(FIRST, "…"), Turn(FOLLOW, "…")]
+    query = contextual_query("and who said so?", history)
+    assert "BlackBerry" in query and "Pakistan" in query and "heat" not in query
+    assert contextual_query("was it expensive?", [Turn("what is a heat pump's coefficient of performance?", "…")]) == (
+        "was it expensive? heat pump's coefficient performance"
+    )
+
+
+@pytest.mark.e2e
+def test_follow_up_finds_the_shutdown_passage_with_the_real_model(tmp_path, docs_dir):
+    from bot.services import Services
+    from bot.settings import load_settings
+
+    (docs_dir / "ferry.md").write_text(FERRY)
+    (docs_dir / "mill.txt").write_text(MILL)
+    services = Services(load_settings(index_dir=tmp_path / "idx"))
+    services.ingest(docs_dir)
+    assert services.llm is None
+
+    alone = services.ask(FOLLOW)  # without the conversation the answer is about a ferry or a mill
+    assert "December 30" not in alone.text
+
+    first = services.ask(FIRST)
+    assert not first.abstained and first.citations[0].passage.source == "blackberry-pakistan-exit.md"
+    follow = services.ask(FOLLOW, [Turn(FIRST, first.text)])
+    assert follow.passages[0].source == "blackberry-pakistan-exit.md"
+    assert "December 30" in follow.passages[0].text
+    assert not follow.abstained and "December 30, 2015" in follow.text
+    assert {c.passage.source for c in follow.citations} == {"blackberry-pakistan-exit.md"}
