@@ -22,8 +22,9 @@ _REFERRING = frozenset(
     such same former latter company firm country city person people group one ones
     """.split()
 )
-#: A question with at most this many content terms is too thin to search for on its own.
-_SHORT = 3
+#: A question with at most this many content terms is too thin to search for on its own
+#: ("when?", "how many employees?"); "what is a tide pool?" names its own subject.
+_SHORT = 1
 #: How far back in the conversation to look for the subject.
 _LOOKBACK = 3
 _MAX_CONTEXT_TERMS = 6
@@ -36,7 +37,7 @@ def is_follow_up(question: str) -> bool:
         return True
     if re.match(r"^\s*(and|but|also|so|what about|how about|then)\b", question, re.IGNORECASE):
         return True
-    return len(content_terms(question)) <= _SHORT - 1
+    return len(content_terms(question)) <= _SHORT
 
 
 def contextual_query(question: str, history: Sequence[Turn]) -> str:

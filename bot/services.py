@@ -194,13 +194,11 @@ class Services:
             min_evidence=self.settings.min_evidence,
             max_sentences=self.settings.max_answer_sentences,
         )
-        return answer(question, history, retriever, embed=self.query_embedder.embed, options=options)
-
         return answer(
             question,
             history,
             retriever,
-            embed=self.embedder.embed,
+            embed=self.query_embedder.embed,
             options=options,
             llm=self.llm,
             prompts=self.prompts,

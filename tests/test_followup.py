@@ -31,6 +31,8 @@ def test_pronoun_and_short_questions_are_follow_ups():
     assert is_follow_up("why?")
     assert not is_follow_up(FIRST)
     assert not is_follow_up("How often does a sourdough starter need feeding?")
+    assert not is_follow_up("What is a tide pool?")  # short, but names its own subject
+    assert is_follow_up("How many employees?")
 
 
 def test_contextual_query_appends_the_previous_subject():
