@@ -62,6 +62,13 @@ class Services:
                 log.warning("no ONNX export at %s yet (it is made by `citebot ingest`); using torch", onnx_file)
         return self.embedder
 
+    @cached_property
+    def answer_embedder(self) -> Embedder:
+        """Question-time embeddings: memory, then the index's sentence cache, then the query encoder."""
+        from ingest.sentence_cache import CachedEmbedder
+
+        return CachedEmbedder(self.query_embedder, self._ready_store())
+
     @property
     def chunk_params(self) -> ChunkParams:
         s = self.settings
@@ -93,7 +100,7 @@ class Services:
         s = self.settings
         store = self._ready_store()
         if s.retrieval_mode == "dense":
-            return DenseRetriever(store, self.query_embedder)
+            return DenseRetriever(store, self.answer_embedder)
         from bot.hybrid import HybridOptions, HybridRetriever
         from bot.keyword import KeywordIndex
 
@@ -106,7 +113,7 @@ class Services:
             doc_support=s.doc_support,
             max_per_doc=s.max_per_doc,
         )
-        embedder = None if s.retrieval_mode == "keyword" else self.query_embedder
+        embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 
     @cached_property
@@ -140,7 +147,13 @@ class Services:
     def ingestor(self) -> Ingestor:
         s = self.settings
         chunker = Chunker(self.chunk_params, token_counter(s.embed_model))
-        return Ingestor(self.store(create=True), self.embedder, chunker, max_bytes=int(s.max_file_mb * 1_000_000))
+        return Ingestor(
+            self.store(create=True),
+            self.embedder,
+            chunker,
+            max_bytes=int(s.max_file_mb * 1_000_000),
+            cache_sentences=s.sentence_cache,
+        )
 
     # -- use cases -------------------------------------------------------------------------
     def ingest(
@@ -198,7 +211,7 @@ class Services:
             question,
             history,
             retriever,
-            embed=self.query_embedder.embed,
+            embed=self.answer_embedder.embed,
             options=options,
             llm=self.llm,
             prompts=self.prompts,

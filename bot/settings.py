@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Query-time encoder: auto uses the verified ONNX export in CACHE_DIR when present (fast "
         "cold start, same vectors), torch always loads sentence-transformers.",
     )
+    sentence_cache: bool = Field(
+        True,
+        description="Embed each chunk's sentences at ingest (about twice the embedding work) so answers need no "
+        "model run at question time.",
+    )
     chunk_tokens: int = Field(
         180, ge=32, le=1000, description="Target chunk size in the embedding model's word pieces (before the header)."
     )

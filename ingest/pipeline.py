@@ -21,6 +21,7 @@ from ingest.embedder import Embedder
 from ingest.errors import IngestError, SkipFile
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from ingest.report import IngestReport
+from ingest.sentence_cache import cache_sentences
 from ingest.store import ChunkRow, DocRecord, Store, chunk_id
 
 log = logging.getLogger(__name__)
@@ -97,9 +98,17 @@ class Ingestor:
     """Brings a Store up to date with a folder; the same object serves one-shot runs and watch mode."""
 
     def __init__(
-        self, store: Store, embedder: Embedder, chunker: Chunker, *, max_bytes: int, batch_chunks: int = 256
+        self,
+        store: Store,
+        embedder: Embedder,
+        chunker: Chunker,
+        *,
+        max_bytes: int,
+        batch_chunks: int = 256,
+        cache_sentences: bool = True,
     ) -> None:
         self.store = store
+        self.cache_sentences = cache_sentences
         self.embedder = embedder
         self.chunker = chunker
         self.max_bytes = max_bytes
@@ -203,6 +212,8 @@ class Ingestor:
             fresh = self.embedder.embed(list(missing.values()))
             vectors.update(zip(missing.keys(), fresh))
             report.embedded += len(missing)
+        if self.cache_sentences:  # before the documents become visible, so their first question is fast
+            report.sentences_embedded += cache_sentences(self.store, self.embedder, [c.text for c in all_chunks])
         for p in pending:
             rows = [
                 ChunkRow(

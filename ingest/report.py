@@ -16,6 +16,7 @@ class IngestReport:
     removed: int = 0
     chunks: int = 0  # chunks written in this run
     embedded: int = 0  # chunks whose embedding was computed (the rest were reused)
+    sentences_embedded: int = 0  # sentences added to the answerer's sentence cache
     failed: list[dict[str, str]] = field(default_factory=list)  # files that could not be read
     skipped: list[dict[str, str]] = field(default_factory=list)  # files left out on purpose (size, links)
     seconds: float = 0.0

@@ -1,11 +1,13 @@
 """The Chroma index: chunk records, the per-document manifest, the build fingerprint, queries.
 
-Two collections hold everything, so a Chroma server holds the whole state:
+Three collections hold everything, so a Chroma server holds the whole state:
 
 * ``<name>``: one record per chunk. Metadata: source, title, url, date, page, start, end,
   doc_hash, chunk_hash, live. Readers only see ``live`` chunks.
 * ``<name>-docs``: one record per document (id = source path) with its content hash, size,
   mtime and chunk count: what incremental ingest diffs against.
+* ``<name>-sentences``: a cache of sentence embeddings keyed by content, filled at ingest so
+  the answerer needs no model run to score a passage's sentences.
 
 Write order for one document (crash-safe; see ``write_document``): the manifest entry is
 first reset to a placeholder that matches no file, new chunks are added invisible, then one
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _DOCS_SUFFIX = "-docs"
+_SENTENCES_SUFFIX = "-sentences"
 _PAGE = 1000  # records fetched per page when reading a whole collection
 LIVE: dict[str, Any] = {"live": True}
 
@@ -98,9 +101,12 @@ class Store:
         self.fingerprint = {"citebot_schema": SCHEMA_VERSION, **fingerprint}
         self._chunks = self._open(name, create, chunks=True)
         self._docs = self._open(name + _DOCS_SUFFIX, create, chunks=False) if self._chunks is not None else None
+        self._sents = (
+            self._open(name + _SENTENCES_SUFFIX, create, chunks=False, role="sentences") if self._chunks else None
+        )
 
     # -- opening -------------------------------------------------------------------------
-    def _open(self, name: str, create: bool, *, chunks: bool) -> Any:
+    def _open(self, name: str, create: bool, *, chunks: bool, role: str = "manifest") -> Any:
         from chromadb.errors import NotFoundError
 
         try:
@@ -108,7 +114,7 @@ class Store:
         except (NotFoundError, ValueError):
             if not create:
                 return None
-        metadata = {**self.fingerprint, "created": time.time(), "generation": 0} if chunks else {"role": "manifest"}
+        metadata = {**self.fingerprint, "created": time.time(), "generation": 0} if chunks else {"role": role}
         configuration = {"hnsw": {"space": "cosine"}} if chunks else None
         return self.client.get_or_create_collection(
             name, embedding_function=None, metadata=metadata, configuration=configuration
@@ -188,13 +194,37 @@ class Store:
 
     def reset(self) -> None:
         """Delete the whole index and create it empty with the current fingerprint."""
-        for name in (self.name, self.name + _DOCS_SUFFIX):
+        for name in (self.name, self.name + _DOCS_SUFFIX, self.name + _SENTENCES_SUFFIX):
             try:
                 self.client.delete_collection(name)
             except Exception:  # absent already
                 log.debug("no collection %s to delete", name)
         self._chunks = self._open(self.name, True, chunks=True)
         self._docs = self._open(self.name + _DOCS_SUFFIX, True, chunks=False)
+        self._sents = self._open(self.name + _SENTENCES_SUFFIX, True, chunks=False, role="sentences")
+
+    # -- sentence vectors ------------------------------------------------------------------
+    def sentence_vectors(self, keys: Sequence[str]) -> dict[str, list[float]]:
+        """Cached embeddings of sentences, by content key (see ingest/sentence_cache.py)."""
+        found: dict[str, list[float]] = {}
+        if self._sents is None or not keys:
+            return found
+        wanted = list(dict.fromkeys(keys))
+        for i in range(0, len(wanted), 500):
+            res = self._sents.get(ids=wanted[i : i + 500], include=["embeddings"])
+            for key, emb in zip(res["ids"], _rows(res.get("embeddings"))):
+                found[key] = [float(x) for x in emb]
+        return found
+
+    def put_sentence_vectors(self, vectors: dict[str, Sequence[float]]) -> None:
+        """Remember sentence embeddings by content key; entries are never wrong, only possibly unused."""
+        if self._sents is None or not vectors:
+            return
+        items = list(vectors.items())
+        batch = self._batch_size()
+        for i in range(0, len(items), batch):
+            part = items[i : i + batch]
+            self._sents.upsert(ids=[k for k, _ in part], embeddings=[list(v) for _, v in part])
 
     # -- manifest --------------------------------------------------------------------------
     def documents(self) -> dict[str, DocRecord]:

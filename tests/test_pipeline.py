@@ -57,7 +57,9 @@ def test_edit_replaces_only_that_documents_chunks(setup):
     assert any("Starfish" in c["text"] for c in tide)
     assert len({c["metadata"]["doc_hash"] for c in tide}) == 1  # one version only
     assert {c["id"] for c in store.iter_chunks() if c["metadata"]["source"] != "tide-pools.md"} == other_ids
-    assert emb.texts_embedded - before == report.embedded <= len(tide)
+    assert emb.texts_embedded - before == report.embedded + report.sentences_embedded
+    assert report.embedded <= len(tide)
+    assert report.sentences_embedded == 1  # only the new sentence; the others are cached
 
 
 def test_delete_removes_its_chunks(setup):

@@ -1,0 +1,54 @@
+"""Sentences with character offsets: what the answerer quotes and what the sentence cache embeds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])|\n\s*\n\s*|\n")
+_ENDS = re.compile(r"[.!?…:][\"”’')\]]*$")
+_ABBREVIATIONS = re.compile(
+    r"\b(Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|U\.S|No|Gen|Gov|Sen|Rep)\.$"
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int  # offset in the text it was split from
+    end: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences (and headings) of ``text`` with their character offsets.
+
+    Blank lines always end a sentence; a single line break ends one only after end punctuation
+    or a short heading-like line, so hard-wrapped paragraphs read as whole sentences.
+    """
+    out: list[Sentence] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        sep = match.group(0)
+        end = match.start() + (len(sep) - len(sep.lstrip("\"”’')]")))
+        piece = text[start:end].strip()
+        if sep == "\n":
+            last_line = piece.rsplit("\n", 1)[-1]
+            following = text[match.end() : match.end() + 1]
+            heading = len(last_line.split()) <= 8 and not following.islower()
+            if not (_ENDS.search(last_line) or heading):
+                continue  # a wrapped line: the sentence goes on
+        elif "\n" not in sep and _ABBREVIATIONS.search(piece):
+            continue
+        _append(out, text, start, end)
+        start = match.end()
+    _append(out, text, start, len(text))
+    return out
+
+
+def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
+    raw = text[start:end]
+    stripped = raw.strip()
+    if not stripped:
+        return
+    lead = len(raw) - len(raw.lstrip())
+    out.append(Sentence(" ".join(stripped.split()), start + lead, start + lead + len(stripped)))

@@ -1,0 +1,62 @@
+"""Sentences are embedded at ingest, so answering runs the model on the question alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import AnswerOptions, answer
+from bot.retrieval import DenseRetriever
+from ingest.sentence_cache import CachedEmbedder, quotable_sentences, sentence_key
+from tests.helpers import make_ingestor, make_store
+
+
+@pytest.fixture
+def indexed(tmp_path, docs_dir, fake_embedder):
+    store = make_store(tmp_path / "idx")
+    report = make_ingestor(store, fake_embedder).run(docs_dir)
+    return store, report
+
+
+def test_ingest_caches_every_quotable_sentence(indexed, fake_embedder):
+    store, report = indexed
+    texts = [c["text"] for c in store.iter_chunks()]
+    sentences = quotable_sentences(texts)
+    assert report.sentences_embedded == len(sentences) > 10
+    cached = store.sentence_vectors([sentence_key(s) for s in sentences])
+    assert len(cached) == len(sentences)
+    probe = sentences[3]
+    assert cached[sentence_key(probe)] == pytest.approx(fake_embedder.embed([probe])[0])
+
+
+def test_answering_embeds_only_the_question(indexed, fake_embedder):
+    store, _ = indexed
+    cached = CachedEmbedder(fake_embedder, store)
+    retriever = DenseRetriever(store, cached)
+    before = fake_embedder.texts_embedded
+    result = answer(
+        "How often does a sourdough starter need feeding at room temperature?",
+        [],
+        retriever,
+        embed=cached.embed,
+        options=AnswerOptions(min_evidence=0.2),
+    )
+    assert not result.abstained and "once or twice a day" in result.text
+    assert fake_embedder.texts_embedded - before == 1  # the question, once (remembered for the answer step)
+
+
+def test_cache_gives_the_models_vectors_in_order(indexed, fake_embedder):
+    store, _ = indexed
+    cached = CachedEmbedder(fake_embedder, store, memory=2)
+    texts = ["A brand new sentence that was never ingested before.", "Sea anemones close up.", "x"]
+    for order in (texts, list(reversed(texts)), texts):
+        for got, want in zip(cached.embed(order), fake_embedder.embed(order), strict=True):
+            assert got == pytest.approx(want)
+
+
+def test_reingest_of_a_renamed_file_embeds_no_sentences(tmp_path, docs_dir, fake_embedder):
+    store = make_store(tmp_path / "idx")
+    ingestor = make_ingestor(store, fake_embedder)
+    ingestor.run(docs_dir)
+    (docs_dir / "tide-pools.md").rename(docs_dir / "pools.md")
+    report = ingestor.run(docs_dir)
+    assert report.sentences_embedded == 0 and report.embedded == 0
