@@ -13,7 +13,7 @@ from rich.text import Text
 from bot.schema import Answer, IngestReport, Passage
 from ingest.pipeline import ProgressFn
 
-out = Console(highlight=False, soft_wrap=False)
+out = Console(highlight=False, soft_wrap=True)  # long answers wrap in the terminal, not in pipes
 err = Console(stderr=True, highlight=False)
 
 
