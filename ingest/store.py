@@ -31,6 +31,7 @@ SCHEMA_VERSION = 1
 _DOCS_SUFFIX = "-docs"
 _PAGE = 1000  # records fetched per page when reading a whole collection
 LIVE: dict[str, Any] = {"live": True}
+_SLACK = 8  # extra unfiltered hits fetched so that a few hidden chunks do not force a filtered search
 
 
 @dataclass(frozen=True)
@@ -280,10 +281,25 @@ class Store:
         return len(self._chunks.get(where=LIVE, include=[])["ids"])
 
     def query(self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Top ``k`` visible chunks by cosine similarity: dicts with id, text, metadata, score."""
+        """Top ``k`` visible chunks by cosine similarity: dicts with id, text, metadata, score.
+
+        Hidden (``live = False``) chunks exist only while an ingest writes or after a crash, so the
+        search first runs without a metadata filter (a filter makes Chroma scan metadata across the
+        whole collection before the vector search) and drops hidden hits here; only when that leaves
+        fewer than ``k`` while more chunks exist does it search again with the filter. Either way
+        no hidden chunk is returned.
+        """
         if self._chunks is None:
             return []
-        flt = {"$and": [LIVE, where]} if where else LIVE
+        if where is None:
+            wanted = k + _SLACK
+            hits = self._query(embedding, wanted, None)
+            live = [h for h in hits if h["metadata"].get("live") is True]
+            if len(live) >= k or len(hits) < wanted:
+                return live[:k]
+        return self._query(embedding, k, {"$and": [LIVE, where]} if where else LIVE)
+
+    def _query(self, embedding: Sequence[float], k: int, flt: dict[str, Any] | None) -> list[dict[str, Any]]:
         res = self._chunks.query(
             query_embeddings=[list(embedding)], n_results=k, where=flt, include=["documents", "metadatas", "distances"]
         )

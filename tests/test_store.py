@@ -50,6 +50,24 @@ def test_query_sees_only_live_chunks_and_scores_by_cosine(tmp_path):
     assert store.drop_hidden() == 1
 
 
+def test_many_hidden_chunks_nearest_the_query_are_never_returned(tmp_path):
+    """More hidden chunks than the unfiltered search's slack, all closer than the live ones: the filtered search runs."""
+    store = make_store(tmp_path / "idx")
+    store.write_document(DocRecord("a.txt", "h1", 1, 1, 3), rows("a.txt", "h1", ["first", "second", "third"]))
+    ghosts = [f"ghost{i}" for i in range(20)]
+    store._chunks.upsert(
+        ids=ghosts,
+        embeddings=[[1.0, 0.01 * i] + [0.0] * 6 for i in range(20)],
+        documents=ghosts,
+        metadatas=[{"source": "b.txt", "live": False}] * 20,
+    )
+    hits = store.query([1.0, 0.5] + [0.0] * 6, k=3)
+    assert sorted(h["text"] for h in hits) == ["first", "second", "third"]
+    assert [h["text"] for h in store.query([1.0, 0.5] + [0.0] * 6, k=1)] == ["first"]
+    assert store.drop_hidden() == 20
+    assert [h["text"] for h in store.query([0.0, 1.0] + [0.0] * 6, k=1)] == ["second"]
+
+
 def test_embeddings_are_found_by_content_hash(tmp_path):
     store = make_store(tmp_path / "idx")
     store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
