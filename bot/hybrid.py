@@ -12,6 +12,11 @@
    documents have candidates left, so a multi-source question sees several sources instead of
    k chunks of one article. The selection is greedy in score order, so the top 4 of a top-10
    list are the top 4.
+6. Passage choice (``passage_choice``): steps 1-5 choose documents well but the chunk that
+   brought a document in is often not the part of it that answers. Every chunk of each chosen
+   document is scored again against the question: the best sentence's summed IDF of question
+   terms (normalised within the document) plus ``passage_dense`` times the chunk's cosine
+   similarity; each document's slots get its best chunks in that order (bot/passages.py).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from datetime import date
 from typing import Protocol, TypeVar
 
 from bot.keyword import KeywordIndex
+from bot.passages import choose_passages
 from bot.retrieval import to_passage
 from bot.schema import Passage
 from ingest.embedder import Embedder
@@ -37,9 +43,11 @@ class HybridOptions:
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 2.0
-    metadata_boost: float = 0.3
+    metadata_boost: float = 1.0
     doc_support: float = 0.3
     max_per_doc: int = 1
+    passage_choice: bool = True
+    passage_dense: float = 1.0
 
 
 class _HasSource(Protocol):
@@ -75,6 +83,7 @@ class HybridRetriever:
         opts = self.options
         pool = max(opts.pool, k)
         cands: dict[str, _Candidate] = {}
+        vector: list[float] | None = None
         if self.embedder is not None and opts.dense_weight > 0:
             vector = self.embedder.embed([query])[0]
             for rank, hit in enumerate(self.store.query(vector, pool), 1):
@@ -104,6 +113,8 @@ class HybridRetriever:
                 c.score *= 1 + opts.metadata_boost * cues
         ranked = _with_document_support(list(cands.values()), opts.doc_support)
         chosen = select_diverse(ranked, k, opts.max_per_doc)
+        if opts.passage_choice:
+            return choose_passages(self.store, self.keyword, query, vector, chosen, opts.passage_dense)
         return self._passages(chosen)
 
     def _passages(self, chosen: list[_Candidate]) -> list[Passage]:

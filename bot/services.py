@@ -55,7 +55,12 @@ class Services:
     @property
     def chunk_params(self) -> ChunkParams:
         s = self.settings
-        return ChunkParams(tokens=s.chunk_tokens, overlap=s.chunk_overlap, max_chars=s.chunk_max_chars)
+        return ChunkParams(
+            tokens=s.chunk_tokens,
+            overlap=s.chunk_overlap,
+            max_chars=s.chunk_max_chars,
+            embed_header=s.chunk_embed_header,
+        )
 
     @property
     def fingerprint(self) -> dict[str, str | int]:
@@ -66,6 +71,7 @@ class Services:
             "chunk_tokens": p.tokens,
             "chunk_overlap": p.overlap,
             "chunk_max_chars": p.max_chars,
+            "chunk_embed_header": p.embed_header,
         }
 
     def store(self, *, create: bool = False) -> Store:
@@ -95,6 +101,8 @@ class Services:
             metadata_boost=s.metadata_boost,
             doc_support=s.doc_support,
             max_per_doc=s.max_per_doc,
+            passage_choice=s.passage_choice,
+            passage_dense=s.passage_dense,
         )
         embedder = None if s.retrieval_mode == "keyword" else self.query_embedder
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)

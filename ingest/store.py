@@ -319,6 +319,18 @@ class Store:
         }
         return [found[cid] for cid in ids if cid in found]
 
+    def chunks_of(self, sources: Sequence[str], *, embeddings: bool = False) -> list[dict[str, Any]]:
+        """Every visible chunk (id, text, metadata, and embedding if asked) of these documents."""
+        if self._chunks is None or not sources:
+            return []
+        include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
+        res = self._chunks.get(where={"$and": [LIVE, {"source": {"$in": list(sources)}}]}, include=include)
+        vectors = _rows(res.get("embeddings")) if embeddings else [None] * len(res["ids"])
+        return [
+            {"id": cid, "text": text or "", "metadata": meta or {}, "embedding": vec}
+            for cid, text, meta, vec in zip(res["ids"], res["documents"] or [], res["metadatas"] or [], vectors)
+        ]
+
     def iter_chunks(self) -> Iterator[dict[str, Any]]:
         """Every visible chunk (id, text, metadata), page by page."""
         if self._chunks is None:

@@ -99,3 +99,23 @@ def test_generation_counts_changes(tmp_path):
     store.bump_generation()
     assert store.generation() == 2
     store.check_fingerprint()  # bumping keeps the fingerprint
+
+
+def test_chunks_of_returns_the_live_chunks_of_the_asked_documents(tmp_path):
+    store = make_store(tmp_path / "idx")
+    store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
+    store.write_document(DocRecord("b.txt", "h2", 1, 1, 1), rows("b.txt", "h2", ["other"]))
+    store._chunks.upsert(
+        ids=["ghost"],
+        embeddings=[[1.0] + [0.0] * 7],
+        documents=["ghost"],
+        metadatas=[{"source": "a.txt", "live": False}],
+    )
+    plain = store.chunks_of(["a.txt"])
+    assert sorted(c["text"] for c in plain) == ["first", "second"]
+    assert all(c["embedding"] is None for c in plain)
+    both = store.chunks_of(["a.txt", "b.txt"], embeddings=True)
+    assert sorted(c["text"] for c in both) == ["first", "other", "second"]
+    first = next(c for c in both if c["text"] == "first")
+    assert list(first["embedding"])[0] == pytest.approx(1.0)
+    assert store.chunks_of([]) == []
