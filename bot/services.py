@@ -101,6 +101,7 @@ class Services:
             metadata_boost=s.metadata_boost,
             doc_support=s.doc_support,
             max_per_doc=s.max_per_doc,
+            cover_named=s.cover_named,
             passage_choice=s.passage_choice,
             passage_dense=s.passage_dense,
         )

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     max_per_doc: int = Field(
         1, ge=0, le=50, description="Most passages of one document in the top k while others remain; 0 = no cap."
     )
+    cover_named: bool = Field(
+        True, description="Give each publisher the question names a place in the top k (its best document)."
+    )
     passage_choice: bool = Field(
         True, description="Re-choose each retrieved document's passage: best-matching sentence terms plus similarity."
     )

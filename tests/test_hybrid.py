@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.hybrid import HybridOptions, HybridRetriever, named_days, named_publishers, select_diverse
+from bot.hybrid import HybridOptions, HybridRetriever, cover, named_days, named_publishers, select_diverse
 from bot.keyword import KeywordIndex
 from ingest.store import Store, open_client
 from tests.helpers import FINGERPRINT, make_ingestor, make_store
@@ -238,3 +238,14 @@ def test_idf_ranks_rare_terms_above_common_ones(tmp_path, fake_embedder):
     idf = KeywordIndex(store).idf(["rain", "quokka", "unseenword"])
     assert set(idf) == {"rain", "quokka"}
     assert idf["quokka"] > idf["rain"] > 0
+
+
+def test_cover_gives_each_needed_label_a_place_in_rank_order():
+    items = ["a1", "a2", "a3", "b1", "c1", "d1"]
+    labels = ["A", "A", "A", "B", "C", "D"]
+    assert cover(items, labels, {"A", "C"}, 2) == ["a1", "c1"]
+    assert cover(items, labels, {"A", "C"}, 3) == ["a1", "a2", "c1"]
+    assert cover(items, labels, {"B", "D"}, 3) == ["a1", "b1", "d1"]
+    assert cover(items, labels, set(), 3) == ["a1", "a2", "a3"]
+    assert cover(items, labels, {"Z"}, 3) == ["a1", "a2", "a3"]  # a label nobody has takes no place
+    assert cover(items, labels, {"A", "B", "C", "D"}, 2) == ["a1", "b1"]  # more needs than places: rank order
