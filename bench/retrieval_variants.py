@@ -45,21 +45,22 @@ class CachedEmbedder:
 
 
 def variants(base: HybridOptions) -> dict[str, HybridOptions | str]:
-    plain = replace(base, metadata_boost=0.0, doc_support=0.0, max_per_doc=0)
+    plain = replace(base, metadata_boost=0.0, doc_support=0.0, max_per_doc=0, cover_named=False, passage_choice=False)
     return {
         "dense (naive)": "dense",
         "bm25 only": replace(plain, dense_weight=0.0),
         "rrf dense+bm25": plain,
         "+ per-doc cap 1": replace(plain, max_per_doc=1),
-        "+ cap 1 + doc support": replace(plain, max_per_doc=1, doc_support=base.doc_support),
-        "+ cap 1 + metadata boost": replace(plain, max_per_doc=1, metadata_boost=base.metadata_boost),
-        "default (all)": base,
+        "+ cap 1, support, boost 0.3": replace(base, metadata_boost=0.3, cover_named=False, passage_choice=False),
+        "+ boost 1.0": replace(base, cover_named=False, passage_choice=False),
+        "+ boost 1.0 + passage choice": replace(base, cover_named=False),
+        "default (+ coverage of named publishers)": base,
+        "default, passage dense 0": replace(base, passage_dense=0.0),
+        "default, passage dense 2": replace(base, passage_dense=2.0),
+        "default, boost 0.3": replace(base, metadata_boost=0.3),
+        "default, boost 1.5": replace(base, metadata_boost=1.5),
         "default, cap 2": replace(base, max_per_doc=2),
-        "default, bm25 weight 2": replace(base, keyword_weight=2.0),
-        "default, bm25 weight 0.5": replace(base, keyword_weight=0.5),
-        "default, rrf_k 20": replace(base, rrf_k=20),
-        "default, pool 20": replace(base, pool=20),
-        "default, pool 100": replace(base, pool=100),
+        "default, bm25 weight 3": replace(base, keyword_weight=3.0),
     }
 
 
@@ -74,7 +75,7 @@ def main() -> None:
     settings = load_settings()
     services = Services(settings)
     store = services._ready_store()
-    embedder = CachedEmbedder(services.embedder)
+    embedder = CachedEmbedder(services.query_embedder)
     embedder.embed([i.question for i in items])
     keyword = KeywordIndex(store)
     keyword.refresh()
@@ -85,6 +86,9 @@ def main() -> None:
         metadata_boost=settings.metadata_boost,
         doc_support=settings.doc_support,
         max_per_doc=settings.max_per_doc,
+        cover_named=settings.cover_named,
+        passage_choice=settings.passage_choice,
+        passage_dense=settings.passage_dense,
     )
     rows = []
     chosen = variants(base)
@@ -98,9 +102,9 @@ def main() -> None:
         hits, recalls, rrs, facts, ms = [], [], [], [], []
         for item in items:
             t0 = time.perf_counter()
-            ranked = retriever.retrieve(item.question, 10)
+            top = retriever.retrieve(item.question, args.k)  # what the answer sees (as `citebot eval` asks)
             ms.append((time.perf_counter() - t0) * 1000)
-            top = ranked[: args.k]
+            ranked = retriever.retrieve(item.question, 10)  # for MRR@10
             sources = [p.source for p in top]
             hits.append(hit_at_k(item.sources, sources, args.k))
             recalls.append(recall_at_k(item.sources, sources, args.k))

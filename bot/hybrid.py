@@ -12,6 +12,15 @@
    documents have candidates left, so a multi-source question sees several sources instead of
    k chunks of one article. The selection is greedy in score order, so the top 4 of a top-10
    list are the top 4.
+6. Coverage (``cover_named``): when the question names publishers, each named publisher with a
+   candidate gets at least one of the top ``k`` places (its best-ranked document), taken from
+   the lowest-ranked documents of publishers the question does not need ("according to
+   TechCrunch and The Verge" sees both).
+7. Passage choice (``passage_choice``): steps 1-5 choose documents well but the chunk that
+   brought a document in is often not the part of it that answers. Every chunk of each chosen
+   document is scored again against the question: the best sentence's summed IDF of question
+   terms (normalised within the document) plus ``passage_dense`` times the chunk's cosine
+   similarity; each document's slots get its best chunks in that order (bot/passages.py).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from datetime import date
 from typing import Protocol, TypeVar
 
 from bot.keyword import KeywordIndex
+from bot.passages import choose_passages
 from bot.retrieval import to_passage
 from bot.schema import Passage
 from ingest.embedder import Embedder
@@ -37,9 +47,12 @@ class HybridOptions:
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 2.0
-    metadata_boost: float = 0.3
+    metadata_boost: float = 1.0
     doc_support: float = 0.3
     max_per_doc: int = 1
+    cover_named: bool = True
+    passage_choice: bool = True
+    passage_dense: float = 1.0
 
 
 class _HasSource(Protocol):
@@ -75,6 +88,7 @@ class HybridRetriever:
         opts = self.options
         pool = max(opts.pool, k)
         cands: dict[str, _Candidate] = {}
+        vector: list[float] | None = None
         if self.embedder is not None and opts.dense_weight > 0:
             vector = self.embedder.embed([query])[0]
             for rank, hit in enumerate(self.store.query(vector, pool), 1):
@@ -96,14 +110,20 @@ class HybridRetriever:
             publishers = self.keyword.publishers()
         if not cands:
             return []
+        named = named_publishers(query, publishers)
         if opts.metadata_boost > 0:
-            named = named_publishers(query, publishers)
             days = named_days(query)
             for c in cands.values():
                 cues = (c.source_name in named) + (c.date[:10] in days)
                 c.score *= 1 + opts.metadata_boost * cues
         ranked = _with_document_support(list(cands.values()), opts.doc_support)
-        chosen = select_diverse(ranked, k, opts.max_per_doc)
+        if opts.cover_named and named:
+            diverse = select_diverse(ranked, len(ranked), opts.max_per_doc)
+            chosen = cover(diverse, [c.source_name for c in diverse], named, k)
+        else:
+            chosen = select_diverse(ranked, k, opts.max_per_doc)
+        if opts.passage_choice:
+            return choose_passages(self.store, self.keyword, query, vector, chosen, opts.passage_dense)
         return self._passages(chosen)
 
     def _passages(self, chosen: list[_Candidate]) -> list[Passage]:
@@ -147,6 +167,25 @@ def select_diverse(ranked: list[_C], k: int, max_per_doc: int) -> list[_C]:
         else:
             deferred.append(c)
     chosen.extend(deferred[: k - len(chosen)])
+    return chosen
+
+
+def cover(ranked: list[_C], labels: list[str], needed: set[str], k: int) -> list[_C]:
+    """The top ``k`` of ``ranked`` re-picked so that every needed label that occurs gets a place.
+
+    Walking in rank order, an item is kept when it brings a needed label not yet covered, or
+    when enough places remain for the needed labels still to come; the others are passed over.
+    """
+    chosen: list[_C] = []
+    uncovered = set(needed)
+    for i, item in enumerate(ranked):
+        if len(chosen) >= k:
+            break
+        if labels[i] in uncovered:
+            chosen.append(item)
+            uncovered.discard(labels[i])
+        elif len(chosen) + len(uncovered.intersection(labels[i + 1 :])) < k:
+            chosen.append(item)
     return chosen
 
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import shutil
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,20 @@ class KeywordIndex:
             return []
         docs, scores = bm25.retrieve([terms], k=min(n, size), show_progress=False, n_threads=1)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if float(s) > 0]
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """``log(1 + N / df)`` over the indexed chunks for each term that occurs in them."""
+        self.refresh()
+        bm25 = self._bm25
+        if bm25 is None:
+            return {}
+        indptr, n = bm25.scores["indptr"], bm25.scores["num_docs"]
+        out: dict[str, float] = {}
+        for term in set(terms):
+            i = bm25.vocab_dict.get(term)
+            if i is not None and i + 1 < len(indptr) and indptr[i + 1] > indptr[i]:
+                out[term] = math.log(1 + n / int(indptr[i + 1] - indptr[i]))
+        return out
 
     def publishers(self) -> set[str]:
         """The distinct publisher names (``source_name``) of the indexed chunks."""

@@ -72,7 +72,12 @@ class Services:
     @property
     def chunk_params(self) -> ChunkParams:
         s = self.settings
-        return ChunkParams(tokens=s.chunk_tokens, overlap=s.chunk_overlap, max_chars=s.chunk_max_chars)
+        return ChunkParams(
+            tokens=s.chunk_tokens,
+            overlap=s.chunk_overlap,
+            max_chars=s.chunk_max_chars,
+            embed_header=s.chunk_embed_header,
+        )
 
     @property
     def fingerprint(self) -> dict[str, str | int]:
@@ -83,6 +88,7 @@ class Services:
             "chunk_tokens": p.tokens,
             "chunk_overlap": p.overlap,
             "chunk_max_chars": p.max_chars,
+            "chunk_embed_header": p.embed_header,
         }
 
     def store(self, *, create: bool = False) -> Store:
@@ -112,6 +118,9 @@ class Services:
             metadata_boost=s.metadata_boost,
             doc_support=s.doc_support,
             max_per_doc=s.max_per_doc,
+            cover_named=s.cover_named,
+            passage_choice=s.passage_choice,
+            passage_dense=s.passage_dense,
         )
         embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)

@@ -82,10 +82,13 @@ class Settings(BaseSettings):
         "model run at question time.",
     )
     chunk_tokens: int = Field(
-        180, ge=32, le=1000, description="Target chunk size in the embedding model's word pieces (before the header)."
+        220, ge=32, le=1000, description="Target chunk size in the embedding model's word pieces (before the header)."
     )
     chunk_overlap: int = Field(30, ge=0, le=500, description="Word pieces shared by consecutive chunks.")
     chunk_max_chars: int = Field(1200, ge=200, description="Hard cap on a chunk's characters.")
+    chunk_embed_header: bool = Field(
+        False, description="Embed each chunk with its title | publisher | date header (always keyword-searchable)."
+    )
 
     # Retrieval and answers
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and shown per question.")
@@ -105,13 +108,22 @@ class Settings(BaseSettings):
         2.0, ge=0.0, le=10.0, description="Weight of the BM25 ranking in fusion (the dense ranking weighs 1)."
     )
     metadata_boost: float = Field(
-        0.3, ge=0.0, le=5.0, description="Relative boost of chunks whose publisher or date the question names."
+        1.0, ge=0.0, le=5.0, description="Relative boost of chunks whose publisher or date the question names."
     )
     doc_support: float = Field(
         0.3, ge=0.0, le=2.0, description="Share of a document's next-best candidate score added to its chunks."
     )
     max_per_doc: int = Field(
         1, ge=0, le=50, description="Most passages of one document in the top k while others remain; 0 = no cap."
+    )
+    cover_named: bool = Field(
+        True, description="Give each publisher the question names a place in the top k (its best document)."
+    )
+    passage_choice: bool = Field(
+        True, description="Re-choose each retrieved document's passage: best-matching sentence terms plus similarity."
+    )
+    passage_dense: float = Field(
+        1.0, ge=0.0, le=10.0, description="Weight of embedding similarity against sentence terms in passage choice."
     )
     keyword_cache: bool = Field(
         True, description="Cache the BM25 index on disk in INDEX_DIR, keyed by index generation (embedded store)."

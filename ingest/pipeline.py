@@ -244,7 +244,7 @@ def _chunk_metadata(chunk: Chunk, doc_hash: str) -> dict[str, str | int | float 
         "date": str(meta.get("date", "")),
         "author": str(meta.get("author", "")),
         "source_name": str(meta.get("source_name", "")),
-        "header": chunk.embed_text[: len(chunk.embed_text) - len(chunk.text)].strip(),
+        "header": chunk.header,
         "chunk_index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,

@@ -37,6 +37,7 @@ _DOCS_SUFFIX = "-docs"
 _SENTENCES_SUFFIX = "-sentences"
 _PAGE = 1000  # records fetched per page when reading a whole collection
 LIVE: dict[str, Any] = {"live": True}
+_SLACK = 8  # extra unfiltered hits fetched so that a few hidden chunks do not force a filtered search
 
 
 @dataclass(frozen=True)
@@ -350,10 +351,25 @@ class Store:
         return len(self._chunks.get(where=LIVE, include=[])["ids"])
 
     def query(self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Top ``k`` visible chunks by cosine similarity: dicts with id, text, metadata, score."""
+        """Top ``k`` visible chunks by cosine similarity: dicts with id, text, metadata, score.
+
+        Hidden (``live = False``) chunks exist only while an ingest writes or after a crash, so the
+        search first runs without a metadata filter (a filter makes Chroma scan metadata across the
+        whole collection before the vector search) and drops hidden hits here; only when that leaves
+        fewer than ``k`` while more chunks exist does it search again with the filter. Either way
+        no hidden chunk is returned.
+        """
         if self._chunks is None:
             return []
-        flt = {"$and": [LIVE, where]} if where else LIVE
+        if where is None:
+            wanted = k + _SLACK
+            hits = self._query(embedding, wanted, None)
+            live = [h for h in hits if h["metadata"].get("live") is True]
+            if len(live) >= k or len(hits) < wanted:
+                return live[:k]
+        return self._query(embedding, k, {"$and": [LIVE, where]} if where else LIVE)
+
+    def _query(self, embedding: Sequence[float], k: int, flt: dict[str, Any] | None) -> list[dict[str, Any]]:
         res = self._chunks.query(
             query_embeddings=[list(embedding)], n_results=k, where=flt, include=["documents", "metadatas", "distances"]
         )
@@ -372,6 +388,18 @@ class Store:
             for cid, text, meta in zip(res["ids"], res["documents"] or [], res["metadatas"] or [])
         }
         return [found[cid] for cid in ids if cid in found]
+
+    def chunks_of(self, sources: Sequence[str], *, embeddings: bool = False) -> list[dict[str, Any]]:
+        """Every visible chunk (id, text, metadata, and embedding if asked) of these documents."""
+        if self._chunks is None or not sources:
+            return []
+        include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
+        res = self._chunks.get(where={"$and": [LIVE, {"source": {"$in": list(sources)}}]}, include=include)
+        vectors = _rows(res.get("embeddings")) if embeddings else [None] * len(res["ids"])
+        return [
+            {"id": cid, "text": text or "", "metadata": meta or {}, "embedding": vec}
+            for cid, text, meta, vec in zip(res["ids"], res["documents"] or [], res["metadatas"] or [], vectors)
+        ]
 
     def iter_chunks(self) -> Iterator[dict[str, Any]]:
         """Every visible chunk (id, text, metadata), page by page."""

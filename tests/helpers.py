@@ -17,5 +17,5 @@ def make_store(index_dir: Path, name: str = "test-index", fingerprint: dict | No
 
 
 def make_ingestor(store: Store, embedder, max_bytes: int = 5_000_000) -> Ingestor:
-    chunker = Chunker(ChunkParams(), token_counter("all-MiniLM-L6-v2"))
+    chunker = Chunker(ChunkParams(tokens=FINGERPRINT["chunk_tokens"]), token_counter("all-MiniLM-L6-v2"))
     return Ingestor(store, embedder, chunker, max_bytes=max_bytes)

@@ -1,3 +1,5 @@
+import pytest
+
 from ingest.chunking import HEADER_TOKENS, Chunker, ChunkParams
 from ingest.embedder import DEFAULT_MAX_TOKENS, token_counter
 from ingest.loaders import Document
@@ -14,14 +16,16 @@ def make_doc(n_paragraphs: int = 30) -> Document:
     return Document(text="\n\n".join(paragraphs), metadata={"title": "Harbour cranes", "date": "2024-02-03T10:00:00"})
 
 
-def test_chunks_fit_the_model_window_with_their_header():
-    chunker = Chunker(ChunkParams(tokens=180, overlap=30, max_chars=1200), TOKENS)
+@pytest.mark.parametrize("embed_header", [True, False])
+def test_chunks_fit_the_model_window_with_their_header(embed_header):
+    chunker = Chunker(ChunkParams(embed_header=embed_header), TOKENS)  # default size: 220 word pieces
     chunks = chunker.chunk(make_doc(), {"source": "a.txt"})
     assert len(chunks) > 3
     for c in chunks:
         assert len(TOKENS(c.embed_text)) + 2 <= DEFAULT_MAX_TOKENS
         assert len(c.text) <= 1200
         assert len(TOKENS(chunker.header(c.metadata))) <= HEADER_TOKENS
+        assert len(TOKENS(c.header)) + len(TOKENS(c.text)) + 2 <= DEFAULT_MAX_TOKENS  # fits even if embedded
 
 
 def test_offsets_point_at_the_chunk_text_and_metadata_is_kept():
@@ -32,6 +36,10 @@ def test_offsets_point_at_the_chunk_text_and_metadata_is_kept():
         assert c.index == i
         assert c.metadata["source"] == "dir/a.txt"
         assert c.metadata["title"] == "Harbour cranes"
+        assert c.header == "Harbour cranes | 2024-02-03"
+        assert c.embed_text == c.text  # the header is not embedded by default
+    with_header = Chunker(ChunkParams(embed_header=True), TOKENS).chunk(doc, {"source": "dir/a.txt"})
+    for c in with_header:
         assert c.embed_text.startswith("Harbour cranes | 2024-02-03\n")
         assert c.text in c.embed_text and "Harbour cranes |" not in c.text
     assert [c.start for c in chunks] == sorted(c.start for c in chunks)

@@ -40,7 +40,7 @@ def ingested(index_env, docs_dir):
 
 def test_ingest_json_contract(ingested):
     assert set(ingested) >= {"added", "updated", "unchanged", "removed", "chunks", "failed", "seconds"}
-    assert ingested["added"] == 5 and ingested["failed"] == [] and ingested["chunks"] > 5
+    assert ingested["added"] == 5 and ingested["failed"] == [] and ingested["chunks"] >= 5  # at least one each
 
 
 def test_ask_cites_the_blackberry_note_and_no_clutter(ingested):

@@ -6,11 +6,12 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.hybrid import HybridOptions, HybridRetriever, named_days, named_publishers, select_diverse
+from bot.hybrid import HybridOptions, HybridRetriever, cover, named_days, named_publishers, select_diverse
 from bot.keyword import KeywordIndex
 from ingest.store import Store, open_client
 from tests.helpers import FINGERPRINT, make_ingestor, make_store
@@ -200,3 +201,51 @@ def chroma_server(tmp_path):
 def test_keyword_index_follows_incremental_ingest_on_a_chroma_server(tmp_path, fake_embedder, chroma_server):
     store = Store(chroma_server, "server-index", FINGERPRINT, create=True)
     check_keyword_index_follows_ingest(store, tmp_path / "docs", fake_embedder, None)
+
+
+def test_passage_choice_prefers_the_chunk_whose_one_sentence_matches_the_question(tmp_path, fake_embedder):
+    """Chunk-level BM25 favours the chunk that repeats the question's words in many sentences; the
+    passage choice picks the chunk with the one sentence that says what is asked."""
+    docs = tmp_path / "docs"
+    spread = " ".join(
+        f"The harbour was busy on day {i}. A crane stood idle. Someone lifted a box. "
+        f"The sky was blue. A container waited."
+        for i in range(12)
+    )
+    filler = " ".join(f"Gulls circled the quay on morning {i} while fishermen mended their nets." for i in range(8))
+    answer = "The harbour crane lifted the blue container onto the ship at dawn."
+    write(docs, "port.txt", article("Port diary", "Quay News", "2024-06-01", f"{spread}\n\n{filler} {answer}"))
+    store = make_store(tmp_path / "index")
+    ingest(store, docs, fake_embedder)
+    assert len(store.chunks_of(["port.txt"])) >= 2
+    keyword = KeywordIndex(store)
+    question = "Which harbour crane lifted the blue container?"
+    plain = HybridRetriever(store, None, keyword, replace(KEYWORD_ONLY, max_per_doc=1, passage_choice=False))
+    chosen = HybridRetriever(store, None, keyword, replace(KEYWORD_ONLY, max_per_doc=1, passage_choice=True))
+    assert answer not in plain.retrieve(question, 1)[0].text
+    assert answer in chosen.retrieve(question, 1)[0].text
+    with_dense = HybridRetriever(store, fake_embedder, keyword, HybridOptions())
+    assert answer in with_dense.retrieve(question, 1)[0].text
+
+
+def test_idf_ranks_rare_terms_above_common_ones(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    for i in range(4):
+        write(docs, f"d{i}.txt", article(f"Day {i}", "Paper", "2024-01-01", f"Weather report {i}: rain again."))
+    write(docs, "x.txt", article("Odd", "Paper", "2024-01-02", "Rain and a quokka at the station."))
+    store = make_store(tmp_path / "index")
+    ingest(store, docs, fake_embedder)
+    idf = KeywordIndex(store).idf(["rain", "quokka", "unseenword"])
+    assert set(idf) == {"rain", "quokka"}
+    assert idf["quokka"] > idf["rain"] > 0
+
+
+def test_cover_gives_each_needed_label_a_place_in_rank_order():
+    items = ["a1", "a2", "a3", "b1", "c1", "d1"]
+    labels = ["A", "A", "A", "B", "C", "D"]
+    assert cover(items, labels, {"A", "C"}, 2) == ["a1", "c1"]
+    assert cover(items, labels, {"A", "C"}, 3) == ["a1", "a2", "c1"]
+    assert cover(items, labels, {"B", "D"}, 3) == ["a1", "b1", "d1"]
+    assert cover(items, labels, set(), 3) == ["a1", "a2", "a3"]
+    assert cover(items, labels, {"Z"}, 3) == ["a1", "a2", "a3"]  # a label nobody has takes no place
+    assert cover(items, labels, {"A", "B", "C", "D"}, 2) == ["a1", "b1"]  # more needs than places: rank order

@@ -50,6 +50,24 @@ def test_query_sees_only_live_chunks_and_scores_by_cosine(tmp_path):
     assert store.drop_hidden() == 1
 
 
+def test_many_hidden_chunks_nearest_the_query_are_never_returned(tmp_path):
+    """More hidden chunks than the unfiltered search's slack, all closer than the live ones: the filtered search runs."""
+    store = make_store(tmp_path / "idx")
+    store.write_document(DocRecord("a.txt", "h1", 1, 1, 3), rows("a.txt", "h1", ["first", "second", "third"]))
+    ghosts = [f"ghost{i}" for i in range(20)]
+    store._chunks.upsert(
+        ids=ghosts,
+        embeddings=[[1.0, 0.01 * i] + [0.0] * 6 for i in range(20)],
+        documents=ghosts,
+        metadatas=[{"source": "b.txt", "live": False}] * 20,
+    )
+    hits = store.query([1.0, 0.5] + [0.0] * 6, k=3)
+    assert sorted(h["text"] for h in hits) == ["first", "second", "third"]
+    assert [h["text"] for h in store.query([1.0, 0.5] + [0.0] * 6, k=1)] == ["first"]
+    assert store.drop_hidden() == 20
+    assert [h["text"] for h in store.query([0.0, 1.0] + [0.0] * 6, k=1)] == ["second"]
+
+
 def test_embeddings_are_found_by_content_hash(tmp_path):
     store = make_store(tmp_path / "idx")
     store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
@@ -81,3 +99,23 @@ def test_generation_counts_changes(tmp_path):
     store.bump_generation()
     assert store.generation() == 2
     store.check_fingerprint()  # bumping keeps the fingerprint
+
+
+def test_chunks_of_returns_the_live_chunks_of_the_asked_documents(tmp_path):
+    store = make_store(tmp_path / "idx")
+    store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
+    store.write_document(DocRecord("b.txt", "h2", 1, 1, 1), rows("b.txt", "h2", ["other"]))
+    store._chunks.upsert(
+        ids=["ghost"],
+        embeddings=[[1.0] + [0.0] * 7],
+        documents=["ghost"],
+        metadatas=[{"source": "a.txt", "live": False}],
+    )
+    plain = store.chunks_of(["a.txt"])
+    assert sorted(c["text"] for c in plain) == ["first", "second"]
+    assert all(c["embedding"] is None for c in plain)
+    both = store.chunks_of(["a.txt", "b.txt"], embeddings=True)
+    assert sorted(c["text"] for c in both) == ["first", "other", "second"]
+    first = next(c for c in both if c["text"] == "first")
+    assert list(first["embedding"])[0] == pytest.approx(1.0)
+    assert store.chunks_of([]) == []
