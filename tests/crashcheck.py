@@ -82,10 +82,10 @@ def open_view(index_dir: Path, name: str = "test-index") -> IndexView:
     return view(Store(open_client(index_dir), name, FINGERPRINT, create=False))
 
 
-def clean_view(docs: Path, index_dir: Path) -> IndexView:
-    """What a clean, uninterrupted ingest of ``docs`` shows."""
+def clean_view(docs: Path, index_dir: Path, chunk_tokens: int | None = None) -> IndexView:
+    """What a clean, uninterrupted ingest of ``docs`` shows (with the given chunk size)."""
     store = make_store(index_dir)
-    make_ingestor(store, FakeEmbedder()).run(docs)
+    make_ingestor(store, FakeEmbedder(), chunk_tokens=chunk_tokens).run(docs)
     return view(store)
 
 

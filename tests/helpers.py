@@ -16,6 +16,7 @@ def make_store(index_dir: Path, name: str = "test-index", fingerprint: dict | No
     return Store(open_client(index_dir), name, fingerprint or FINGERPRINT, create=True)
 
 
-def make_ingestor(store: Store, embedder, max_bytes: int = 5_000_000) -> Ingestor:
-    chunker = Chunker(ChunkParams(tokens=FINGERPRINT["chunk_tokens"]), token_counter("all-MiniLM-L6-v2"))
+def make_ingestor(store: Store, embedder, max_bytes: int = 5_000_000, chunk_tokens: int | None = None) -> Ingestor:
+    tokens = chunk_tokens or FINGERPRINT["chunk_tokens"]
+    chunker = Chunker(ChunkParams(tokens=tokens), token_counter("all-MiniLM-L6-v2"))
     return Ingestor(store, embedder, chunker, max_bytes=max_bytes)

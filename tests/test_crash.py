@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings
 from tests.conftest import FakeEmbedder
 from tests.crashcheck import (
     ROOT,
@@ -188,7 +189,8 @@ def test_real_cli_killed_mid_ingest_then_rerun_equals_clean_ingest(tmp_path):
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
 
-    clean = clean_view(docs, tmp_path / "clean")  # same chunker: same ids and texts as the real run
+    # same chunker as the CLI's defaults: same ids and texts as the real run
+    clean = clean_view(docs, tmp_path / "clean", chunk_tokens=Settings().chunk_tokens)
     seen = open_view(tmp_path / "index", "citebot")
     assert seen.docs, "the kill came before any document was written"
     assert_complete(seen, clean)
