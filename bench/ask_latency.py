@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,18 +29,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+# Runs the CLI as the console script does, then reports that process's own peak RSS on stderr.
+_LAUNCH = """
+import atexit, resource, runpy, sys
+atexit.register(lambda: sys.stderr.write("MAXRSS_KB %d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+sys.argv = ["citebot", *sys.argv[1:]]
+runpy.run_module("bot.cli", run_name="__main__")
+"""
+
+
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of the child, and stdout of one `citebot` process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds, peak RSS (MB) and stdout of one new `citebot` process."""
     start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([sys.executable, "-c", _LAUNCH, *args], env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"citebot {' '.join(args)} failed: {proc.stderr.strip()}")
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    return wall, peak, proc.stdout
+    peak_kb = max(
+        (int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("MAXRSS_KB")), default=0
+    )
+    return wall, peak_kb / 1024, proc.stdout
 
 
 def main() -> None:

@@ -19,11 +19,15 @@ import itertools
 import json
 import random
 import resource
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,6 +39,36 @@ from bot.retrieval import DenseRetriever
 from ingest.store import ChunkRow, DocRecord, Store, chunk_id, open_client
 
 DIM = 384
+
+
+@contextmanager
+def chroma_server(path: Path, timeout: float = 60) -> Iterator[tuple[str, int]]:
+    """A `chroma run` server on a free 127.0.0.1 port for the duration of the benchmark."""
+    exe = Path(sys.executable).parent / "chroma"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    proc = subprocess.Popen(
+        [str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("chroma server did not start") from None
+                time.sleep(0.2)
+        yield "127.0.0.1", port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
 PUBLISHERS = ["Harbour Post", "Valley Times", "The Daily Lens", "Metro Wire", "Coast Herald"]
 
 
@@ -130,7 +164,16 @@ def main() -> None:
     parser.add_argument("--per-doc", type=int, default=20, help="chunks per synthetic document")
     parser.add_argument("--dir", type=Path, help="index folder (default: a temporary one)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--server", action="store_true", help="store the index in a `chroma run` server on 127.0.0.1")
     args = parser.parse_args()
+    if args.server:
+        with chroma_server(Path(tempfile.mkdtemp(prefix="citebot-scale-server-"))) as (host, port):
+            run(args, open_client(host=host, port=port))
+    else:
+        run(args, None)
+
+
+def run(args: argparse.Namespace, client: object | None) -> None:
     rng = random.Random(7)
     vocab = vocabulary(30_000, rng)
     weights = list(itertools.accumulate(1 / (r + 1) for r in range(len(vocab))))
@@ -139,7 +182,7 @@ def main() -> None:
     docs = [[chunk_text(vocab, weights, rng) for _ in range(args.per_doc)] for _ in range(n_docs)]
     gen_s = time.perf_counter() - t0
     work = args.dir or Path(tempfile.mkdtemp(prefix="citebot-scale-"))
-    store = Store(open_client(work / "index"), "scale", {"embed_model": args.mode}, create=True)
+    store = Store(client or open_client(work / "index"), "scale", {"embed_model": args.mode}, create=True)
     t0 = time.perf_counter()
     embedder: object
     if args.mode == "model":
@@ -149,12 +192,13 @@ def main() -> None:
         ingest_random(store, docs, embedder)
     ingest_s = time.perf_counter() - t0
     total = n_docs * args.per_doc
-    keyword = KeywordIndex(store, work / "index" / "keyword")
+    cache_dir = None if client else work / "index" / "keyword"  # a server deployment rebuilds in memory
+    keyword = KeywordIndex(store, cache_dir)
     t0 = time.perf_counter()
     keyword.refresh()
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    KeywordIndex(store, work / "index" / "keyword").refresh()
+    KeywordIndex(store, cache_dir).refresh()
     cache_load_s = time.perf_counter() - t0
     queries = []
     for _ in range(args.queries):
@@ -164,6 +208,7 @@ def main() -> None:
     hybrid = HybridRetriever(store, embedder, keyword, HybridOptions())
     dense = DenseRetriever(store, embedder)
     result = {
+        "store": "server" if client else "embedded",
         "mode": args.mode,
         "chunks": total,
         "documents": n_docs,
