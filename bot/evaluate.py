@@ -134,6 +134,7 @@ def format_summary(s: Summary) -> str:
         (f"Recall@{s.k}", pct(s.recall_at_k)),
         ("MRR@10", pct(s.mrr_at_10)),
         (f"fact Hit@{s.k}", f"{pct(s.fact_hit_at_k)} ({s.facts} facts)"),
+        (f"fact Hit@{s.k}, per question", f"{pct(s.question_fact_hit_at_k)} (some fact of the question found)"),
         ("abstained, unanswerable", pct(s.abstain_unanswerable)),
         ("abstained, answerable", pct(s.abstain_answerable)),
         ("answer containment", pct(s.answer_containment)),

@@ -109,6 +109,8 @@ class Summary:
     mrr_at_10: float | None
     fact_hit_at_k: float | None
     facts: int
+    #: per question: share of questions with evidence where at least one fact is in the top k
+    question_fact_hit_at_k: float | None
     abstain_unanswerable: float | None
     abstain_answerable: float | None
     answer_containment: float | None
@@ -141,6 +143,7 @@ def summarize(outcomes: Sequence[Outcome], k: int) -> Summary:
         mrr_at_10=mean(reciprocal_rank(o.sources, o.ranked, 10) for o in ranked),
         fact_hit_at_k=mean(float(h) for h in fact_hits),
         facts=len(fact_hits),
+        question_fact_hit_at_k=mean(float(any(facts_found(o.facts, o.passages_k))) for o in ranked if o.facts),
         abstain_unanswerable=mean(float(o.abstained) for o in unanswerable),
         abstain_answerable=mean(float(o.abstained) for o in answerable),
         answer_containment=mean(float(contains_answer(o.answers, o.answer)) for o in answerable),

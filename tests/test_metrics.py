@@ -97,6 +97,7 @@ def test_summary_splits_answerable_and_unanswerable():
     assert s.recall_at_k == pytest.approx((1.0 + 0.5) / 2)
     assert s.mrr_at_10 == pytest.approx((1.0 + 0.5) / 2)
     assert s.fact_hit_at_k == 0.5 and s.facts == 2
+    assert s.question_fact_hit_at_k == 1.0  # the one question with facts has one of them found
     assert s.abstain_unanswerable == 0.5
     assert s.abstain_answerable == 0.0
     assert s.answer_containment == 0.5
@@ -107,3 +108,4 @@ def test_summary_splits_answerable_and_unanswerable():
 def test_summary_without_facts_or_unanswerable_reports_none():
     s = summarize([_outcome()], k=4)
     assert s.fact_hit_at_k is None and s.abstain_unanswerable is None
+    assert s.question_fact_hit_at_k is None
