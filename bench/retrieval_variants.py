@@ -79,17 +79,7 @@ def main() -> None:
     embedder.embed([i.question for i in items])
     keyword = KeywordIndex(store)
     keyword.refresh()
-    base = HybridOptions(
-        pool=settings.retrieval_pool,
-        rrf_k=settings.rrf_k,
-        keyword_weight=settings.keyword_weight,
-        metadata_boost=settings.metadata_boost,
-        doc_support=settings.doc_support,
-        max_per_doc=settings.max_per_doc,
-        cover_named=settings.cover_named,
-        passage_choice=settings.passage_choice,
-        passage_dense=settings.passage_dense,
-    )
+    base = HybridOptions.from_settings(settings)
     rows = []
     chosen = variants(base)
     if args.only:

@@ -29,12 +29,15 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.keyword import KeywordIndex
 from bot.passages import choose_passages
 from bot.retrieval import to_passage
 from bot.schema import Passage
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 from ingest.embedder import Embedder
 from ingest.store import Store
 
@@ -53,6 +56,21 @@ class HybridOptions:
     cover_named: bool = True
     passage_choice: bool = True
     passage_dense: float = 1.0
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> HybridOptions:
+        """The options the CITEBOT_ settings describe."""
+        return cls(
+            pool=s.retrieval_pool,
+            rrf_k=s.rrf_k,
+            keyword_weight=s.keyword_weight,
+            metadata_boost=s.metadata_boost,
+            doc_support=s.doc_support,
+            max_per_doc=s.max_per_doc,
+            cover_named=s.cover_named,
+            passage_choice=s.passage_choice,
+            passage_dense=s.passage_dense,
+        )
 
 
 class _HasSource(Protocol):

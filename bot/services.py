@@ -111,17 +111,7 @@ class Services:
         from bot.keyword import KeywordIndex
 
         cache = s.index_dir / "keyword" if s.keyword_cache and not s.chroma_host else None
-        options = HybridOptions(
-            pool=s.retrieval_pool,
-            rrf_k=s.rrf_k,
-            keyword_weight=s.keyword_weight,
-            metadata_boost=s.metadata_boost,
-            doc_support=s.doc_support,
-            max_per_doc=s.max_per_doc,
-            cover_named=s.cover_named,
-            passage_choice=s.passage_choice,
-            passage_dense=s.passage_dense,
-        )
+        options = HybridOptions.from_settings(s)
         embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 

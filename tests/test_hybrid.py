@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +10,7 @@ import pytest
 from bot.hybrid import HybridOptions, HybridRetriever, cover, named_days, named_publishers, select_diverse
 from bot.keyword import KeywordIndex
 from ingest.store import Store, open_client
+from tests.chroma_server import chroma_server as run_chroma_server
 from tests.helpers import FINGERPRINT, make_ingestor, make_store
 
 KEYWORD_ONLY = HybridOptions(dense_weight=0.0, metadata_boost=0.0, doc_support=0.0, max_per_doc=0)
@@ -159,42 +156,11 @@ def test_rebuild_is_not_mistaken_for_the_cached_generation(tmp_path, fake_embedd
 
 
 # -- over a real `chroma run` server -------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
-    exe = Path(sys.executable).parent / "chroma"
-    if not exe.exists():
-        pytest.skip("the chroma executable is not installed next to python")
-    port = _free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                client = open_client(None, "127.0.0.1", port)
-                break
-            except Exception:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma server did not start: {(tmp_path / 'chroma.log').read_text()[-500:]}")
-                time.sleep(0.3)
-        yield client
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """A real `chroma run` on a free 127.0.0.1 port (tests/chroma_server.py), as a client."""
+    with run_chroma_server(tmp_path / "server-data") as (host, port):
+        yield open_client(None, host, port)
 
 
 @pytest.mark.server
