@@ -165,6 +165,11 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, help="index folder (default: a temporary one)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--server", action="store_true", help="store the index in a `chroma run` server on 127.0.0.1")
+    parser.add_argument(
+        "--query-only",
+        action="store_true",
+        help="reuse the index already in --dir (same --chunks/--per-doc); time queries",
+    )
     args = parser.parse_args()
     if args.server:
         with chroma_server(Path(tempfile.mkdtemp(prefix="citebot-scale-server-"))) as (host, port):
@@ -185,7 +190,9 @@ def run(args: argparse.Namespace, client: object | None) -> None:
     store = Store(client or open_client(work / "index"), "scale", {"embed_model": args.mode}, create=True)
     t0 = time.perf_counter()
     embedder: object
-    if args.mode == "model":
+    if args.query_only:
+        embedder = RandomEmbedder()
+    elif args.mode == "model":
         embedder = ingest_model(store, docs, work / "docs")
     else:
         embedder = RandomEmbedder()
