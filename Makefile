@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	CITEBOT_INDEX_DIR=$(DEMO_INDEX) $(VENV)/bin/citebot ingest examples/docs
+	CITEBOT_INDEX_DIR=$(DEMO_INDEX) $(VENV)/bin/citebot ingest examples/docs --rebuild
 	CITEBOT_INDEX_DIR=$(DEMO_INDEX) $(VENV)/bin/citebot ask "why did BlackBerry leave Pakistan?"
 
 test: setup
