@@ -25,7 +25,12 @@ from bot.settings import load_settings
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=Path("/work/shared/eval/multihop-news/corpus"))
+    parser.add_argument(
+        "corpus",
+        nargs="?",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "multihop-news" / "corpus",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "ingest_incremental.json")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
