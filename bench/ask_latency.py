@@ -21,13 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "eval" / "multihop-news"
+sys.path.insert(0, str(ROOT))
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
+from bot.metrics import percentile  # noqa: E402  (after the path: run as a script from anywhere)
 
 # Runs the CLI as the console script does, then reports that process's own peak RSS on stderr.
 _LAUNCH = """
@@ -92,7 +88,6 @@ def main() -> None:
         "peak_rss_mb": round(cold_peak),
     }
 
-    sys.path.insert(0, str(ROOT))
     from bot.services import Services
     from bot.settings import load_settings
 
@@ -107,10 +102,10 @@ def main() -> None:
         retrieve.append(answer.timings_ms.get("retrieve", 0.0))
     results["ask_warm"] = {
         "runs": len(warm),
-        "p50_ms": round(percentile(warm, 0.5), 1),
-        "p95_ms": round(percentile(warm, 0.95), 1),
-        "retrieve_p50_ms": round(percentile(retrieve, 0.5), 1),
-        "retrieve_p95_ms": round(percentile(retrieve, 0.95), 1),
+        "p50_ms": round(percentile(warm, 50), 1),
+        "p95_ms": round(percentile(warm, 95), 1),
+        "retrieve_p50_ms": round(percentile(retrieve, 50), 1),
+        "retrieve_p95_ms": round(percentile(retrieve, 95), 1),
     }
 
     out_dir = ROOT / "bench" / "results"

@@ -67,15 +67,21 @@ async def test_mention_gets_a_cited_answer_with_sources_embed_and_a_thread(bot):
     assert all(pings_nobody(p) for p in payloads)
 
 
-async def test_follow_up_in_the_thread_continues_the_conversation_with_history(bot, services):
+def watch_asks(services) -> list[tuple]:
+    """Keep the real answerer, recording each (question, history) it is called with."""
     seen: list[tuple] = []
     real_ask = services.ask
 
-    def ask(question, history=(), k=None):  # the real answerer, watched
+    def ask(question, history=(), k=None):
         seen.append((question, tuple(history)))
         return real_ask(question, history, k)
 
     services.ask = ask
+    return seen
+
+
+async def test_follow_up_in_the_thread_continues_the_conversation_with_history(bot, services):
+    seen = watch_asks(services)
     await dpytest.message(mention(bot, "How often does a sourdough starter need feeding?"), channel("general"))
     first = (await drain())[0]
     thread = bot.get_channel(first.id)
@@ -208,14 +214,7 @@ async def test_mention_flow_with_the_real_model(tmp_path, docs_dir):
 async def test_thread_history_is_rebuilt_from_discord_after_a_restart(bot, services):
     from bot.cogs.ask import Conversations
 
-    seen: list[tuple] = []
-    real_ask = services.ask
-
-    def ask(question, history=(), k=None):
-        seen.append((question, tuple(history)))
-        return real_ask(question, history, k)
-
-    services.ask = ask
+    seen = watch_asks(services)
     await dpytest.message(mention(bot, "How often does a sourdough starter need feeding?"), channel("general"))
     first = (await drain())[0]
     thread = bot.get_channel(first.id)
