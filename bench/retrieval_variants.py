@@ -15,7 +15,6 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,20 +27,6 @@ from bot.metrics import facts_found, hit_at_k, mean, percentile, recall_at_k, re
 from bot.retrieval import DenseRetriever, Retriever
 from bot.services import Services
 from bot.settings import load_settings
-
-
-class CachedEmbedder:
-    """Memoises an embedder's vectors so variants do not re-embed the same questions."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.cache: dict[str, list[float]] = {}
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        todo = [t for t in texts if t not in self.cache]
-        if todo:
-            self.cache.update(zip(todo, self.inner.embed(todo)))
-        return [self.cache[t] for t in texts]
 
 
 def variants(base: HybridOptions) -> dict[str, HybridOptions | str]:
@@ -75,7 +60,7 @@ def main() -> None:
     settings = load_settings()
     services = Services(settings)
     store = services._ready_store()
-    embedder = CachedEmbedder(services.query_embedder)
+    embedder = services.answer_embedder  # remembers vectors: variants do not re-embed the questions
     embedder.embed([i.question for i in items])
     keyword = KeywordIndex(store)
     keyword.refresh()
