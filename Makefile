@@ -7,7 +7,7 @@ DEMO_INDEX := .citebot/demo-index
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test lint format clean
+.PHONY: setup demo test test-fast lint format clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,11 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The inner loop: no real model, no server (tests marked e2e or server are left out), two workers
+# (whole files per worker: module fixtures such as the kill tests' are built once).
+test-fast: setup
+	$(PY) -m pytest -q -m "not e2e and not server" -n 2 --dist loadfile
 
 lint: setup
 	$(VENV)/bin/ruff check bot ingest tests bench

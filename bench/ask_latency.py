@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "eval" / "multihop-news"
 sys.path.insert(0, str(ROOT))
 
-from bot.metrics import percentile  # noqa: E402  (after the path: run as a script from anywhere)
+from bot.evaluation.metrics import percentile  # noqa: E402  (after the path: run as a script from anywhere)
 
 # Runs the CLI as the console script does, then reports that process's own peak RSS on stderr.
 _LAUNCH = """

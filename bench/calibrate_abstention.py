@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bot.answer import score_sentences
+from bot.answering.extractive import score_sentences
 from bot.services import Services
 from bot.settings import load_settings
 

@@ -1,4 +1,4 @@
-"""Calibrate the citation checker's support threshold (bot/verify.py) on multihop-news evidence.
+"""Calibrate the citation checker's support threshold (bot/answering/verify.py) on multihop-news evidence.
 
 Each dev question lists evidence facts with their source article. For a fact we score:
   positive       the fact against the passage of its article that holds it
@@ -17,8 +17,8 @@ import re
 import sys
 from pathlib import Path
 
+from bot.answering.verify import OVERLAP_ONLY_THRESHOLD, SUPPORT_THRESHOLD, support_score
 from bot.schema import Passage
-from bot.verify import OVERLAP_ONLY_THRESHOLD, SUPPORT_THRESHOLD, support_score
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "multihop-news"  # /work/main layout
 
@@ -53,7 +53,7 @@ def main() -> None:
                 facts.append((ev["fact"], ev["source"]))
     random.Random(0).shuffle(facts)
     facts = facts[: args.limit]
-    from bot.answer import overlap, term_weights
+    from bot.answering.evidence import overlap, term_weights
 
     rows: dict[str, list[tuple[float, float]]] = {"positive": [], "near negative": [], "far negative": []}
     for fact, source in facts:

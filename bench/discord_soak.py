@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import discord
 import discord.ext.test as dpytest
 
-from bot.cogs.feedback import VoteButton
+from bot.discord_bot.cogs.feedback import VoteButton
 from bot.services import Services
 from bot.settings import Settings
-from tests.conftest import EXAMPLES, FakeEmbedder
 from tests.discord_support import drain, make_docs, mention, record_payloads, start_bot
+from tests.support import EXAMPLES, FakeEmbedder
 
 QUESTIONS = [
     "How often does a sourdough starter need feeding?",
@@ -83,9 +83,7 @@ async def soak(events: int, real_model: bool, seed: int) -> dict:
         discord_rate_limit=6,
         min_evidence=0.42 if real_model else 0.2,
     )
-    services = Services(settings)
-    if not real_model:
-        services.__dict__["embedder"] = FakeEmbedder()
+    services = Services(settings, embedder=None if real_model else FakeEmbedder())
     services.ingest(docs)
 
     bot = await start_bot(services)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.evaluate import load_items
-from bot.hybrid import HybridOptions, HybridRetriever
-from bot.keyword import KeywordIndex
-from bot.metrics import facts_found, hit_at_k, mean, percentile, recall_at_k, reciprocal_rank
-from bot.retrieval import DenseRetriever, Retriever
+from bot.evaluation.metrics import facts_found, hit_at_k, mean, percentile, recall_at_k, reciprocal_rank
+from bot.evaluation.runner import load_items
+from bot.retrieval.base import DenseRetriever, Retriever
+from bot.retrieval.hybrid import HybridOptions, HybridRetriever
+from bot.retrieval.keyword import KeywordIndex
 from bot.services import Services
 from bot.settings import load_settings
 
@@ -59,7 +59,7 @@ def main() -> None:
     items = [i for i in load_items(args.file) if not i.unanswerable and i.sources]
     settings = load_settings()
     services = Services(settings)
-    store = services._ready_store()
+    store = services.ready_store()
     embedder = services.answer_embedder  # remembers vectors: variants do not re-embed the questions
     embedder.embed([i.question for i in items])
     keyword = KeywordIndex(store)

@@ -32,11 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.hybrid import HybridOptions, HybridRetriever
-from bot.keyword import KeywordIndex
-from bot.metrics import percentile
-from bot.retrieval import DenseRetriever
-from ingest.store import ChunkRow, DocRecord, Store, chunk_id, open_client
+from bot.evaluation.metrics import percentile
+from bot.retrieval.base import DenseRetriever
+from bot.retrieval.hybrid import HybridOptions, HybridRetriever
+from bot.retrieval.keyword import KeywordIndex
+from ingest.records import ChunkMeta, ChunkRow
+from ingest.store import DocRecord, Store, chunk_id, open_client
 
 DIM = 384
 
@@ -110,21 +111,23 @@ def ingest_random(store: Store, docs: list[list[str]], embedder: RandomEmbedder)
     for d, texts in enumerate(docs):
         source = f"doc{d:06d}.txt"
         content_hash = hashlib.sha256("".join(texts).encode()).hexdigest()
-        meta_base = {
-            "source": source,
-            "title": f"Report {d}",
-            "source_name": PUBLISHERS[d % len(PUBLISHERS)],
-            "date": f"2024-{1 + d % 12:02d}-{1 + d % 28:02d}",
-            "doc_hash": content_hash,
-        }
-        header = f"Report {d} | {meta_base['source_name']} | {meta_base['date']}"
+        publisher, day = PUBLISHERS[d % len(PUBLISHERS)], f"2024-{1 + d % 12:02d}-{1 + d % 28:02d}"
         vectors = embedder.embed(texts)
         rows = [
             ChunkRow(
                 chunk_id(source, content_hash, i),
                 text,
                 vec,
-                {**meta_base, "header": header, "chunk_index": i, "chunk_hash": f"{content_hash[:20]}{i}"},
+                ChunkMeta(
+                    source=source,
+                    title=f"Report {d}",
+                    source_name=publisher,
+                    date=day,
+                    header=f"Report {d} | {publisher} | {day}",
+                    chunk_index=i,
+                    doc_hash=content_hash,
+                    chunk_hash=f"{content_hash[:20]}{i}",
+                ),
             )
             for i, (text, vec) in enumerate(zip(texts, vectors))
         ]

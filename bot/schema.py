@@ -7,7 +7,10 @@ from typing import Any
 
 from ingest.report import IngestReport
 
-__all__ = ["Answer", "Citation", "Claim", "IngestReport", "Passage", "Turn", "passage_json"]
+__all__ = ["HISTORY_TURNS", "Answer", "Citation", "Claim", "IngestReport", "Passage", "Turn", "passage_json"]
+
+#: Turns of a conversation the front ends keep and the answerer reads; older ones rarely matter.
+HISTORY_TURNS = 4
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The composition root: Settings -> embedder, store, chunker, retriever, ingestor, answerer.
 
-Everything is built lazily on first use, so commands that need no model never load one.
+Everything is built lazily on first use, so commands that need no model never load one. Any part
+can be passed in instead (keyword-only arguments): tests and benchmarks swap in fakes that way.
 """
 
 from __future__ import annotations
@@ -10,42 +11,66 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.answer import AnswerOptions, answer
+from bot.answering.answer import AnswerOptions, answer
+from bot.answering.llm import ChatModel, OpenAICompatibleChatModel
+from bot.answering.prompts import Prompts, load_prompts
 from bot.errors import CitebotError, ConfigError, NotIngestedError
-from bot.retrieval import DenseRetriever, Retriever
+from bot.retrieval.base import DenseRetriever, Retriever
+from bot.retrieval.hybrid import HybridOptions, HybridRetriever
+from bot.retrieval.keyword import KeywordIndex
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
 from ingest.chunking import Chunker, ChunkParams
 from ingest.embedder import Embedder, SentenceTransformerEmbedder, token_counter
+from ingest.onnx_encoder import OnnxEmbedder, ensure_export, export_path
 from ingest.pipeline import Ingestor, ProgressFn
+from ingest.sentence_cache import CachedEmbedder
 from ingest.store import Store, open_client
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from bot.llm import ChatModel
-    from bot.prompts import Prompts
-
 
 class Services:
-    """Wires the parts the settings describe; front ends hold one and call its methods."""
+    """Wires the parts the settings describe; front ends hold one and call its methods.
 
-    def __init__(self, settings: Settings) -> None:
+    Keyword-only arguments replace a part instead of building it from the settings: ``embedder``
+    (ingest and, without an ONNX export, questions), ``query_embedder`` (questions and answer
+    sentences), ``llm`` (with its ``prompts``), ``store`` (an open index).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        query_embedder: Embedder | None = None,
+        llm: ChatModel | None = None,
+        prompts: Prompts | None = None,
+        store: Store | None = None,
+    ) -> None:
         self.settings = settings
-        self._store: Store | None = None
+        self._embedder = embedder
+        self._query_embedder = query_embedder
+        self._llm = llm
+        self._prompts = prompts
+        self._store: Store | None = store
         self._lock = threading.Lock()
 
     # -- parts -----------------------------------------------------------------------------
     @cached_property
-    def embedder(self) -> SentenceTransformerEmbedder:
+    def embedder(self) -> Embedder:
+        """The model that embeds chunks at ingest (sentence-transformers unless one was passed in)."""
+        if self._embedder is not None:
+            return self._embedder
         s = self.settings
         return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device, batch_size=s.embed_batch_size)
 
     @cached_property
     def query_embedder(self) -> Embedder:
         """The encoder for questions and answer sentences: the cached ONNX export when allowed and present."""
+        if self._query_embedder is not None:
+            return self._query_embedder
         s = self.settings
         # The ONNX file is a faster copy of the configured sentence-transformers model, nothing else.
         if (
@@ -53,8 +78,6 @@ class Services:
             and s.query_encoder != "torch"
             and s.embed_device == "cpu"
         ):
-            from ingest.onnx_encoder import OnnxEmbedder, export_path
-
             onnx_file = export_path(s.cache_dir, s.embed_model)
             if onnx_file.is_file():
                 return OnnxEmbedder(s.embed_model, onnx_file)
@@ -65,9 +88,7 @@ class Services:
     @cached_property
     def answer_embedder(self) -> Embedder:
         """Question-time embeddings: memory, then the index's sentence cache, then the query encoder."""
-        from ingest.sentence_cache import CachedEmbedder
-
-        return CachedEmbedder(self.query_embedder, self._ready_store())
+        return CachedEmbedder(self.query_embedder, self.ready_store())
 
     @property
     def chunk_params(self) -> ChunkParams:
@@ -104,12 +125,9 @@ class Services:
     @cached_property
     def retriever(self) -> Retriever:
         s = self.settings
-        store = self._ready_store()
+        store = self.ready_store()
         if s.retrieval_mode == "dense":
             return DenseRetriever(store, self.answer_embedder)
-        from bot.hybrid import HybridOptions, HybridRetriever
-        from bot.keyword import KeywordIndex
-
         cache = s.index_dir / "keyword" if s.keyword_cache and not s.chroma_host else None
         options = HybridOptions.from_settings(s)
         embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder
@@ -118,13 +136,13 @@ class Services:
     @cached_property
     def llm(self) -> ChatModel | None:
         """The configured chat model, or None for extractive answers."""
+        if self._llm is not None:
+            return self._llm
         s = self.settings
         if not s.llm_base_url:
             return None
         if not s.llm_model:
             raise ConfigError("CITEBOT_LLM_BASE_URL is set but CITEBOT_LLM_MODEL is empty; name the model to use")
-        from bot.llm import OpenAICompatibleChatModel
-
         return OpenAICompatibleChatModel(
             s.llm_base_url,
             s.llm_model,
@@ -139,9 +157,7 @@ class Services:
         """The LLM's prompt templates (checked when loaded); None without an LLM."""
         if self.llm is None:
             return None
-        from bot.prompts import load_prompts
-
-        return load_prompts(self.settings.prompts_dir)
+        return self._prompts or load_prompts(self.settings.prompts_dir)
 
     def ingestor(self) -> Ingestor:
         s = self.settings
@@ -173,8 +189,6 @@ class Services:
             or not isinstance(self.embedder, SentenceTransformerEmbedder)
         ):
             return
-        from ingest.onnx_encoder import ensure_export, export_path
-
         if not export_path(s.cache_dir, s.embed_model).is_file():
             ensure_export(s.embed_model, s.cache_dir, self.embedder)
 
@@ -232,7 +246,8 @@ class Services:
             raise CitebotError(f"the question is too long ({len(cleaned)} characters; the limit is {limit})")
         return cleaned
 
-    def _ready_store(self) -> Store:
+    def ready_store(self) -> Store:
+        """The index, which must hold documents (else a NotIngestedError saying how to fill it)."""
         store = self.store()
         if not store.has_chunks():
             where = (

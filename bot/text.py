@@ -6,7 +6,23 @@ import re
 
 from ingest.sentences import Sentence, split_sentences
 
-__all__ = ["STOPWORDS", "Sentence", "content_terms", "split_sentences", "stem", "words"]
+__all__ = [
+    "CITATION_MARKER",
+    "CITATION_RUN",
+    "STOPWORDS",
+    "Sentence",
+    "content_terms",
+    "split_sentences",
+    "stem",
+    "strip_citations",
+    "words",
+]
+
+_MARKER = r"\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\]"
+#: One citation marker, ``[2]`` or ``[1, 3]``; group 1 holds the numbers.
+CITATION_MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
+#: A run of markers with the spaces before them (`` [1][2]``).
+CITATION_RUN = re.compile(rf"(?:\s*{_MARKER})+")
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 STOPWORDS = frozenset(
@@ -22,6 +38,11 @@ STOPWORDS = frozenset(
     even still yet via per article articles report reported reports reporting news
     """.split()
 )
+
+
+def strip_citations(text: str) -> str:
+    """``text`` without its citation markers (they name passages of another answer)."""
+    return CITATION_RUN.sub("", text)
 
 
 def words(text: str) -> list[str]:

@@ -7,6 +7,7 @@ torch and sentence-transformers are imported only when a model is first used.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -30,6 +31,15 @@ class Embedder(Protocol):
     name: str
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two vectors (embedders return unit vectors, but a custom one may not)."""
+    import numpy as np  # cheap, and loaded already by the index and the encoders
+
+    va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    norms = math.sqrt(float(va @ va) * float(vb @ vb))
+    return float(va @ vb) / norms if norms else 0.0
 
 
 def resolve_model(name: str) -> str:

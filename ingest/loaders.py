@@ -14,6 +14,7 @@ from typing import Any
 
 from ingest.clean import clean_text
 from ingest.errors import SkipFile
+from ingest.sentences import SENTENCE_STOP
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,10 @@ _HEADER_KEYS = {
     "tags": "category",
 }
 _HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z _-]{0,20}):[ \t]*(.*)$")
-_MAX_BAD_BYTE_SHARE = 0.002
+_MAX_BAD_BYTE_SHARE = 0.002  # a few stray bytes are replaced; more means "not text"
 _PROSE_CHECK_CHARS = 100_000  # texts past this size must contain sentences
 _CHARS_PER_SENTENCE_MAX = 2_000  # prose ends a sentence far more often than this
-_SENTENCE_ENDS = re.compile(r"[.!?。！？]\s|\n\s*\n")  # a few stray bytes are replaced; more means "not text"
+_SENTENCE_ENDS = re.compile(rf"{SENTENCE_STOP}\s|\n\s*\n")
 
 
 @dataclass

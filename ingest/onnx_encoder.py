@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.embedder import Embedder, resolve_model
+from ingest.embedder import Embedder, cosine, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def ensure_export(model: str, cache_dir: Path, reference: Embedder) -> Path | No
         candidate = OnnxEmbedder(model, tmp, threads=1)
         ours = candidate.embed(_PROBES)
         theirs = reference.embed(_PROBES)
-        worst = min(sum(a * b for a, b in zip(x, y)) for x, y in zip(ours, theirs))
+        worst = min(cosine(x, y) for x, y in zip(ours, theirs))
         if worst < _MIN_COSINE:
             log.warning("ONNX export of %s differs from the model (cosine %.6f); not used", model, worst)
             tmp.unlink(missing_ok=True)

@@ -13,16 +13,17 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.chunking import Chunk, Chunker
 from ingest.embedder import Embedder
 from ingest.errors import IngestError, SkipFile
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
+from ingest.records import ChunkMeta, ChunkRow
 from ingest.report import IngestReport
 from ingest.sentence_cache import cache_sentences
-from ingest.store import ChunkRow, DocRecord, Store, chunk_id
+from ingest.store import DocRecord, Store, chunk_id
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ class Ingestor:
                     id=chunk_id(p.file.rel, p.content_hash, c.index),
                     text=c.text,
                     embedding=vectors[c.content_hash],
-                    metadata=_chunk_metadata(c, p.content_hash),
+                    meta=_chunk_meta(c, p.content_hash),
                 )
                 for c in p.chunks
             ]
@@ -235,22 +236,16 @@ class Ingestor:
                 report.updated += 1
 
 
-def _chunk_metadata(chunk: Chunk, doc_hash: str) -> dict[str, str | int | float | bool]:
-    meta = chunk.metadata
-    out: dict[str, str | int | float | bool] = {
-        "source": str(meta.get("source", "")),
-        "title": str(meta.get("title", "")),
-        "url": str(meta.get("url", "")),
-        "date": str(meta.get("date", "")),
-        "author": str(meta.get("author", "")),
-        "source_name": str(meta.get("source_name", "")),
-        "header": chunk.header,
-        "chunk_index": chunk.index,
-        "start": chunk.start,
-        "end": chunk.end,
-        "doc_hash": doc_hash,
-        "chunk_hash": chunk.content_hash,
-    }
-    if chunk.page is not None:
-        out["page"] = chunk.page
-    return out
+def _chunk_meta(chunk: Chunk, doc_hash: str) -> ChunkMeta:
+    """The stored metadata of a chunk: its document's (source, title, url, ...) plus where and what it is."""
+    return replace(
+        ChunkMeta.from_chroma(chunk.metadata),
+        header=chunk.header,
+        chunk_index=chunk.index,
+        start=chunk.start,
+        end=chunk.end,
+        doc_hash=doc_hash,
+        chunk_hash=chunk.content_hash,
+        page=chunk.page,
+        live=True,
+    )

@@ -31,6 +31,13 @@ class IngestReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
+    def summary(self) -> str:
+        """The run in one line, as every front end shows it."""
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
+            f"{len(self.failed)} failed; {self.chunks} chunks written ({self.embedded} embedded) in {self.seconds:.1f}s"
+        )
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)

@@ -19,7 +19,7 @@ from ingest.embedder import Embedder
 from ingest.sentences import split_sentences
 from ingest.store import Store
 
-#: Sentences the answerer may quote are at least this many words long (bot/answer.py quotable()).
+#: Sentences the answerer may quote are at least this many words long (bot/answering/extractive.py quotable()).
 MIN_WORDS = 6
 
 

@@ -5,8 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])|\n\s*\n\s*|\n")
-_ENDS = re.compile(r"[.!?…:][\"”’')\]]*$")
+#: Characters that end a sentence, and what may close it after them (quotes, brackets).
+STOPS = ".!?…。！？"
+CLOSERS = "\"”’')]"
+_STOP = f"[{re.escape(STOPS)}]"
+_CLOSE = f"[{re.escape(CLOSERS)}]*"
+#: A sentence stop with its closers: the one definition every sentence boundary in the project builds on.
+SENTENCE_STOP = _STOP + _CLOSE
+#: A text that ends like a sentence (not a heading or a cut-off line).
+ENDS_SENTENCE = re.compile(SENTENCE_STOP + "$")
+
+_SENTENCE_END = re.compile(rf"(?<={_STOP}){_CLOSE}\s+(?=[\"“‘(\[]?[A-Z0-9])|\n\s*\n\s*|\n")
+_ENDS_LINE = re.compile(rf"(?:{_STOP}|:){_CLOSE}$")  # a line ending like this ends its sentence
 _ABBREVIATIONS = re.compile(
     r"\b(Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|U\.S|No|Gen|Gov|Sen|Rep)\.$"
 )
@@ -29,13 +39,13 @@ def split_sentences(text: str) -> list[Sentence]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         sep = match.group(0)
-        end = match.start() + (len(sep) - len(sep.lstrip("\"”’')]")))
+        end = match.start() + (len(sep) - len(sep.lstrip(CLOSERS)))
         piece = text[start:end].strip()
         if sep == "\n":
             last_line = piece.rsplit("\n", 1)[-1]
             following = text[match.end() : match.end() + 1]
             heading = len(last_line.split()) <= 8 and not following.islower()
-            if not (_ENDS.search(last_line) or heading):
+            if not (_ENDS_LINE.search(last_line) or heading):
                 continue  # a wrapped line: the sentence goes on
         elif "\n" not in sep and _ABBREVIATIONS.search(piece):
             continue

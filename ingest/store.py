@@ -24,11 +24,12 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ingest.errors import IndexMismatchError, StoreUnavailableError
+from ingest.records import CHUNK_HASH, DOC_HASH, LIVE, SOURCE, ChunkMeta, ChunkRow, StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ SCHEMA_VERSION = 1
 _DOCS_SUFFIX = "-docs"
 _SENTENCES_SUFFIX = "-sentences"
 _PAGE = 1000  # records fetched per page when reading a whole collection
-LIVE: dict[str, Any] = {"live": True}
+_VISIBLE: dict[str, Any] = {LIVE: True}
 _SLACK = 8  # extra unfiltered hits fetched so that a few hidden chunks do not force a filtered search
 
 
@@ -50,16 +51,6 @@ class DocRecord:
     mtime_ns: int
     chunks: int
     title: str = ""
-
-
-@dataclass(frozen=True)
-class ChunkRow:
-    """A chunk to write: id, quoted text, embedding and metadata (source, offsets, hashes...)."""
-
-    id: str
-    text: str
-    embedding: Sequence[float]
-    metadata: dict[str, Any]
 
 
 def chunk_id(source: str, content_hash: str, index: int) -> str:
@@ -271,9 +262,9 @@ class Store:
         wanted = sorted(set(chunk_hashes))
         for i in range(0, len(wanted), 500):
             batch = wanted[i : i + 500]
-            res = self._chunks.get(where={"chunk_hash": {"$in": batch}}, include=["metadatas", "embeddings"])
+            res = self._chunks.get(where={CHUNK_HASH: {"$in": batch}}, include=["metadatas", "embeddings"])
             for meta, emb in zip(res["metadatas"] or [], _rows(res.get("embeddings"))):
-                found.setdefault(str(meta["chunk_hash"]), [float(x) for x in emb])
+                found.setdefault(str(meta[CHUNK_HASH]), [float(x) for x in emb])
         return found
 
     def write_document(self, record: DocRecord, rows: Sequence[ChunkRow]) -> None:
@@ -300,14 +291,14 @@ class Store:
                 ids=[r.id for r in part],
                 embeddings=[list(r.embedding) for r in part],
                 documents=[r.text for r in part],
-                metadatas=[{**r.metadata, "live": False} for r in part],
+                metadatas=[replace(r.meta, live=False).to_chroma() for r in part],
             )
         old = self._chunks.get(
-            where={"$and": [{"source": record.source}, {"doc_hash": {"$ne": record.content_hash}}]}, include=[]
+            where={"$and": [{SOURCE: record.source}, {DOC_HASH: {"$ne": record.content_hash}}]}, include=[]
         )
         old_ids = list(old["ids"])
         flip_ids = [r.id for r in rows] + old_ids
-        flip_meta: list[Any] = [{"live": True}] * len(rows) + [{"live": False}] * len(old_ids)
+        flip_meta: list[Any] = [{LIVE: True}] * len(rows) + [{LIVE: False}] * len(old_ids)
         flip_batch = self._max_batch()
         if len(flip_ids) > flip_batch:  # Chroma caps one call; only a huge document gets here
             log.warning("%s: %d chunks flipped in several calls, not atomically", record.source, len(flip_ids))
@@ -327,7 +318,7 @@ class Store:
     def remove_document(self, source: str) -> None:
         """Delete a document's chunks, then its manifest entry."""
         if self._chunks is not None:
-            self._chunks.delete(where={"source": source})
+            self._chunks.delete(where={SOURCE: source})
         if self._docs is not None:
             self._docs.delete(ids=[source])
 
@@ -335,23 +326,23 @@ class Store:
         """Delete chunks left invisible by an interrupted run; returns how many."""
         if self._chunks is None:
             return 0
-        res = self._chunks.get(where={"live": False}, include=[])
+        res = self._chunks.get(where={LIVE: False}, include=[])
         if res["ids"]:
             self._chunks.delete(ids=list(res["ids"]))
         return len(res["ids"])
 
     def has_chunks(self) -> bool:
         """True when at least one chunk is visible."""
-        return self._chunks is not None and bool(self._chunks.get(where=LIVE, limit=1, include=[])["ids"])
+        return self._chunks is not None and bool(self._chunks.get(where=_VISIBLE, limit=1, include=[])["ids"])
 
     def count(self) -> int:
         """Visible chunks in the index."""
         if self._chunks is None:
             return 0
-        return len(self._chunks.get(where=LIVE, include=[])["ids"])
+        return len(self._chunks.get(where=_VISIBLE, include=[])["ids"])
 
-    def query(self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Top ``k`` visible chunks by cosine similarity: dicts with id, text, metadata, score.
+    def query(self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[StoredChunk]:
+        """Top ``k`` visible chunks by cosine similarity, best first, ``score`` = similarity.
 
         Hidden (``live = False``) chunks exist only while an ingest writes or after a crash, so the
         search first runs without a metadata filter (a filter makes Chroma scan metadata across the
@@ -364,38 +355,37 @@ class Store:
         if where is None:
             wanted = k + _SLACK
             hits = self._query(embedding, wanted, None)
-            live = [h for h in hits if h["metadata"].get("live") is True]
+            live = [h for h in hits if h.meta.live]
             if len(live) >= k or len(hits) < wanted:
                 return live[:k]
-        return self._query(embedding, k, {"$and": [LIVE, where]} if where else LIVE)
+        return self._query(embedding, k, {"$and": [_VISIBLE, where]} if where else _VISIBLE)
 
-    def _query(self, embedding: Sequence[float], k: int, flt: dict[str, Any] | None) -> list[dict[str, Any]]:
+    def _query(self, embedding: Sequence[float], k: int, flt: dict[str, Any] | None) -> list[StoredChunk]:
+        assert self._chunks is not None
         res = self._chunks.query(
             query_embeddings=[list(embedding)], n_results=k, where=flt, include=["documents", "metadatas", "distances"]
         )
-        out = []
-        for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
-            out.append({"id": cid, "text": text or "", "metadata": meta or {}, "score": 1.0 - float(dist)})
-        return out
+        return [
+            StoredChunk(cid, text or "", ChunkMeta.from_chroma(meta), score=1.0 - float(dist))
+            for cid, text, meta, dist in zip(
+                res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
+            )
+        ]
 
-    def get_chunks(self, ids: Sequence[str]) -> list[dict[str, Any]]:
-        """The visible chunks with these ids (id, text, metadata), in the order asked; missing ones are left out."""
+    def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
+        """The visible chunks with these ids, in the order asked; missing ones are left out."""
         if self._chunks is None or not ids:
             return []
         try:
             res = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])  # live checked below, cheaply
         except Exception as exc:  # a server read that raced a delete: see chunks_of
             log.debug("unfiltered read raced a delete (%s); reading visible chunks only", exc)
-            res = self._chunks.get(ids=list(ids), where=LIVE, include=["documents", "metadatas"])
-        found = {
-            cid: {"id": cid, "text": text or "", "metadata": meta or {}}
-            for cid, text, meta in zip(res["ids"], res["documents"] or [], res["metadatas"] or [])
-            if (meta or {}).get("live")
-        }
+            res = self._chunks.get(ids=list(ids), where=_VISIBLE, include=["documents", "metadatas"])
+        found = {c.id: c for c in _stored(res, embeddings=False) if c.meta.live}
         return [found[cid] for cid in ids if cid in found]
 
-    def chunks_of(self, sources: Sequence[str], *, embeddings: bool = False) -> list[dict[str, Any]]:
-        """Every visible chunk (id, text, metadata, and embedding if asked) of these documents."""
+    def chunks_of(self, sources: Sequence[str], *, embeddings: bool = False) -> list[StoredChunk]:
+        """Every visible chunk (with its embedding if asked) of these documents."""
         if self._chunks is None or not sources:
             return []
         include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
@@ -403,25 +393,21 @@ class Store:
         # every record's metadata (110-220 ms at 100k chunks against 11 ms for the source filter alone).
         # A Chroma server can fail such a read while an ingest deletes the hidden chunks it matched
         # ("Error finding id"); the filtered read never matches those, so it is the fallback.
+        by_source = {SOURCE: {"$in": list(sources)}}
         try:
-            res = self._chunks.get(where={"source": {"$in": list(sources)}}, include=include)
+            res = self._chunks.get(where=by_source, include=include)
         except Exception as exc:  # chromadb raises InternalError and friends for this race
             log.debug("unfiltered read raced a delete (%s); reading visible chunks only", exc)
-            res = self._chunks.get(where={"$and": [LIVE, {"source": {"$in": list(sources)}}]}, include=include)
-        vectors = _rows(res.get("embeddings")) if embeddings else [None] * len(res["ids"])
-        return [
-            {"id": cid, "text": text or "", "metadata": meta or {}, "embedding": vec}
-            for cid, text, meta, vec in zip(res["ids"], res["documents"] or [], res["metadatas"] or [], vectors)
-            if (meta or {}).get("live")
-        ]
+            res = self._chunks.get(where={"$and": [_VISIBLE, by_source]}, include=include)
+        return [c for c in _stored(res, embeddings=embeddings) if c.meta.live]
 
-    def iter_chunks(self) -> Iterator[dict[str, Any]]:
-        """Every visible chunk (id, text, metadata), page by page."""
+    def iter_chunks(self) -> Iterator[StoredChunk]:
+        """Every visible chunk (without embedding), page by page."""
         if self._chunks is None:
             return
-        for ids, metas, docs, _embs in self._pages(self._chunks, include=["metadatas", "documents"], where=LIVE):
+        for ids, metas, docs, _embs in self._pages(self._chunks, include=["metadatas", "documents"], where=_VISIBLE):
             for cid, meta, text in zip(ids, metas, docs):
-                yield {"id": cid, "text": text or "", "metadata": meta or {}}
+                yield StoredChunk(cid, text or "", ChunkMeta.from_chroma(meta))
 
     # -- helpers ---------------------------------------------------------------------------
     def _max_batch(self) -> int:
@@ -459,3 +445,16 @@ def _rows(embeddings: Any) -> list[Any]:
     if embeddings is None:
         return []
     return list(embeddings)
+
+
+def _stored(res: dict[str, Any], *, embeddings: bool) -> list[StoredChunk]:
+    """Chroma's batch-shaped ``get`` result as StoredChunks (the one place that reads its columns)."""
+    ids = res["ids"]
+    texts = res.get("documents") or [None] * len(ids)
+    metas = res.get("metadatas") or [None] * len(ids)
+    vectors: list[Any] = [[float(x) for x in v] for v in _rows(res.get("embeddings"))] if embeddings else []
+    vectors = vectors or [None] * len(ids)
+    return [
+        StoredChunk(cid, text or "", ChunkMeta.from_chroma(meta), embedding=vec)
+        for cid, text, meta, vec in zip(ids, texts, metas, vectors)
+    ]

@@ -1,52 +1,23 @@
-"""Shared fixtures: a discriminating fake embedder, isolated settings, real Chroma stores."""
+"""Shared fixtures: a discriminating fake embedder, isolated settings, a copy of the sample corpus."""
 
 from __future__ import annotations
 
-import hashlib
-import math
+import importlib.abc
 import os
-import re
 import shutil
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import EXAMPLES, FIXTURES, FakeEmbedder
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-FIXTURES = Path(__file__).parent / "fixtures"
-EXAMPLES = Path(__file__).parent.parent / "examples" / "docs"
-
-
-class FakeEmbedder:
-    """Hashed bag of words (with light stemming): texts sharing words get similar vectors.
-
-    Not a constant: it ranks texts differently, so retrieval and answer tests can fail.
-    """
-
-    name = "fake-bow"
-    dim = 256
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.texts_embedded = 0
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        self.calls += 1
-        self.texts_embedded += len(texts)
-        return [self._one(t) for t in texts]
-
-    def _one(self, text: str) -> list[float]:
-        vec = [0.0] * self.dim
-        for word in re.findall(r"[a-z0-9]+", text.lower()):
-            if len(word) < 3:
-                continue
-            word = word[:6]  # crude stemming: leave/leaving, pakistan/pakistani
-            h = int(hashlib.md5(word.encode()).hexdigest(), 16)
-            vec[h % self.dim] += 1.0 if (h >> 8) % 2 else -1.0
-        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
-        return [x / norm for x in vec]
+#: What running the real embedding model imports; tests not marked e2e must not need them.
+MODEL_RUNTIMES = ("torch", "sentence_transformers", "onnxruntime")
 
 
 @pytest.fixture
@@ -69,6 +40,21 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shared_cache: 
     monkeypatch.setenv("CITEBOT_CACHE_DIR", str(shared_cache))
     monkeypatch.chdir(tmp_path)
     yield
+
+
+class _RefuseModelRuntimes(importlib.abc.MetaPathFinder):
+    """Makes importing a model runtime fail (only while it is not imported yet, as in `make test-fast`)."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname.split(".")[0] in MODEL_RUNTIMES:
+            raise ImportError(f"{fullname} imported by a test not marked e2e (it loads the real model)")
+
+
+@pytest.fixture(autouse=True)
+def model_only_in_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep `make test-fast` honest: outside e2e tests, loading a model runtime fails the test."""
+    if request.node.get_closest_marker("e2e") is None:
+        monkeypatch.setattr(sys, "meta_path", [_RefuseModelRuntimes(), *sys.meta_path])
 
 
 @pytest.fixture

@@ -12,54 +12,56 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import FakeEmbedder
-from tests.helpers import make_ingestor, make_store
+from ingest.report import IngestReport
+from ingest.store import open_client
+from tests.support import FakeEmbedder, TappedClient, make_ingestor, make_store
 
 WRITES = ("add", "upsert", "update", "delete", "modify")
+COUNTED = ("chunks", "docs")  # the sentence cache is never wrong, only possibly unused
+
+Write = tuple[int, str, str, str]  # (number, collection role, method, "ids" or "where")
 
 
-class CountingCollection:
-    """Forwards to a Chroma collection; numbers each write call and can pause after one."""
+class WriteCounter:
+    """A ``TappedClient`` tap that numbers each write to the chunks or the manifest and hands it on."""
 
-    counter = 0
+    def __init__(self, on_write: Callable[[Write], None] = lambda write: None) -> None:
+        self.writes: list[Write] = []
+        self.on_write = on_write
 
-    def __init__(self, inner: Any, role: str, pause_after: int) -> None:
-        self._inner = inner
-        self._role = role
-        self._pause_after = pause_after
+    def __call__(self, role: str, method: str, kwargs: dict[str, Any]) -> None:
+        if method in WRITES and role in COUNTED:
+            write = (len(self.writes) + 1, role, method, "where" if kwargs.get("where") else "ids")
+            self.writes.append(write)
+            self.on_write(write)
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if name not in WRITES:
-            return attr
 
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            result = attr(*args, **kwargs)
-            CountingCollection.counter += 1
-            kind = "where" if kwargs.get("where") else "ids"
-            print(f"WRITE {CountingCollection.counter} {self._role} {name} {kind}", flush=True)
-            if CountingCollection.counter == self._pause_after:
-                print("PAUSED", flush=True)
-                while True:  # wait for SIGKILL
-                    time.sleep(60)
-            return result
-
-        return counted
+def ingest_counting(index_dir: Path, docs_dir: Path, counter: WriteCounter) -> IngestReport:
+    """Ingest ``docs_dir`` into ``index_dir`` with the fake embedder, every write passing through ``counter``."""
+    store = make_store(index_dir, client=TappedClient(open_client(index_dir), after=counter))
+    return make_ingestor(store, FakeEmbedder()).run(docs_dir)
 
 
 def main() -> None:
     index_dir, docs_dir = Path(sys.argv[1]), Path(sys.argv[2])
     pause_after = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    store = make_store(index_dir)
-    store._chunks = CountingCollection(store._chunks, "chunks", pause_after)
-    store._docs = CountingCollection(store._docs, "docs", pause_after)
-    report = make_ingestor(store, FakeEmbedder()).run(docs_dir)
-    print(f"DONE {CountingCollection.counter} added={report.added} updated={report.updated}", flush=True)
+
+    def show(write: Write) -> None:
+        print("WRITE", *write, flush=True)
+        if write[0] == pause_after:
+            print("PAUSED", flush=True)
+            while True:  # wait for SIGKILL
+                time.sleep(60)
+
+    counter = WriteCounter(show)
+    report = ingest_counting(index_dir, docs_dir, counter)
+    print(f"DONE {len(counter.writes)} added={report.added} updated={report.updated}", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.records import LIVE, ChunkMeta
 from ingest.store import Store, open_client
-from tests.conftest import FakeEmbedder
-from tests.helpers import FINGERPRINT, make_ingestor, make_store
+from tests.crash_driver import Write, WriteCounter, ingest_counting
+from tests.support import FINGERPRINT, FakeEmbedder, make_ingestor, make_store, raw_collection
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
@@ -61,14 +62,15 @@ class IndexView:
 
 
 def view(store: Store) -> IndexView:
-    col = store._chunks
-    live = col.get(where={"live": True}, include=["metadatas", "documents"])
+    col = raw_collection(store)
+    live = col.get(where={LIVE: True}, include=["metadatas", "documents"])
     docs: dict[str, Any] = {}
     for cid, meta, text in zip(live["ids"], live["metadatas"], live["documents"]):
-        hashes, chunks = docs.setdefault(meta["source"], (set(), []))
-        hashes.add(meta["doc_hash"])
+        record = ChunkMeta.from_chroma(meta)
+        hashes, chunks = docs.setdefault(record.source, (set(), []))
+        hashes.add(record.doc_hash)
         chunks.append((cid, text))
-    hidden = len(col.get(where={"live": False}, include=[])["ids"])
+    hidden = len(col.get(where={LIVE: False}, include=[])["ids"])
     return IndexView(
         docs={s: (frozenset(h), tuple(sorted(c))) for s, (h, c) in docs.items()},
         hidden=hidden,
@@ -128,7 +130,14 @@ def run_driver(index_dir: Path, docs: Path, pause_after: int = 0, timeout: float
     return lines
 
 
-def writes(lines: list[str]) -> list[tuple[int, str, str, str]]:
+def record_writes(index_dir: Path, docs: Path) -> list[Write]:
+    """The numbered writes of an ingest run here, in this process (no kill: nothing to wait for)."""
+    counter = WriteCounter()
+    ingest_counting(index_dir, docs, counter)
+    return counter.writes
+
+
+def writes(lines: list[str]) -> list[Write]:
     """The driver's ``WRITE n collection method kind`` lines, parsed."""
     out = []
     for line in lines:

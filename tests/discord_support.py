@@ -16,7 +16,7 @@ import discord
 import discord.ext.test as dpytest
 from discord.ext.test import backend
 
-from bot.discord_app import CitebotBot
+from bot.discord_bot.app import CitebotBot
 from bot.services import Services
 from bot.settings import Settings
 
@@ -44,8 +44,7 @@ def fake_services(tmp_path: Path, docs_dir: Path, embedder: Any, **overrides: An
         min_evidence=0.2,  # calibrated for the real model; the bag of words scores lower
         **overrides,
     )
-    services = Services(settings)
-    services.__dict__["embedder"] = embedder  # fills the cached_property: no model is loaded
+    services = Services(settings, embedder=embedder)  # no model is loaded
     services.ingest(docs_dir)
     return services
 

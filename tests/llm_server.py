@@ -25,9 +25,14 @@ class Reply:
 
 
 class ScriptedLLM:
-    """Replies in order from a script (the last one repeats); records each request body."""
+    """Replies in order from a script (the last one repeats); records each request body.
 
-    def __init__(self) -> None:
+    ``GET /v1/models`` lists ``models``; with ``api_key`` set, requests without that bearer token get 401.
+    """
+
+    def __init__(self, models: tuple[str, ...] = ("test-model",), api_key: str | None = None) -> None:
+        self.models = models
+        self.api_key = api_key
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
@@ -58,9 +63,25 @@ class ScriptedLLM:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
+            def _authorised(self) -> bool:
+                if owner.api_key is None or self.headers.get("Authorization") == f"Bearer {owner.api_key}":
+                    return True
+                self._json(401, {"error": {"message": "Incorrect API key provided"}})
+                return False
+
+            def do_GET(self) -> None:
+                if not self._authorised():
+                    return
+                if self.path.rstrip("/") != "/v1/models":
+                    return self._json(404, {"error": {"message": f"no route {self.path}"}})
+                models = [{"id": name, "object": "model", "owned_by": "test"} for name in owner.models]
+                return self._json(200, {"object": "list", "data": models})
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if not self._authorised():
+                    return
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._json(404, {"error": {"message": f"no route {self.path}"}})
                 reply = owner.next_reply(body)
@@ -118,7 +139,7 @@ class ScriptedLLM:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -1,9 +1,10 @@
 import pytest
 
-from bot.answer import NOT_FOUND, AnswerOptions, answer, extractive_answer, quotable
-from bot.retrieval import DenseRetriever
+from bot.answering.answer import NOT_FOUND, AnswerOptions, answer
+from bot.answering.extractive import extractive_answer, quotable
+from bot.retrieval.base import DenseRetriever
 from bot.schema import Passage
-from tests.helpers import make_ingestor, make_store
+from tests.support import make_ingestor, make_store
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bot.answer import AnswerOptions, answer
-from bot.chat import ChatSession, lines_reader
+from bot.answering.answer import AnswerOptions, answer
+from bot.answering.llm import OpenAICompatibleChatModel
+from bot.answering.prompts import load_prompts
+from bot.cli.chat import ChatSession, lines_reader
 from bot.errors import USER_ERRORS
-from bot.llm import OpenAICompatibleChatModel
-from bot.prompts import load_prompts
-from bot.retrieval import DenseRetriever
-from tests.helpers import make_ingestor, make_store
+from bot.retrieval.base import DenseRetriever
 from tests.llm_server import ScriptedLLM
+from tests.support import make_ingestor, make_store
 from tests.test_llm import SHUTDOWN, ListRetriever, blackberry_passages
 
 FIRST = "why did BlackBerry leave Pakistan?"

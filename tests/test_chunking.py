@@ -61,8 +61,16 @@ def test_one_giant_line_is_capped():
 
 
 def test_pages_follow_offsets():
-    doc = Document(
-        text="Page one text is here.\n\nPage two text is here.", metadata={"title": "p"}, page_starts=[0, 24]
-    )
-    chunks = Chunker(ChunkParams(tokens=32, overlap=0), TOKENS).chunk(doc, {})
-    assert chunks[0].page == 1
+    pages = [
+        " ".join(f"Page {n} sentence {i} talks about the harbour cranes and their loads." for i in range(12))
+        for n in (1, 2, 3)
+    ]
+    text = "\n\n".join(pages)
+    starts = [0, len(pages[0]) + 2, len(pages[0]) + len(pages[1]) + 4]
+    doc = Document(text=text, metadata={"title": "p"}, page_starts=starts)
+    chunks = Chunker(ChunkParams(tokens=40, overlap=0), TOKENS).chunk(doc, {})
+    assert len(chunks) > 6  # several chunks per page
+    for c in chunks:
+        first_page = int(c.text.split()[1])  # each chunk starts with "Page <n> sentence ..."
+        assert c.page == first_page, c.text[:40]
+    assert {c.page for c in chunks} == {1, 2, 3}

@@ -1,5 +1,5 @@
 from ingest.clean import clean_text, is_clutter_line
-from tests.conftest import FIXTURES
+from tests.support import FIXTURES
 
 
 def test_fixture_page_loses_all_clutter_and_keeps_the_article():

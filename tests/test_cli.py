@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import app
 from tests.pdfgen import make_pdf
+from tests.support import run_cli as run
 
 pytestmark = pytest.mark.e2e
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -114,17 +101,6 @@ def test_empty_folder_is_a_clear_message(index_env, tmp_path):
     assert code == 0 and "no documents" in err
 
 
-def test_ask_before_ingest_is_one_line_error(index_env):
-    code, out, err = run("ask", "anything at all?")
-    assert code == 1 and out == ""
-    assert err.count("\n") == 1 and "citebot ingest" in err and "Traceback" not in err
-
-
-def test_missing_folder_is_one_line_error(index_env, tmp_path):
-    code, _, err = run("ingest", str(tmp_path / "missing"))
-    assert code == 1 and err.startswith("error: folder not found") and err.count("\n") == 1
-
-
 def test_empty_and_overlong_questions_are_refused(ingested):
     code, _, err = run("ask", "   ")
     assert code == 1 and "empty" in err
@@ -139,37 +115,3 @@ def test_model_change_requires_rebuild(ingested, docs_dir, monkeypatch):
     code, out, err = run("ingest", str(docs_dir), "--rebuild", "--json")
     assert code == 0, err
     assert json.loads(out)["added"] == 5
-
-
-def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        timeout=120,
-    )
-
-
-def test_help_and_version_do_not_import_torch(tmp_path):
-    probe = (
-        "import sys, runpy; sys.argv=['citebot','--help']\n"
-        "try:\n runpy.run_module('bot.cli', run_name='__main__')\nexcept SystemExit: pass\n"
-        "heavy=[m for m in ('torch','chromadb','llama_index','sentence_transformers') if m in sys.modules]\n"
-        "print('HEAVY', heavy)"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60).stdout
-    assert "HEAVY []" in out and "ingest" in out and "ask" in out
-    version = cli("--version")
-    assert version.returncode == 0 and version.stdout.startswith("citebot ")
-
-
-def test_bad_setting_is_one_line_error_exit_1(tmp_path):
-    result = cli("ask", "hello?", env={"CITEBOT_TOP_K": "lots"}, cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.strip().count("\n") == 0 and "CITEBOT_TOP_K" in result.stderr
-
-
-def test_usage_error_exits_2():
-    assert cli("ask").returncode == 2

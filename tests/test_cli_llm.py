@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.llm_server import ScriptedLLM, closed_port_url
-from tests.test_cli import run
+from tests.support import run_cli as run
 
 pytestmark = pytest.mark.e2e
 

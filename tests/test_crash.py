@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from tests.conftest import FakeEmbedder
 from tests.crashcheck import (
     ROOT,
     IndexView,
@@ -28,12 +27,13 @@ from tests.crashcheck import (
     driver_env,
     edit_corpus,
     open_view,
+    record_writes,
     run_driver,
     view,
     write_corpus,
     writes,
 )
-from tests.helpers import make_ingestor, make_store
+from tests.support import FakeEmbedder, make_ingestor, make_store
 
 
 @dataclass
@@ -91,7 +91,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     fresh = writes(run_driver(index_v1, v1))
     probe = base / "probe"
     shutil.copytree(index_v1, probe)
-    edit = writes(run_driver(probe, v2))
+    edit = record_writes(probe, v2)  # in this process: the copy is not reused, so nothing must be flushed
     points = _kill_points(fresh, edit)
     points = {case: points[case] for case in STEPS}
     points[("orphan", "after-flip")] = points[("fresh", "after-flip")]

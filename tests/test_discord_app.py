@@ -10,11 +10,11 @@ import discord
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.discord_app import COMMANDS_STATE, CitebotBot, RedactSecret, command_digest
-from bot.discord_policy import channel_allowed, is_admin
-from bot.feedback import SALT_FILE, AnswerRecord, FeedbackStore, summarise
-from bot.ratelimit import RateLimiter
+from bot.cli.app import app
+from bot.discord_bot.app import COMMANDS_STATE, CitebotBot, RedactSecret, command_digest
+from bot.discord_bot.feedback_log import SALT_FILE, AnswerRecord, FeedbackStore, summarise
+from bot.discord_bot.policy import channel_allowed, is_admin
+from bot.discord_bot.ratelimit import RateLimiter
 from bot.services import Services
 from bot.settings import Settings
 
@@ -139,7 +139,7 @@ def test_rate_limiter_memory_is_bounded():
     limiter = RateLimiter(1, 60, clock=lambda: 0.0, max_keys=100)
     for user in range(1000):
         limiter.hit(user)
-    assert len(limiter._events) == 100
+    assert len(limiter) == 100
 
 
 def test_channel_policy():

@@ -10,12 +10,12 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.cogs.admin import AdminCog
-from bot.cogs.ask import AskCog
-from bot.cogs.feedback import AnswerLog, FeedbackCog, VoteButton
-from bot.discord_app import SOMETHING_WRONG, CitebotBot
+from bot.discord_bot.app import SOMETHING_WRONG, CitebotBot
+from bot.discord_bot.cogs.admin import AdminCog
+from bot.discord_bot.cogs.ask import AskCog
+from bot.discord_bot.cogs.feedback import AnswerLog, FeedbackCog, VoteButton
+from bot.discord_bot.feedback_log import FeedbackStore
 from bot.errors import NotIngestedError
-from bot.feedback import FeedbackStore
 from bot.schema import Answer, Citation, Passage
 from tests.discord_support import fake_services, make_docs
 
@@ -215,7 +215,7 @@ async def test_vote_buttons_record_the_answer_with_a_hashed_user(tmp_path):
     cog = FeedbackCog(store)
     passage = Passage(chunk_id="c", source="a.md", text="t", score=1.0, title="A", url="https://example.org/a")
     answer = Answer("What is A?", "A is a letter [1].", False, [Citation(1, passage, "A is a letter")], [passage])
-    from bot.feedback import AnswerRecord
+    from bot.discord_bot.feedback_log import AnswerRecord
 
     cog.answers.remember(321, AnswerRecord.from_answer(answer))
     it = interaction(user_id=123456789012345678)
@@ -232,7 +232,7 @@ async def test_vote_buttons_record_the_answer_with_a_hashed_user(tmp_path):
 
 
 def test_turns_are_paired_by_reply_reference_whatever_the_fetch_order():
-    from bot.cogs.ask import turns_from_messages
+    from bot.discord_bot.cogs.ask import turns_from_messages
     from bot.schema import Turn
 
     def msg(mid, author, content, ref=None, bot=False):
@@ -259,6 +259,7 @@ async def test_bot_follows_the_docs_folder_when_enabled(tmp_path, docs_dir, fake
     cog = AdminCog(services)
     await cog.cog_load()
     try:
+        assert cog.watching
         await asyncio.sleep(0.5)  # let the watcher start
         (docs_dir / "kites.md").write_text("Title: Kites\n\nBox kites fly well in steady wind.\n")
         for _ in range(100):
@@ -268,4 +269,4 @@ async def test_bot_follows_the_docs_folder_when_enabled(tmp_path, docs_dir, fake
         assert "kites.md" in {p.source for p in services.search("box kites steady wind", 3)}
     finally:
         await cog.cog_unload()
-    assert cog._watcher is not None and cog._watcher.done()
+    assert not cog.watching

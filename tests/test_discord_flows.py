@@ -212,7 +212,7 @@ async def test_mention_flow_with_the_real_model(tmp_path, docs_dir):
 
 
 async def test_thread_history_is_rebuilt_from_discord_after_a_restart(bot, services):
-    from bot.cogs.ask import Conversations
+    from bot.discord_bot.cogs.ask import Conversations
 
     seen = watch_asks(services)
     await dpytest.message(mention(bot, "How often does a sourdough starter need feeding?"), channel("general"))

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.discord_format import (
+from bot.discord_bot.format import (
     EMBED_TOTAL,
     FIELD_NAME,
     FIELD_VALUE,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.test_cli import run
+from tests.support import run_cli as run
 
 pytestmark = pytest.mark.e2e
 
@@ -50,19 +50,3 @@ def test_eval_reports_metrics_and_writes_results(ingested, tmp_path):
 
     code, stdout, _ = run("eval", str(questions), "-k", "3")
     assert code == 0 and "Recall@3" in stdout and "MRR@10" in stdout
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [("", "no questions"), ('{"question": "x"}\nnot json\n', "q.jsonl:2: bad eval line"), ('{"id": 1}\n', "bad eval")],
-)
-def test_eval_rejects_bad_files_with_one_line(tmp_path, content, message):
-    questions = tmp_path / "q.jsonl"
-    questions.write_text(content)
-    code, stdout, err = run("eval", str(questions))
-    assert code == 1 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-
-
-def test_eval_missing_file_is_a_user_error(tmp_path):
-    code, _, err = run("eval", str(tmp_path / "absent.jsonl"))
-    assert code == 1 and "not found" in err

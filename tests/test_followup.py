@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.followup import contextual_query, is_follow_up, salient_terms
+from bot.answering.followup import contextual_query, is_follow_up, salient_terms
 from bot.schema import Turn
 
 FIRST = "why did BlackBerry leave Pakistan?"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.hybrid import HybridOptions, HybridRetriever, cover, named_days, named_publishers, select_diverse
-from bot.keyword import KeywordIndex
+from bot.retrieval.hybrid import HybridOptions, HybridRetriever, cover, named_days, named_publishers, select_diverse
+from bot.retrieval.keyword import KeywordIndex
 from ingest.store import Store, open_client
 from tests.chroma_server import chroma_server as run_chroma_server
-from tests.helpers import FINGERPRINT, make_ingestor, make_store
+from tests.support import FINGERPRINT, make_ingestor, make_store
 
 KEYWORD_ONLY = HybridOptions(dense_weight=0.0, metadata_boost=0.0, doc_support=0.0, max_per_doc=0)
 

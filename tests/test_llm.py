@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import NOT_FOUND, AnswerOptions, answer
+from bot.answering.answer import NOT_FOUND, AnswerOptions, answer
+from bot.answering.llm import Message, OpenAICompatibleChatModel
+from bot.answering.prompts import load_prompts
 from bot.errors import LLMError
-from bot.llm import Message, OpenAICompatibleChatModel
-from bot.prompts import load_prompts
 from bot.schema import Passage, Turn
-from tests.conftest import EXAMPLES
 from tests.llm_server import Reply, ScriptedLLM, closed_port_url
+from tests.support import EXAMPLES
 
 SHUTDOWN = "BlackBerry stopped operating in Pakistan after December 30, 2015"
 
@@ -224,7 +224,7 @@ def test_the_model_saying_the_passages_do_not_answer_is_an_abstention(server):
 
 
 def test_prompt_folder_setting_is_used(tmp_path: Path):
-    from bot.prompts import DEFAULT_PROMPTS_DIR
+    from bot.answering.prompts import DEFAULT_PROMPTS_DIR
 
     for name in ["answer.md", "condense.md"]:
         (tmp_path / name).write_text((DEFAULT_PROMPTS_DIR / name).read_text().replace("Question:", "Q:"))

@@ -4,8 +4,8 @@ import pytest
 
 from ingest.errors import SkipFile
 from ingest.loaders import decode_text, load_document
-from tests.conftest import FIXTURES
 from tests.pdfgen import make_pdf
+from tests.support import FIXTURES
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:

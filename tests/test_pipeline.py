@@ -4,7 +4,9 @@ import shutil
 import pytest
 
 from ingest.errors import IngestError
-from tests.helpers import make_ingestor, make_store
+from ingest.records import LIVE
+from ingest.store import open_client
+from tests.support import TappedClient, make_ingestor, make_store, raw_collection
 
 
 @pytest.fixture
@@ -47,16 +49,16 @@ def test_touched_but_identical_file_is_unchanged(setup):
 def test_edit_replaces_only_that_documents_chunks(setup):
     docs, store, ingestor, emb = setup
     ingestor.run(docs)
-    other_ids = {c["id"] for c in store.iter_chunks() if c["metadata"]["source"] != "tide-pools.md"}
+    other_ids = {c.id for c in store.iter_chunks() if c.meta.source != "tide-pools.md"}
     path = docs / "tide-pools.md"
     path.write_text(path.read_text() + "\nStarfish can regrow a lost arm over several months.\n")
     before = emb.texts_embedded
     report = ingestor.run(docs)
     assert (report.updated, report.unchanged) == (1, 4)
-    tide = [c for c in store.iter_chunks() if c["metadata"]["source"] == "tide-pools.md"]
-    assert any("Starfish" in c["text"] for c in tide)
-    assert len({c["metadata"]["doc_hash"] for c in tide}) == 1  # one version only
-    assert {c["id"] for c in store.iter_chunks() if c["metadata"]["source"] != "tide-pools.md"} == other_ids
+    tide = [c for c in store.iter_chunks() if c.meta.source == "tide-pools.md"]
+    assert any("Starfish" in c.text for c in tide)
+    assert len({c.meta.doc_hash for c in tide}) == 1  # one version only
+    assert {c.id for c in store.iter_chunks() if c.meta.source != "tide-pools.md"} == other_ids
     assert emb.texts_embedded - before == report.embedded + report.sentences_embedded
     assert report.embedded <= len(tide)
     assert report.sentences_embedded == 1  # only the new sentence; the others are cached
@@ -68,7 +70,7 @@ def test_delete_removes_its_chunks(setup):
     (docs / "heat-pumps.html").unlink()
     report = ingestor.run(docs)
     assert report.removed == 1
-    assert all(c["metadata"]["source"] != "heat-pumps.html" for c in store.iter_chunks())
+    assert all(c.meta.source != "heat-pumps.html" for c in store.iter_chunks())
 
 
 def test_rename_reuses_embeddings(setup):
@@ -80,7 +82,7 @@ def test_rename_reuses_embeddings(setup):
     report = ingestor.run(docs)
     assert (report.added, report.removed) == (1, 1)
     assert emb.texts_embedded == before and report.embedded == 0
-    assert {c["metadata"]["source"] for c in store.iter_chunks()} >= {"sub/pools.md"}
+    assert {c.meta.source for c in store.iter_chunks()} >= {"sub/pools.md"}
 
 
 def test_unreadable_file_is_reported_and_keeps_its_previous_chunks(setup):
@@ -90,7 +92,7 @@ def test_unreadable_file_is_reported_and_keeps_its_previous_chunks(setup):
     report = ingestor.run(docs)
     assert report.failed == [{"path": "tide-pools.md", "reason": "binary file (contains NUL bytes)"}]
     assert report.removed == 0
-    assert any(c["metadata"]["source"] == "tide-pools.md" for c in store.iter_chunks())
+    assert any(c.meta.source == "tide-pools.md" for c in store.iter_chunks())
 
 
 def test_bad_inputs_are_reported_and_the_rest_ingested(setup):
@@ -142,26 +144,27 @@ def test_missing_folder_and_empty_folder(setup, tmp_path):
     assert store.count() > 0
 
 
-def test_interrupted_write_is_finished_by_the_next_run(setup, monkeypatch):
-    docs, store, ingestor, _ = setup
-    ingestor.run(docs)
-    path = docs / "sourdough-starter.txt"
+def test_interrupted_write_is_finished_by_the_next_run(tmp_path, docs_dir, fake_embedder):
+    crashing = {"on": False}
+
+    def crash_on_delete(role, method, kwargs):
+        if crashing["on"] and role == "chunks" and method == "delete":
+            raise KeyboardInterrupt  # killed after the flip, before old chunks are deleted
+
+    store = make_store(tmp_path / "idx", client=TappedClient(open_client(tmp_path / "idx"), before=crash_on_delete))
+    ingestor = make_ingestor(store, fake_embedder)
+    ingestor.run(docs_dir)
+    path = docs_dir / "sourdough-starter.txt"
     path.write_text(path.read_text() + "\nRye flour makes a starter more active.\n")
-    calls = {"n": 0}
-    real_delete = store._chunks.delete
-
-    def crash_on_delete(*args, **kwargs):
-        calls["n"] += 1
-        raise KeyboardInterrupt  # killed after the flip, before old chunks are deleted
-
-    monkeypatch.setattr(store._chunks, "delete", crash_on_delete)
+    crashing["on"] = True
     with pytest.raises(KeyboardInterrupt):
-        ingestor.run(docs)
-    monkeypatch.setattr(store._chunks, "delete", real_delete)
-    visible = [c for c in store.iter_chunks() if c["metadata"]["source"] == "sourdough-starter.txt"]
-    assert len({c["metadata"]["doc_hash"] for c in visible}) == 1  # never both versions
-    report = ingestor.run(docs)
+        ingestor.run(docs_dir)
+    crashing["on"] = False
+    visible = [c for c in store.iter_chunks() if c.meta.source == "sourdough-starter.txt"]
+    assert len({c.meta.doc_hash for c in visible}) == 1  # never both versions
+    assert raw_collection(store).get(where={LIVE: False})["ids"]  # the old version is left hidden
+    report = ingestor.run(docs_dir)
     assert report.updated == 1
-    visible = [c for c in store.iter_chunks() if c["metadata"]["source"] == "sourdough-starter.txt"]
-    assert any("Rye flour" in c["text"] for c in visible)
-    assert store._chunks.get(where={"live": False})["ids"] == []
+    visible = [c for c in store.iter_chunks() if c.meta.source == "sourdough-starter.txt"]
+    assert any("Rye flour" in c.text for c in visible)
+    assert raw_collection(store).get(where={LIVE: False})["ids"] == []

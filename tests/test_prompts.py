@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.prompts import DEFAULT_PROMPTS_DIR, PromptError, PromptTemplate, load_prompts, load_template
+from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptError, PromptTemplate, load_prompts, load_template
 
 
 def test_each_shipped_prompt_renders_with_its_variables():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import AnswerOptions, answer
-from bot.retrieval import DenseRetriever
+from bot.answering.answer import AnswerOptions, answer
+from bot.retrieval.base import DenseRetriever
 from ingest.sentence_cache import CachedEmbedder, quotable_sentences, sentence_key
-from tests.helpers import make_ingestor, make_store
+from tests.support import make_ingestor, make_store
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def indexed(tmp_path, docs_dir, fake_embedder):
 
 def test_ingest_caches_every_quotable_sentence(indexed, fake_embedder):
     store, report = indexed
-    texts = [c["text"] for c in store.iter_chunks()]
+    texts = [c.text for c in store.iter_chunks()]
     sentences = quotable_sentences(texts)
     assert report.sentences_embedded == len(sentences) > 10
     cached = store.sentence_vectors([sentence_key(s) for s in sentences])

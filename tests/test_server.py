@@ -9,20 +9,17 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.services import Services
 from bot.settings import load_settings
 from ingest.errors import IndexMismatchError
 from ingest.store import Store, open_client
 from tests.chroma_server import chroma_server, free_port
-from tests.conftest import FakeEmbedder
 from tests.crashcheck import write_corpus
-from tests.helpers import FINGERPRINT, make_ingestor
+from tests.support import FINGERPRINT, FakeEmbedder, make_ingestor
+from tests.support import run_cli as run
 
 pytestmark = pytest.mark.server
-runner = CliRunner()
 _names = itertools.count()
 
 
@@ -40,13 +37,6 @@ def server_env(server, monkeypatch):
     monkeypatch.setenv("CITEBOT_CHROMA_PORT", str(port))
     monkeypatch.setenv("CITEBOT_COLLECTION", f"server-test-{next(_names)}")
     return server
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.e2e
@@ -88,9 +78,7 @@ def test_unreachable_server_is_one_line_error_naming_host_and_port(monkeypatch, 
 
 def _services(server, collection: str) -> Services:
     host, port = server
-    services = Services(load_settings(chroma_host=host, chroma_port=port, collection=collection))
-    services.__dict__["embedder"] = FakeEmbedder()
-    return services
+    return Services(load_settings(chroma_host=host, chroma_port=port, collection=collection), embedder=FakeEmbedder())
 
 
 def test_readers_keep_answering_while_an_ingest_rewrites_documents(server, tmp_path):
@@ -102,11 +90,11 @@ def test_readers_keep_answering_while_an_ingest_rewrites_documents(server, tmp_p
     write_corpus(docs, 6, seed=0)
     assert writer.ingest(docs).added == 6
     versions = {  # doc hash prefix (as in chunk ids) -> round; chunk count per (source, doc hash)
-        c["metadata"]["doc_hash"][:12]: 0 for c in writer.store().iter_chunks()
+        c.meta.doc_hash[:12]: 0 for c in writer.store().iter_chunks()
     }
     expected_counts: dict[tuple[str, str], int] = defaultdict(int)
     for c in writer.store().iter_chunks():
-        expected_counts[(c["metadata"]["source"], c["metadata"]["doc_hash"][:12])] += 1
+        expected_counts[(c.meta.source, c.meta.doc_hash[:12])] += 1
 
     reader = _services(server, name)
     done = threading.Event()
@@ -154,7 +142,7 @@ def test_readers_keep_answering_while_an_ingest_rewrites_documents(server, tmp_p
             report = writer.ingest(docs)
             assert report.updated == 6
             for c in writer.store().iter_chunks():
-                key = (c["metadata"]["source"], c["metadata"]["doc_hash"][:12])
+                key = (c.meta.source, c.meta.doc_hash[:12])
                 versions[key[1]] = r
                 expected_counts[key] += 1
             with round_seen:  # the reader reads on while the next round writes

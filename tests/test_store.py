@@ -1,8 +1,9 @@
 import pytest
 
 from ingest.errors import IndexMismatchError
-from ingest.store import ChunkRow, DocRecord, Store, chunk_id, open_client
-from tests.helpers import FINGERPRINT, make_store
+from ingest.records import ChunkMeta, ChunkRow
+from ingest.store import DocRecord, Store, chunk_id, open_client
+from tests.support import FINGERPRINT, make_store, raw_collection
 
 
 def rows(source: str, doc_hash: str, texts: list[str]) -> list[ChunkRow]:
@@ -15,7 +16,7 @@ def rows(source: str, doc_hash: str, texts: list[str]) -> list[ChunkRow]:
                 chunk_id(source, doc_hash, i),
                 text,
                 vec,
-                {"source": source, "doc_hash": doc_hash, "chunk_hash": f"{doc_hash}{i}", "title": "T"},
+                ChunkMeta(source=source, doc_hash=doc_hash, chunk_hash=f"{doc_hash}{i}", title="T"),
             )
         )
     return out
@@ -26,7 +27,7 @@ def test_write_replace_and_remove_a_document(tmp_path):
     store.write_document(DocRecord("a.txt", "h1", 10, 1, 2), rows("a.txt", "h1", ["one", "two"]))
     assert store.count() == 2
     store.write_document(DocRecord("a.txt", "h2", 11, 2, 3), rows("a.txt", "h2", ["uno", "dos", "tres"]))
-    texts = sorted(c["text"] for c in store.iter_chunks())
+    texts = sorted(c.text for c in store.iter_chunks())
     assert texts == ["dos", "tres", "uno"]  # the old version is gone, no duplicates
     assert store.documents()["a.txt"].content_hash == "h2"
     store.remove_document("a.txt")
@@ -37,16 +38,16 @@ def test_query_sees_only_live_chunks_and_scores_by_cosine(tmp_path):
     store = make_store(tmp_path / "idx")
     store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
     # an interrupted run leaves invisible chunks behind
-    store._chunks.upsert(
+    raw_collection(store).upsert(
         ids=["ghost"],
         embeddings=[[1.0] + [0.0] * 7],
         documents=["ghost"],
         metadatas=[{"source": "b.txt", "live": False}],
     )
     hits = store.query([1.0] + [0.0] * 7, k=5)
-    assert [h["text"] for h in hits][0] == "first"
-    assert "ghost" not in [h["text"] for h in hits]
-    assert hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
+    assert [h.text for h in hits][0] == "first"
+    assert "ghost" not in [h.text for h in hits]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4)
     assert store.drop_hidden() == 1
 
 
@@ -55,17 +56,17 @@ def test_many_hidden_chunks_nearest_the_query_are_never_returned(tmp_path):
     store = make_store(tmp_path / "idx")
     store.write_document(DocRecord("a.txt", "h1", 1, 1, 3), rows("a.txt", "h1", ["first", "second", "third"]))
     ghosts = [f"ghost{i}" for i in range(20)]
-    store._chunks.upsert(
+    raw_collection(store).upsert(
         ids=ghosts,
         embeddings=[[1.0, 0.01 * i] + [0.0] * 6 for i in range(20)],
         documents=ghosts,
         metadatas=[{"source": "b.txt", "live": False}] * 20,
     )
     hits = store.query([1.0, 0.5] + [0.0] * 6, k=3)
-    assert sorted(h["text"] for h in hits) == ["first", "second", "third"]
-    assert [h["text"] for h in store.query([1.0, 0.5] + [0.0] * 6, k=1)] == ["first"]
+    assert sorted(h.text for h in hits) == ["first", "second", "third"]
+    assert [h.text for h in store.query([1.0, 0.5] + [0.0] * 6, k=1)] == ["first"]
     assert store.drop_hidden() == 20
-    assert [h["text"] for h in store.query([0.0, 1.0] + [0.0] * 6, k=1)] == ["second"]
+    assert [h.text for h in store.query([0.0, 1.0] + [0.0] * 6, k=1)] == ["second"]
 
 
 def test_embeddings_are_found_by_content_hash(tmp_path):
@@ -105,17 +106,17 @@ def test_chunks_of_returns_the_live_chunks_of_the_asked_documents(tmp_path):
     store = make_store(tmp_path / "idx")
     store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
     store.write_document(DocRecord("b.txt", "h2", 1, 1, 1), rows("b.txt", "h2", ["other"]))
-    store._chunks.upsert(
+    raw_collection(store).upsert(
         ids=["ghost"],
         embeddings=[[1.0] + [0.0] * 7],
         documents=["ghost"],
         metadatas=[{"source": "a.txt", "live": False}],
     )
     plain = store.chunks_of(["a.txt"])
-    assert sorted(c["text"] for c in plain) == ["first", "second"]
-    assert all(c["embedding"] is None for c in plain)
+    assert sorted(c.text for c in plain) == ["first", "second"]
+    assert all(c.embedding is None for c in plain)
     both = store.chunks_of(["a.txt", "b.txt"], embeddings=True)
-    assert sorted(c["text"] for c in both) == ["first", "other", "second"]
-    first = next(c for c in both if c["text"] == "first")
-    assert list(first["embedding"])[0] == pytest.approx(1.0)
+    assert sorted(c.text for c in both) == ["first", "other", "second"]
+    first = next(c for c in both if c.text == "first")
+    assert list(first.embedding)[0] == pytest.approx(1.0)
     assert store.chunks_of([]) == []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from bot import render
+from bot.answering.verify import verify_answer
+from bot.cli import render
 from bot.schema import Answer
-from bot.verify import verify_answer
 from tests.test_llm import blackberry_passages
 
 pytestmark = pytest.mark.e2e

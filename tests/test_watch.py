@@ -15,9 +15,9 @@ import pytest
 from bot.schema import IngestReport
 from bot.services import Services
 from bot.settings import load_settings
-from bot.watch import is_relevant, watch_changes
-from tests.conftest import FakeEmbedder
+from ingest.watch import is_relevant, watch_changes
 from tests.crashcheck import ROOT, driver_env
+from tests.support import FakeEmbedder
 
 WAIT = 60  # seconds; generous because the test machine is shared
 
@@ -33,15 +33,17 @@ def watched(tmp_path):
     docs.mkdir()
     (docs / "harbour.txt").write_text(_doc("The harbour crane lifts containers"))
     (docs / "orchard.md").write_text(_doc("Apple orchards bloom in spring"))
-    services = Services(load_settings(index_dir=tmp_path / "index", collection="watch-test"))
-    services.__dict__["embedder"] = FakeEmbedder()  # the real model is covered by the CLI test below
+    # The real model is covered by the CLI test below.
+    services = Services(load_settings(index_dir=tmp_path / "index", collection="watch-test"), embedder=FakeEmbedder())
     assert services.ingest(docs).added == 2
     # Changed after the last ingest but before the watcher starts: the catch-up must see it.
     (docs / "glacier.txt").write_text(_doc("Glaciers carve valleys slowly"))
     reports: queue.Queue[IngestReport] = queue.Queue()
     stop = threading.Event()
     thread = threading.Thread(
-        target=watch_changes, args=(services, docs, reports.put), kwargs={"stop": stop, "debounce_ms": 800}
+        target=watch_changes,
+        args=(docs, lambda: services.ingest(docs), reports.put),
+        kwargs={"stop": stop, "debounce_ms": 800},
     )
     thread.start()
     try:
@@ -86,7 +88,7 @@ def test_watch_reports_created_edited_deleted_and_bursts(watched):
         burst.append(reports.get(timeout=WAIT))
     assert sum(r.added for r in burst) == 5 and burst[0].added >= 2  # grouped, not one run per file
 
-    sources = {c["metadata"]["source"] for c in services.store().iter_chunks()}
+    sources = {c.meta.source for c in services.store().iter_chunks()}
     assert sources == {"harbour.txt", "glacier.txt", "tunnel.txt", "copper.txt"} | {f"burst{i}.txt" for i in range(5)}
     assert reports.empty()
 

@@ -1,0 +1,1 @@
+"""Answering: question (+ history) and passages -> an Answer with checked, numbered citations."""

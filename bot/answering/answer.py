@@ -1,0 +1,103 @@
+"""The answerer: question (+ history) -> Answer with numbered, quoted citations.
+
+With no LLM the answer is *extractive* (bot/answering/extractive.py). With an LLM the model
+writes the answer (bot/answering/llm_answer.py) and its citations are checked
+(bot/answering/verify.py); if the model fails, the extractive answer is given with a notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from bot.answering.extractive import NOT_FOUND, AnswerOptions, Composed, EmbedFn, extractive_answer
+from bot.answering.followup import contextual_query
+from bot.answering.llm import ChatModel
+from bot.answering.llm_answer import condense, generate
+from bot.answering.prompts import Prompts
+from bot.answering.verify import verify_answer
+from bot.errors import LLMError
+from bot.retrieval.base import Retriever
+from bot.schema import Answer, Claim, Turn
+
+__all__ = ["NOT_FOUND", "AnswerOptions", "answer"]
+
+log = logging.getLogger(__name__)
+
+
+def answer(
+    question: str,
+    history: Sequence[Turn],
+    retriever: Retriever,
+    *,
+    embed: EmbedFn | None = None,
+    options: AnswerOptions | None = None,
+    llm: ChatModel | None = None,
+    prompts: Prompts | None = None,
+    on_token: Callable[[str], None] | None = None,
+) -> Answer:
+    """Answer ``question`` from the retriever's passages, citing each sentence used.
+
+    Args:
+        history: earlier turns of the conversation, oldest first (empty for a single question).
+            A follow-up is made standalone before retrieval: by the LLM when there is one, else by
+            carrying the earlier questions' names into the query (bot/followup.py).
+        embed: embeds sentences for semantic similarity; without it only term overlap counts.
+        llm, prompts: write the answer with a chat model; its citations are then checked. If the
+            model fails, the extractive answer is returned with a ``notice`` saying why.
+        on_token: receives the model's answer as it streams (LLM path only).
+    """
+    options = options or AnswerOptions()
+    timings: dict[str, float] = {}
+    notice = ""
+    t0 = time.perf_counter()
+    query: str | None = None
+    if history and llm is not None and prompts is not None:
+        try:
+            query = condense(llm, prompts, question, history)
+        except LLMError as exc:
+            notice, llm = _fallback_notice(exc), None  # it is down: do not wait for it twice
+        timings["condense"] = (time.perf_counter() - t0) * 1000
+    if query is None:
+        query = contextual_query(question, history)
+    t1 = time.perf_counter()
+    passages = retriever.retrieve(query, options.k)
+    timings["retrieve"] = (time.perf_counter() - t1) * 1000
+    t2 = time.perf_counter()
+    result: Composed | None = None
+    claims: list[Claim] = []
+    if llm is not None and prompts is not None and passages:
+        try:
+            text = generate(llm, prompts, question, history, passages, on_token)
+        except LLMError as exc:
+            notice = _fallback_notice(exc)
+        else:
+            timings["llm"] = (time.perf_counter() - t2) * 1000
+            checked = verify_answer(text, passages, embed)
+            if checked.any_supported:
+                result = Composed(checked.text, False, checked.citations)
+                claims = checked.claims
+            else:
+                result = Composed(NOT_FOUND, True, [])
+                if checked.citations or checked.dropped:
+                    notice = "the model's answer was withheld: none of its sentences is supported by its citations"
+    if result is None:
+        result = extractive_answer(query, passages, embed=embed, options=options)
+    timings["answer"] = (time.perf_counter() - t2) * 1000
+    timings["total"] = (time.perf_counter() - t0) * 1000
+    return Answer(
+        question=question,
+        text=result.text,
+        abstained=result.abstained,
+        citations=result.citations,
+        passages=passages,
+        timings_ms=timings,
+        notice=notice,
+        claims=claims,
+    )
+
+
+def _fallback_notice(exc: LLMError) -> str:
+    log.info("LLM failed, falling back to the extractive answer: %s", exc)  # the notice tells the user
+    return f"{exc}; showing the extractive answer instead"

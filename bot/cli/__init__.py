@@ -1,0 +1,1 @@
+"""The `citebot` command line: thin commands over Services, terminal rendering, chat, doctor."""

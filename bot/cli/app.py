@@ -1,0 +1,260 @@
+"""The `citebot` command line: each command parses its options, calls Services, and formats the result.
+
+Heavy libraries (torch, chromadb, llama-index, discord.py) are imported by the functions that use
+them, so `citebot --help` stays fast and `citebot ask` never loads torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from bot import __version__
+from bot.cli import render
+from bot.cli.chat import run_chat
+from bot.cli.doctor import run_checks
+from bot.discord_bot.feedback_log import load_summary
+from bot.errors import USER_ERRORS
+from bot.evaluation.runner import format_summary, load_items, run_eval
+from bot.schema import IngestReport, passage_json
+from bot.services import Services
+from bot.settings import load_settings
+from ingest.watch import watch_changes
+
+app = typer.Typer(
+    name="citebot",
+    help="Answers questions from your documents, citing the passage behind every claim.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("citebot")
+
+KOption = Annotated[int | None, typer.Option("-k", min=1, max=50, help="Passages to retrieve (default CITEBOT_TOP_K).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"citebot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress and details to stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Answers questions from your documents, citing the passage behind every claim."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = None  # Services are built on first use, inside the error boundary
+
+
+def services_of(ctx: typer.Context) -> Services:
+    """The command's Services, built from the settings on first use."""
+    if ctx.obj is None:
+        ctx.obj = Services(load_settings())
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+def user_errors(func: F) -> F:
+    """Turn user-facing errors into one line on stderr and exit 1; let usage errors through."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+@user_errors
+def ingest(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None, typer.Argument(help="Folder of documents; defaults to CITEBOT_DOCS_DIR.", show_default=False)
+    ] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Delete the index and build it from scratch.")] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="After ingesting, follow the folder and re-ingest changes.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Chunk and embed a folder of documents (.txt .md .html .pdf) into the index, incrementally."""
+    services = services_of(ctx)
+    folder = path or services.settings.docs_dir
+    with render.ingest_progress(enabled=not as_json) as progress:
+        report = services.ingest(folder, rebuild=rebuild, progress=progress)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        render.ingest_report(report, folder)
+    if watch:
+        render.err.print(f"watching {folder} for changes (Ctrl-C to stop)")
+        show = _report_printer(folder, as_json)
+        watch_changes(folder, lambda: services.ingest(folder), show, user_errors=USER_ERRORS)
+        render.err.print("stopped watching")
+
+
+def _report_printer(folder: Path, as_json: bool) -> Callable[[IngestReport], None]:
+    """How the watch shows each re-ingest: one JSON object per line, or the summary and each problem file."""
+
+    def show(report: IngestReport) -> None:
+        if as_json:
+            print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
+        else:
+            render.ingest_report(report, folder)
+
+    return show
+
+
+@app.command()
+@user_errors
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The question to answer.")],
+    k: KOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a question from the indexed documents, with numbered citations."""
+    result = services_of(ctx).ask(question, k=k)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        render.answer(result)
+
+
+@app.command()
+@user_errors
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: KOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the passages retrieval finds for a query, without composing an answer."""
+    passages = services_of(ctx).search(query, k=k)
+    if as_json:
+        print_json({"query": query, "passages": [passage_json(i, p) for i, p in enumerate(passages, 1)]})
+    else:
+        render.passages(passages)
+
+
+@app.command()
+@user_errors
+def chat(ctx: typer.Context, k: KOption = None) -> None:
+    """Hold a conversation about the indexed documents; follow-up questions keep their context."""
+    run_chat(services_of(ctx), k=k)
+
+
+@app.command("eval")
+@user_errors
+def eval_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="JSON lines of {id, question, answers, sources, type?, evidence?}.")],
+    k: KOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write one JSON line of results per question.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
+) -> None:
+    """Measure retrieval and answers on a file of questions with known sources and answers."""
+    items = load_items(file)
+    services = services_of(ctx)
+    top_k = k or services.settings.top_k
+
+    def progress(done: int, total: int) -> None:
+        if not as_json and (done % 20 == 0 or done == total):
+            render.err.print(f"  {done}/{total} questions")
+
+    summary = run_eval(
+        items,
+        lambda q, n: services.search(q, n),
+        lambda q, n: services.ask(q, k=n),
+        top_k,
+        out=out,
+        progress=progress,
+    )
+    if as_json:
+        print_json(summary.to_json())
+    else:
+        typer.echo(format_summary(summary))
+
+
+@app.command()
+@user_errors
+def doctor(ctx: typer.Context) -> None:
+    """Check settings, the model, the index, the Chroma server and the LLM, and say what to fix."""
+    checks = run_checks(services_of(ctx))
+    render.checks(checks)
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command("discord")
+@user_errors
+def discord_(
+    ctx: typer.Context,
+    sync: Annotated[bool, typer.Option("--sync", help="Sync slash commands now, even if they did not change.")] = False,
+) -> None:
+    """Run the Discord bot (CITEBOT_DISCORD_TOKEN); answers /ask and mentions until stopped."""
+    # Imported here: discord.py costs about half a second, which no other command should pay.
+    from bot.discord_bot.app import run_discord
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the bot is stopped
+        run_discord(services_of(ctx), sync=sync)
+    typer.echo("bot stopped", err=True)
+
+
+@app.command()
+@user_errors
+def feedback(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Summarise the 👍/👎 votes given to the Discord bot's answers."""
+    summary = load_summary(services_of(ctx).settings.data_dir)
+    if as_json:
+        print_json(summary.to_json())
+        return
+    share = f" ({100 * summary.up / summary.votes:.0f}% positive)" if summary.votes else ""
+    typer.echo(f"{summary.votes} vote(s) on {summary.answers} answer(s): {summary.up} 👍, {summary.down} 👎{share}")
+    if summary.first:
+        typer.echo(f"from {summary.first} to {summary.last}")
+    if summary.most_downvoted:
+        typer.echo("most 👎:")
+        for question, n in summary.most_downvoted:
+            typer.echo(f"  {n} × {question or '(question unknown)'}")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    run()

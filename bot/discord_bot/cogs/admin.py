@@ -1,0 +1,92 @@
+"""Keeping the index current: /reingest (admins), and optionally following the docs folder.
+
+Both run the incremental ingest in a worker thread, one at a time; following the folder uses the
+same watcher and filter as `citebot ingest --watch` (ingest/watch.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_bot.policy import is_admin
+from bot.discord_bot.replies import NO_PINGS, respond
+from bot.errors import USER_ERRORS
+from bot.schema import IngestReport
+from bot.services import Services
+from ingest.watch import watch_changes
+
+log = logging.getLogger(__name__)
+
+
+def report_text(report: IngestReport) -> str:
+    """The counts of an ingest, as one short message."""
+    text = f"Re-ingest done: {report.summary()}."
+    failed = [f"- `{item['path'][:150]}`: {item['reason'][:150]}" for item in report.failed[:10]]
+    if failed:
+        text += "\nFailed:\n" + "\n".join(failed)
+        if len(report.failed) > 10:
+            text += f"\n…and {len(report.failed) - 10} more"
+    return text
+
+
+class AdminCog(commands.Cog, name="Admin"):
+    """Commands for server managers (Manage Server, or a role in CITEBOT_DISCORD_ADMIN_ROLES)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        self._running = threading.Lock()  # one ingest at a time: /reingest and the watcher share it
+        self._stop = threading.Event()
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        if self.settings.discord_watch_docs:
+            self._watcher = asyncio.create_task(asyncio.to_thread(self._watch), name="citebot-watch-docs")
+
+    async def cog_unload(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            await asyncio.wait([self._watcher], timeout=5)
+
+    @property
+    def watching(self) -> bool:
+        """True while the docs folder is being followed."""
+        return self._watcher is not None and not self._watcher.done()
+
+    def _watch(self) -> None:
+        """Re-ingest the docs folder after each burst of changes (CITEBOT_DISCORD_WATCH_DOCS); a worker thread."""
+        folder = self.settings.docs_dir
+        if not folder.is_dir():
+            log.warning("not watching %s: it is not a folder", folder)
+            return
+        log.info("watching %s for changes", folder)
+        watch_changes(
+            folder, self._ingest, lambda _report: None, stop=self._stop, catch_up=False, user_errors=USER_ERRORS
+        )
+
+    def _ingest(self) -> IngestReport:
+        with self._running:
+            return self.services.ingest()
+
+    @app_commands.command(name="reingest", description="Bring the index up to date with the documents folder.")
+    @app_commands.guild_only()
+    async def reingest(self, interaction: discord.Interaction) -> None:
+        member = interaction.user
+        if not isinstance(member, discord.Member) or not is_admin(
+            self.settings, member.guild_permissions.manage_guild, (r.id for r in member.roles)
+        ):
+            await respond(interaction, "Only members with Manage Server or an admin role can run /reingest.")
+            return
+        if self._running.locked():
+            await respond(interaction, "A re-ingest is already running; try again when it has finished.")
+            return
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        log.info("re-ingest of %s requested by user %s", self.settings.docs_dir, member.id)
+        report = await asyncio.to_thread(self._ingest)
+        await interaction.followup.send(report_text(report), ephemeral=True, allowed_mentions=NO_PINGS)

@@ -1,0 +1,1 @@
+"""`citebot eval`: run a question file through retrieval and answering, and measure the results."""

@@ -1,0 +1,1 @@
+"""Retrieval: a question -> the passages most likely to answer it (dense, BM25, fusion, passage choice)."""

@@ -1,0 +1,45 @@
+"""Retrieval behind a small interface: ``Retriever.retrieve(query, k) -> list[Passage]``."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.schema import Passage
+from ingest.embedder import Embedder
+from ingest.records import StoredChunk
+from ingest.store import Store
+
+
+class Retriever(Protocol):
+    """Finds the passages most likely to answer a query."""
+
+    def retrieve(self, query: str, k: int) -> list[Passage]: ...
+
+
+def to_passage(chunk: StoredChunk, score: float | None = None) -> Passage:
+    """Convert one stored chunk into a Passage (``score`` replaces the store's); the only such conversion."""
+    meta = chunk.meta
+    return Passage(
+        chunk_id=chunk.id,
+        source=meta.source,
+        text=chunk.text,
+        score=chunk.score if score is None else float(score),
+        title=meta.title,
+        url=meta.url,
+        date=meta.date,
+        page=meta.page,
+        start=meta.start,
+        end=meta.end,
+    )
+
+
+class DenseRetriever:
+    """Nearest chunks by cosine similarity of the query's embedding."""
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+
+    def retrieve(self, query: str, k: int) -> list[Passage]:
+        vector = self.embedder.embed([query])[0]
+        return [to_passage(hit) for hit in self.store.query(vector, k)]

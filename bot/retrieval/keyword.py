@@ -1,0 +1,175 @@
+"""The keyword (BM25) index over the chunks, built from the collection itself and kept in step with it.
+
+Built from ``Store.iter_chunks()``, so it works the same against the embedded store and a Chroma
+server, and always describes exactly the visible chunks. Every search first compares the store's
+``stamp()`` (creation time + generation, bumped by every ingest that changed something) with the
+stamp the index was built at and rebuilds when they differ. For the embedded store the built index
+can be cached on disk (``<index_dir>/keyword/<collection>/``) under that stamp, so a new process skips the
+rebuild when nothing changed.
+
+What is indexed per chunk: its context header ("title | publisher | date") and its text, so a
+question naming a publisher or a title finds the chunk; the quoted text itself is not altered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.text import content_terms
+from ingest.records import StoredChunk
+from ingest.store import Store
+
+log = logging.getLogger(__name__)
+
+_CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ChunkInfo:
+    """What ranking needs to know about a chunk without fetching it: its document, publisher, date."""
+
+    source: str
+    source_name: str
+    date: str
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 terms: lower-cased, lightly stemmed content words (the answerer's notion of a term)."""
+    return content_terms(text)
+
+
+def indexed_text(chunk: StoredChunk) -> str:
+    """The text a chunk is found by: its context header, then its text."""
+    header = chunk.meta.header
+    return f"{header}\n{chunk.text}" if header else chunk.text
+
+
+class KeywordIndex:
+    """BM25 over the visible chunks of a Store; ``search`` refreshes it when the store changed."""
+
+    def __init__(self, store: Store, cache_dir: Path | None = None) -> None:
+        self.store = store
+        self.cache_dir = cache_dir
+        self.stamp: str | None = None
+        self.ids: list[str] = []
+        self.info: list[ChunkInfo] = []
+        self._bm25: Any = None
+        self._lock = threading.Lock()
+        self.builds = 0  # rebuilds from the store (not cache loads); for tests and benchmarks
+
+    # -- keeping in step -------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Rebuild (or load from cache) if the store changed since the last build; True if it did."""
+        stamp = self.store.stamp()
+        if stamp == self.stamp:
+            return False
+        with self._lock:
+            if stamp == self.stamp:
+                return False
+            if not self._load_cache(stamp):
+                self._build()
+                self._save_cache(stamp)
+            self.stamp = stamp
+        return True
+
+    def _build(self) -> None:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        ids: list[str] = []
+        info: list[ChunkInfo] = []
+        corpus: list[list[str]] = []
+        for chunk in self.store.iter_chunks():
+            ids.append(chunk.id)
+            info.append(ChunkInfo(chunk.meta.source, chunk.meta.source_name, chunk.meta.date))
+            corpus.append(tokenize(indexed_text(chunk)) or ["\x00empty"])
+        bm25 = None
+        if corpus:
+            bm25 = bm25s.BM25()
+            bm25.index(corpus, show_progress=False)
+        self.ids, self.info, self._bm25 = ids, info, bm25
+        self.builds += 1
+        log.info("keyword index built: %d chunks", len(ids))
+
+    # -- searching -------------------------------------------------------------------------
+    def search(self, query: str, n: int) -> list[tuple[int, float]]:
+        """Up to ``n`` (position, BM25 score) pairs, best first; positions index ``ids``/``info``."""
+        self.refresh()
+        bm25, size = self._bm25, len(self.ids)
+        terms = [t for t in tokenize(query) if bm25 is not None and t in bm25.vocab_dict]
+        if bm25 is None or not terms or size == 0:
+            return []
+        docs, scores = bm25.retrieve([terms], k=min(n, size), show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if float(s) > 0]
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """``log(1 + N / df)`` over the indexed chunks for each term that occurs in them."""
+        self.refresh()
+        bm25 = self._bm25
+        if bm25 is None:
+            return {}
+        indptr, n = bm25.scores["indptr"], bm25.scores["num_docs"]
+        out: dict[str, float] = {}
+        for term in set(terms):
+            i = bm25.vocab_dict.get(term)
+            if i is not None and i + 1 < len(indptr) and indptr[i + 1] > indptr[i]:
+                out[term] = math.log(1 + n / int(indptr[i + 1] - indptr[i]))
+        return out
+
+    def publishers(self) -> set[str]:
+        """The distinct publisher names (``source_name``) of the indexed chunks."""
+        return {i.source_name for i in self.info if i.source_name}
+
+    # -- disk cache (embedded store only) --------------------------------------------------
+    def _cache_path(self, stamp: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha1(f"{_CACHE_VERSION}:{self.store.name}:{stamp}".encode()).hexdigest()[:16]
+        return self.cache_dir / self.store.name / key
+
+    def _load_cache(self, stamp: str) -> bool:
+        path = self._cache_path(stamp)
+        if path is None or not (path / "chunks.json").is_file():
+            return False
+        try:
+            import bm25s
+
+            rows = json.loads((path / "chunks.json").read_text(encoding="utf-8"))
+            self.ids = [r[0] for r in rows]
+            self.info = [ChunkInfo(r[1], r[2], r[3]) for r in rows]
+            self._bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False) if rows else None
+        except Exception as exc:  # a damaged cache is rebuilt, never fatal
+            log.warning("ignoring unreadable keyword cache %s: %s", path, exc)
+            return False
+        log.info("keyword index loaded from %s", path)
+        return True
+
+    def _save_cache(self, stamp: str) -> None:
+        path = self._cache_path(stamp)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp / "bm25"), show_progress=False)
+            rows = [[cid, i.source, i.source_name, i.date] for cid, i in zip(self.ids, self.info)]
+            (tmp / "chunks.json").write_text(json.dumps(rows), encoding="utf-8")
+            shutil.rmtree(path, ignore_errors=True)
+            tmp.rename(path)
+            for old in path.parent.iterdir():  # older generations of this collection
+                if old != path and old.is_dir() and not old.name.endswith(".tmp"):
+                    shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:  # a read-only index folder only costs the cache
+            log.warning("cannot cache the keyword index in %s: %s", path, exc)

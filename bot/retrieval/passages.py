@@ -1,0 +1,79 @@
+"""Choosing, within each retrieved document, the chunk that answers the question.
+
+Document ranking (bot/hybrid.py) decides *which* articles a question needs; the chunk that
+brought an article in is the one that matched best in the fused ranking, which on multi-part
+questions is often a chunk matching the article's topic rather than the sentence the question
+paraphrases. Here every chunk of each chosen document is scored again:
+
+* lexical: the chunk's best sentence, scored by the summed inverse document frequency of the
+  question's content terms it contains (a paraphrased fact keeps its rare words: names, figures),
+  divided by the best such score in the document;
+* dense: the cosine similarity of the chunk's stored embedding to the question's, times a weight.
+
+A document given ``m`` slots gets its ``m`` best chunks, in the slots' order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.retrieval.base import to_passage
+from bot.retrieval.keyword import KeywordIndex, tokenize
+from bot.schema import Passage
+from bot.text import split_sentences
+from ingest.embedder import cosine
+from ingest.records import StoredChunk
+from ingest.store import Store
+
+
+class Slot(Protocol):
+    """A chosen candidate: its document and its fused score."""
+
+    source: str
+    score: float
+
+
+def choose_passages(
+    store: Store,
+    keyword: KeywordIndex | None,
+    query: str,
+    vector: Sequence[float] | None,
+    chosen: Sequence[Slot],
+    dense_weight: float,
+) -> list[Passage]:
+    """The passages for ``chosen`` (document slots, best first): each document's best chunks for ``query``."""
+    sources = list(dict.fromkeys(c.source for c in chosen))
+    by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
+    for chunk in store.chunks_of(sources, embeddings=vector is not None and dense_weight > 0):
+        by_doc[chunk.meta.source].append(chunk)
+    terms = set(tokenize(query))
+    idf = keyword.idf(terms) if keyword is not None else dict.fromkeys(terms, 1.0)
+    order: dict[str, list[StoredChunk]] = {}
+    for source, chunks in by_doc.items():
+        lexical = [best_sentence_score(c.text, idf) for c in chunks]
+        top = max(lexical) or 1.0
+        scores = [
+            lex / top + (dense_weight * cosine(vector, c.embedding) if vector and c.embedding is not None else 0.0)
+            for lex, c in zip(lexical, chunks)
+        ]
+        ranked = sorted(range(len(chunks)), key=lambda i: (-scores[i], chunks[i].id))
+        order[source] = [chunks[i] for i in ranked]
+    out: list[Passage] = []
+    used: dict[str, int] = defaultdict(int)
+    for slot in chosen:
+        chunks = order.get(slot.source, [])
+        if used[slot.source] < len(chunks):  # a document removed since ranking is skipped
+            out.append(to_passage(chunks[used[slot.source]], score=slot.score))
+            used[slot.source] += 1
+    return out
+
+
+def best_sentence_score(text: str, idf: dict[str, float]) -> float:
+    """The highest summed IDF of query terms found in one sentence of ``text``."""
+    best = 0.0
+    for sentence in split_sentences(text):
+        found = set(tokenize(sentence.text))
+        best = max(best, sum(weight for term, weight in idf.items() if term in found))
+    return best

@@ -1,0 +1,91 @@
+"""The typed records the index stores and returns: a chunk's metadata, a stored chunk, a chunk to write.
+
+Chroma keeps metadata as flat dicts of str/int/float/bool. ``ChunkMeta`` is the one place that
+knows their keys: ``to_chroma`` writes them and ``from_chroma`` reads them back (tolerating
+missing or mistyped values from older indexes). Query filters name keys through the constants
+below, never as bare strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Metadata keys used in store filters.
+SOURCE = "source"
+LIVE = "live"
+DOC_HASH = "doc_hash"
+CHUNK_HASH = "chunk_hash"
+
+
+@dataclass(frozen=True)
+class ChunkMeta:
+    """What the index knows about a chunk besides its text and vector."""
+
+    source: str  # path relative to the ingested folder, "/" separators
+    title: str = ""
+    url: str = ""
+    date: str = ""
+    author: str = ""
+    source_name: str = ""  # the publisher
+    header: str = ""  # context line, keyword-searchable, never quoted
+    chunk_index: int = 0
+    start: int = 0  # character offsets in the loaded document
+    end: int = 0
+    doc_hash: str = ""
+    chunk_hash: str = ""
+    page: int | None = None
+    live: bool = True  # False while an ingest writes a new version (see ingest/store.py)
+
+    def to_chroma(self) -> dict[str, str | int | float | bool]:
+        """Flat metadata for Chroma (``page`` left out when the document has no pages)."""
+        out: dict[str, str | int | float | bool] = {k: v for k, v in asdict(self).items() if v is not None}
+        return out
+
+    @classmethod
+    def from_chroma(cls, meta: Mapping[str, Any] | None) -> ChunkMeta:
+        """Read flat metadata (Chroma's, or a loaded document's); absent or mistyped values take their defaults."""
+        meta = meta or {}
+        page = meta.get("page")
+        return cls(
+            source=str(meta.get(SOURCE, "")),
+            title=str(meta.get("title", "")),
+            url=str(meta.get("url", "")),
+            date=str(meta.get("date", "")),
+            author=str(meta.get("author", "")),
+            source_name=str(meta.get("source_name", "")),
+            header=str(meta.get("header", "")),
+            chunk_index=_int(meta.get("chunk_index")),
+            start=_int(meta.get("start")),
+            end=_int(meta.get("end")),
+            doc_hash=str(meta.get(DOC_HASH, "")),
+            chunk_hash=str(meta.get(CHUNK_HASH, "")),
+            page=int(page) if isinstance(page, (int, float)) and not isinstance(page, bool) else None,
+            live=meta.get(LIVE) is True,
+        )
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the store returns it: id, quoted text, metadata; ``score`` for query hits, ``embedding`` if asked."""
+
+    id: str
+    text: str
+    meta: ChunkMeta
+    score: float = 0.0
+    embedding: Sequence[float] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk to write: id, quoted text, embedding and metadata."""
+
+    id: str
+    text: str
+    embedding: Sequence[float]
+    meta: ChunkMeta

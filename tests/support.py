@@ -1,0 +1,130 @@
+"""Test support shared by the tests and the benchmarks: a discriminating fake embedder, real stores, taps.
+
+Everything here builds real parts (a real Chroma, real Services) and swaps in only what cannot
+run fast in a test: the embedding model, through the constructors' own seams.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest.chunking import Chunker, ChunkParams
+from ingest.embedder import token_counter
+from ingest.pipeline import Ingestor
+from ingest.store import Store, open_client
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).parent.parent / "examples" / "docs"
+FINGERPRINT = {"embed_model": "fake-bow", "chunk_tokens": 180, "chunk_overlap": 30, "chunk_max_chars": 1200}
+
+
+class FakeEmbedder:
+    """Hashed bag of words (with light stemming): texts sharing words get similar vectors.
+
+    Not a constant: it ranks texts differently, so retrieval and answer tests can fail.
+    """
+
+    name = "fake-bow"
+    dim = 256
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts_embedded = 0
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        return [self._one(t) for t in texts]
+
+    def _one(self, text: str) -> list[float]:
+        vec = [0.0] * self.dim
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            if len(word) < 3:
+                continue
+            word = word[:6]  # crude stemming: leave/leaving, pakistan/pakistani
+            h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+            vec[h % self.dim] += 1.0 if (h >> 8) % 2 else -1.0
+        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+        return [x / norm for x in vec]
+
+
+def make_store(index_dir: Path, name: str = "test-index", fingerprint: dict | None = None, client: Any = None) -> Store:
+    """A real embedded Chroma index in ``index_dir`` (or on ``client``, e.g. a ``TappedClient``)."""
+    return Store(client or open_client(index_dir), name, fingerprint or FINGERPRINT, create=True)
+
+
+def make_ingestor(store: Store, embedder, max_bytes: int = 5_000_000, chunk_tokens: int | None = None) -> Ingestor:
+    tokens = chunk_tokens or FINGERPRINT["chunk_tokens"]
+    chunker = Chunker(ChunkParams(tokens=tokens), token_counter("all-MiniLM-L6-v2"))
+    return Ingestor(store, embedder, chunker, max_bytes=max_bytes)
+
+
+def raw_collection(store: Store) -> Any:
+    """The Chroma collection of a store's chunks, opened anew through its client (for planting records)."""
+    return store.client.get_collection(store.name, embedding_function=None)
+
+
+#: Called around a tapped collection method: (collection role, method name, keyword arguments).
+Tap = Callable[[str, str, dict[str, Any]], None]
+
+
+def _no_tap(role: str, method: str, kwargs: dict[str, Any]) -> None:
+    return None
+
+
+class TappedClient:
+    """A Chroma client whose collections call ``before``/``after`` around each method: count writes, inject faults.
+
+    The collection's role is "chunks", "docs" (the manifest) or "sentences" (the sentence cache).
+    """
+
+    def __init__(self, inner: Any, *, before: Tap = _no_tap, after: Tap = _no_tap) -> None:
+        self._inner = inner
+        self.before = before
+        self.after = after
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def get_collection(self, name: str, **kwargs: Any) -> Any:
+        return _TappedCollection(self._inner.get_collection(name, **kwargs), name, self)
+
+    def get_or_create_collection(self, name: str, **kwargs: Any) -> Any:
+        return _TappedCollection(self._inner.get_or_create_collection(name, **kwargs), name, self)
+
+
+class _TappedCollection:
+    def __init__(self, inner: Any, name: str, client: TappedClient) -> None:
+        self._inner = inner
+        self._client = client
+        self.role = "docs" if name.endswith("-docs") else "sentences" if name.endswith("-sentences") else "chunks"
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def tapped(*args: Any, **kwargs: Any) -> Any:
+            self._client.before(self.role, name, kwargs)
+            result = attr(*args, **kwargs)
+            self._client.after(self.role, name, kwargs)
+            return result
+
+        return tapped
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run `citebot ARGS` in this process: (exit code, stdout, stderr); unexpected exceptions propagate."""
+    from typer.testing import CliRunner
+
+    from bot.cli.app import app  # here, not at the top: the kill-test driver imports this module and starts often
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
