@@ -22,16 +22,27 @@ class Passage:
     text: str
     score: float
     title: str = ""
-    url: str = ""
+    url: str = ""  # the document's link, with ``#anchor`` when the section has an id
     date: str = ""
     page: int | None = None
     start: int = 0
     end: int = 0
+    section: str = ""  # the heading trail, "CORS › Use CORSMiddleware"; empty where the document has none
 
     @property
     def label(self) -> str:
         """How a person would name the passage's document: its title, else its path."""
         return self.title or self.source
+
+    @property
+    def where(self) -> str:
+        """Where in the folder it is: ``cors.md § Use CORSMiddleware``, with the page for PDFs."""
+        out = self.source
+        if self.section:
+            out += f" § {self.section}"
+        if self.page:
+            out += f", page {self.page}"
+        return out
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class Citation:
             "title": self.passage.title,
             "url": self.passage.url,
             "quote": self.quote,
+            "section": self.passage.section,
             "page": self.passage.page,
             "supported": self.supported,
         }
@@ -117,6 +129,7 @@ def passage_json(rank: int, passage: Passage) -> dict[str, Any]:
         "url": passage.url,
         "text": passage.text,
         "score": round(passage.score, 4),
+        "section": passage.section,
         "page": passage.page,
         "chunk_id": passage.chunk_id,
     }

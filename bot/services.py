@@ -23,6 +23,7 @@ from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
 from ingest.chunking import Chunker, ChunkParams
 from ingest.embedder import Embedder, SentenceTransformerEmbedder, token_counter
+from ingest.loaders import LOADER_VERSION
 from ingest.onnx_encoder import OnnxEmbedder, ensure_export, export_path
 from ingest.pipeline import Ingestor, ProgressFn
 from ingest.sentence_cache import CachedEmbedder
@@ -106,6 +107,7 @@ class Services:
         p = self.chunk_params
         return {
             "embed_model": self.settings.embed_model,
+            "loader_version": LOADER_VERSION,
             "chunk_tokens": p.tokens,
             "chunk_overlap": p.overlap,
             "chunk_max_chars": p.max_chars,
@@ -172,11 +174,20 @@ class Services:
 
     # -- use cases -------------------------------------------------------------------------
     def ingest(
-        self, path: Path | None = None, *, rebuild: bool = False, progress: ProgressFn | None = None
+        self,
+        path: Path | None = None,
+        *,
+        rebuild: bool = False,
+        excludes: Sequence[str] = (),
+        progress: ProgressFn | None = None,
     ) -> IngestReport:
-        """Bring the index up to date with ``path`` (default: the docs folder)."""
+        """Bring the index up to date with ``path`` (default: the docs folder).
+
+        Files matching ``CITEBOT_EXCLUDE``, ``excludes`` or the folder's ``.citebotignore`` are left out.
+        """
         ingestor = self.ingestor() if not rebuild else self._rebuilt_ingestor()
-        report = ingestor.run(path or self.settings.docs_dir, progress=progress)
+        excluded = [*self.settings.exclude, *excludes]
+        report = ingestor.run(path or self.settings.docs_dir, excludes=excluded, progress=progress)
         self._cache_query_encoder()
         return report
 

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this many MB are skipped with a reason.")
+    exclude: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated gitignore-style globs of files to leave out of the index (as in .citebotignore).",
+    )
 
     # Embeddings and chunking
     embed_model: str = Field(
@@ -158,7 +162,7 @@ class Settings(BaseSettings):
     discord_rate_limit: int = Field(5, ge=0, description="Questions per user per minute; 0 disables the limit.")
     discord_watch_docs: bool = Field(False, description="While the bot runs, re-ingest DOCS_DIR when its files change.")
 
-    @field_validator("discord_channels", "discord_admin_roles", mode="before")
+    @field_validator("discord_channels", "discord_admin_roles", "exclude", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ingest.document import Block
 
 _FLAGS = re.IGNORECASE
 
@@ -80,19 +84,20 @@ _CLUTTER_LINE = re.compile(
 _BYLINE = re.compile(r"^[Bb]y\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+){0,3}(\s*[/|,–-]\s*.{0,60})?$")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
+_PROSE = frozenset({"paragraph", "list_item", "quote"})
 _TOP_WINDOW = 30  # non-empty lines from the top where a notice block may start
 _TAIL_SHARE = 0.35  # last share of non-empty lines where a comment section may start
 _MAX_NOTICE_SHARE = 0.4  # never drop more than this share of the text as a notice
 
 
 def clean_text(text: str) -> str:
-    """Return ``text`` without page clutter, whitespace normalised, paragraphs kept."""
-    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    """Return ``text`` without page clutter, whitespace normalised, paragraphs kept (linear in its length)."""
+    text = normalize(text).replace("\t", " ")
     lines = [re.sub(r"[ \u00a0]+", " ", line).strip() for line in text.split("\n")]
-    lines = _drop_notice_block(lines)
-    lines = _drop_comment_section(lines)
+    notice = _notice_lines(lines)
+    lines = [line for i, line in enumerate(lines[: _comment_section_start(lines)]) if i not in notice]
     kept: list[str] = []
+    last_text = ""  # the last non-blank line kept
     for index, line in enumerate(lines):
         if not line:
             kept.append("")
@@ -100,15 +105,52 @@ def clean_text(text: str) -> str:
         line = _cut_share_phrases(line)
         if not line or is_clutter_line(line) or (index < 15 and _BYLINE.match(line)):
             continue
-        if kept and kept[-1] == line:  # repeated headline
-            continue
-        nonblank = [k for k in kept if k]
-        if nonblank and nonblank[-1] == line and len(line.split()) <= 25:
+        if last_text == line and len(line.split()) <= 25:  # a repeated headline
             continue
         kept.append(line)
+        last_text = line
     out = "\n".join(kept)
     out = re.sub(r"\n{3,}", "\n\n", out)
     return out.strip()
+
+
+def clean_blocks(blocks: Sequence[Block]) -> list[Block]:
+    """The same rules over a structured document's prose blocks (code, tables and headings are never touched)."""
+    prose = [b.kind in _PROSE for b in blocks]
+    texts = [b.text if is_prose else "" for b, is_prose in zip(blocks, prose)]
+    notice = _notice_lines(texts)
+    end = _comment_section_start(texts)
+    out: list[Block] = []
+    last_text = ""
+    for i, block in enumerate(blocks[:end]):
+        if i in notice:
+            continue
+        if prose[i]:
+            text = _cut_share_phrases(block.text)
+            if not text or is_clutter_line(text) or (i < 15 and _BYLINE.match(text)):
+                continue
+            if text == last_text and len(text.split()) <= 25:
+                continue
+            last_text = text
+            if text != block.text:
+                block = replace(block, text=text)
+        out.append(block)
+    return out
+
+
+_TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_CONTROLS = dict.fromkeys(i for i in [*range(32), *range(127, 160)] if chr(i) not in "\n\t")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (line breaks and tabs kept)."""
+    return _TERMINAL_ESCAPES.sub("", text).translate(_CONTROLS)
+
+
+def normalize(text: str) -> str:
+    """NFC, no zero-width characters, Unix line ends."""
+    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def is_clutter_line(line: str) -> bool:
@@ -139,11 +181,12 @@ def _cut_share_phrases(line: str) -> str:
     return rest
 
 
-def _drop_notice_block(lines: list[str]) -> list[str]:
+def _notice_lines(lines: Sequence[str]) -> set[int]:
+    """Indexes of the lines of an interstitial notice near the top (ad-blocker, cookies), if there is one."""
     nonempty = [i for i, line in enumerate(lines) if line][:_TOP_WINDOW]
     anchors = [i for i in nonempty if _NOTICE_ANCHOR.search(lines[i])]
     if not anchors:
-        return lines
+        return set()
     start, end = anchors[0], anchors[-1]
     # Extend back over the greeting/pitch lines that open the notice.
     prev = [i for i in nonempty if i < start]
@@ -157,17 +200,18 @@ def _drop_notice_block(lines: list[str]) -> list[str]:
         end = after[0]
     total = sum(len(line) for line in lines) or 1
     removed = sum(len(line) for line in lines[start : end + 1])
-    if removed / total > _MAX_NOTICE_SHARE:
-        return [line for line in lines if not (_NOTICE_ANCHOR.search(line) and len(line.split()) <= 40)]
-    return lines[:start] + lines[end + 1 :]
+    if removed / total > _MAX_NOTICE_SHARE:  # too much to be a notice: only the lines that name one
+        return {i for i, line in enumerate(lines) if _NOTICE_ANCHOR.search(line) and len(line.split()) <= 40}
+    return set(range(start, end + 1))
 
 
-def _drop_comment_section(lines: list[str]) -> list[str]:
+def _comment_section_start(lines: Sequence[str]) -> int:
+    """Index where a comment section near the end begins, or ``len(lines)`` when there is none."""
     nonempty = [i for i, line in enumerate(lines) if line]
     if len(nonempty) < 4:
-        return lines
+        return len(lines)
     first_tail = nonempty[int(len(nonempty) * (1 - _TAIL_SHARE))]
     for i in nonempty:
         if i >= first_tail and _COMMENT_SECTION.match(lines[i]):
-            return lines[:i]
-    return lines
+            return i
+    return len(lines)

@@ -12,11 +12,13 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ingest.chunking import Chunk, Chunker
+from ingest.document import section_label
 from ingest.embedder import Embedder
 from ingest.errors import IngestError, SkipFile
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Folders never descended into (besides hidden ones).
 IGNORED_DIRS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "site-packages"})
+#: Gitignore-style patterns of files to leave out, in the ingested folder itself.
+IGNORE_FILE = ".citebotignore"
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, current path)
 
@@ -43,17 +47,40 @@ class SourceFile:
     mtime_ns: int
 
 
-def discover(root: Path, max_bytes: int, report: IngestReport) -> list[SourceFile]:
-    """Supported files under ``root``; hidden files, ignored folders and links leaving ``root`` are skipped."""
+def discover(
+    root: Path, max_bytes: int, report: IngestReport, excludes: Sequence[str] = ()
+) -> tuple[list[SourceFile], set[str]]:
+    """Supported files under ``root``, and the paths left out on purpose (``.citebotignore``, ``excludes``).
+
+    Hidden files, ignored folders and links leaving ``root`` are skipped; every skip is in ``report``.
+    Excluded paths (folders end with "/") are not documents of the folder any more: their chunks go.
+    """
     root_resolved = root.resolve()
+    rules = exclusion_rules(root, excludes)
     found: list[SourceFile] = []
+    excluded: set[str] = set()
+
+    def left_out(rel: str) -> bool:
+        for why, spec in rules:
+            if spec.match_file(rel):
+                report.skip(rel, why)
+                excluded.add(rel)
+                return True
+        return False
+
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in IGNORED_DIRS)
+        here = Path(dirpath).relative_to(root).as_posix()
+        prefix = "" if here == "." else f"{here}/"
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d not in IGNORED_DIRS and not left_out(f"{prefix}{d}/")
+        )
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
+            rel = f"{prefix}{name}"
+            if left_out(rel):
+                continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 report.skip(rel, f"unsupported file type {path.suffix.lower() or '(none)'}")
                 continue
@@ -75,7 +102,25 @@ def discover(root: Path, max_bytes: int, report: IngestReport) -> list[SourceFil
                 report.skip(rel, f"larger than the {max_bytes / 1e6:g} MB limit ({st.st_size / 1e6:.1f} MB)")
                 continue
             found.append(SourceFile(rel, path, st.st_size, st.st_mtime_ns))
-    return found
+    return found, excluded
+
+
+def exclusion_rules(root: Path, excludes: Sequence[str] = ()) -> list[tuple[str, Any]]:
+    """(reason, gitignore-style matcher) for the folder's ``.citebotignore`` and for ``excludes``."""
+    import pathspec
+
+    rules: list[tuple[str, Any]] = []
+    ignore_file = root / IGNORE_FILE
+    if ignore_file.is_file():
+        try:
+            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as exc:
+            log.warning("cannot read %s: %s", ignore_file, exc.strerror or exc)
+        else:
+            rules.append((f"excluded by {IGNORE_FILE}", pathspec.GitIgnoreSpec.from_lines(lines)))
+    for glob in excludes:
+        rules.append((f"excluded by --exclude {glob!r}", pathspec.GitIgnoreSpec.from_lines([glob])))
+    return rules
 
 
 def file_hash(path: Path) -> str:
@@ -117,16 +162,18 @@ class Ingestor:
         self._writing = False
         self._was_dirty = False
 
-    def run(self, root: Path, *, progress: ProgressFn | None = None) -> IngestReport:
-        """Ingest ``root`` incrementally and return what happened."""
+    def run(self, root: Path, *, excludes: Sequence[str] = (), progress: ProgressFn | None = None) -> IngestReport:
+        """Ingest ``root`` incrementally (leaving out ``excludes``, gitignore globs) and return what happened."""
         started = time.perf_counter()
         if not root.is_dir():
             raise IngestError(f"folder not found: {root}")
         report = IngestReport()
-        files = discover(root, self.max_bytes, report)
+        files, excluded = discover(root, self.max_bytes, report, excludes)
         known = self.store.documents()
-        seen = {f.rel for f in files} | {item["path"] for item in report.failed + report.skipped}
-        gone = sorted(set(known) - seen)
+        # A file that could not be read (or is too big now) keeps its chunks; an excluded one loses them.
+        kept = {item["path"] for item in report.failed + report.skipped} - excluded
+        seen = {f.rel for f in files} | kept
+        gone = sorted(source for source in known if source not in seen)
         if not files and known and gone == sorted(known):
             raise IngestError(
                 f"no documents found in {root}; refusing to empty an index of {len(known)} documents "
@@ -241,6 +288,8 @@ def _chunk_meta(chunk: Chunk, doc_hash: str) -> ChunkMeta:
     return replace(
         ChunkMeta.from_chroma(chunk.metadata),
         header=chunk.header,
+        section=section_label(chunk.section),
+        anchor=chunk.anchor,
         chunk_index=chunk.index,
         start=chunk.start,
         end=chunk.end,

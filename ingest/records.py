@@ -30,6 +30,8 @@ class ChunkMeta:
     author: str = ""
     source_name: str = ""  # the publisher
     header: str = ""  # context line, keyword-searchable, never quoted
+    section: str = ""  # the heading trail, "CORS › Use CORSMiddleware"
+    anchor: str = ""  # the section's id in the document ("use-corsmiddleware"), if it has one
     chunk_index: int = 0
     start: int = 0  # character offsets in the loaded document
     end: int = 0
@@ -56,6 +58,8 @@ class ChunkMeta:
             author=str(meta.get("author", "")),
             source_name=str(meta.get("source_name", "")),
             header=str(meta.get("header", "")),
+            section=str(meta.get("section", "")),
+            anchor=str(meta.get("anchor", "")),
             chunk_index=_int(meta.get("chunk_index")),
             start=_int(meta.get("start")),
             end=_int(meta.get("end")),

@@ -123,7 +123,9 @@ class Store:
             return
         stored = self._chunks.metadata or {}
         diffs = [
-            f"{key}: index has {stored.get(key)!r}, settings give {value!r}"
+            f"{key}: index has {stored[key]!r}, settings give {value!r}"
+            if key in stored
+            else f"{key} {value!r} is new (an older citebot built this index)"
             for key, value in self.fingerprint.items()
             if stored.get(key) != value
         ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.pipeline import IGNORED_DIRS
+from ingest.pipeline import IGNORE_FILE, IGNORED_DIRS
 from ingest.report import IngestReport
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ def is_relevant(root: Path) -> Callable[[Any, str], bool]:
             parts = Path(path).relative_to(root).parts
         except ValueError:
             return False
+        if parts == (IGNORE_FILE,):  # what to leave out changed
+            return True
         if not parts or any(p.startswith(".") or p in IGNORED_DIRS for p in parts):
             return False
         suffix = Path(parts[-1]).suffix.lower()

@@ -128,3 +128,24 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr
+
+
+# -- markup a user should never see in a passage (issue 11); bench/markup_audit.py counts it --------------
+_TAGS = "div|span|a|img|br|p|code|pre|table|tr|td|th|ul|li|ol|details|summary|sup|sub|em|strong|b|i|kbd|abbr|small|button|input|svg|figure|figcaption|iframe|script|style|section|h[1-6]"
+PATTERNS = {
+    "heading anchor": re.compile(r"\{\s*#[\w:-]+[^}]*\}"),
+    "include directive": re.compile(r"\{\*.*?\*\}|--8<--|\{\{.*?\}\}|\{%.*?%\}|^:::\s+[\w.]+\s*$", re.MULTILINE),
+    "admonition fence": re.compile(r'^\s*(?:!!!|\?\?\?\+?|/{3,}|:{3,}|===\+?\s+")', re.MULTILINE),
+    "pilcrow": re.compile("¶"),
+    "inline HTML tag": re.compile(rf"</?(?:{_TAGS})\b[^>\n]*>", re.IGNORECASE),
+    "emphasis marker": re.compile(r"\*\*[^*\n]+\*\*|(?<!\w)__[^_\n]+__(?!\w)"),
+    "Markdown link": re.compile(r"\]\([^)\s]+\)|\]\[[^\]\n]*\]"),
+    "Markdown bullet": re.compile(r"^\s*[*+]\s+\S", re.MULTILINE),
+}
+_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]+`", re.DOTALL)  # fenced code and code spans: shown as code
+
+
+def markup_in(text: str) -> list[str]:
+    """The kinds of markup found in ``text``, code left out."""
+    prose = _CODE.sub(" ", text)
+    return [name for name, pattern in PATTERNS.items() if pattern.search(prose)]

@@ -115,3 +115,39 @@ def test_model_change_requires_rebuild(ingested, docs_dir, monkeypatch):
     code, out, err = run("ingest", str(docs_dir), "--rebuild", "--json")
     assert code == 0, err
     assert json.loads(out)["added"] == 5
+
+
+@pytest.fixture
+def docs_site(index_env, tmp_path):
+    """A documentation folder: a built Sphinx page, a MkDocs page, release notes left out by .citebotignore."""
+    from tests.support import FIXTURES
+
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ("sphinx-settings.html", "mkdocs-cors.md", "sphinx-quickstart.rst"):
+        (site / name).write_bytes((FIXTURES / "docs" / name).read_bytes())
+    (site / "CHANGES.md").write_text("# Changes\n\n## 23.0\n\n- The default worker timeout is now 30 seconds.\n")
+    (site / ".citebotignore").write_text("CHANGES.md\n")
+    return site
+
+
+def test_docs_folder_answers_with_section_and_anchor_link(docs_site):
+    code, out, err = run("ingest", str(docs_site), "--exclude", "*.rst", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["added"] == 2
+    assert {s["path"]: s["reason"] for s in report["skipped"]} == {
+        "CHANGES.md": "excluded by .citebotignore",
+        "sphinx-quickstart.rst": "excluded by --exclude '*.rst'",
+    }
+    code, out, _ = run("ask", "what is the default worker timeout in gunicorn?", "--json")
+    data = json.loads(out)
+    assert code == 0 and not data["abstained"]
+    top = data["passages"][0]
+    assert top["source"] == "sphinx-settings.html" and top["section"] == "Worker Processes › timeout"
+    assert top["url"] == "https://docs.gunicorn.org/en/stable/settings.html#timeout"
+    assert "Default: `30`" in top["text"]
+    cited = data["citations"][0]
+    assert cited["section"] == "Worker Processes › timeout" and cited["url"].endswith("#timeout")
+    code, out, _ = run("ask", "what is the default worker timeout in gunicorn?")
+    assert "sphinx-settings.html § Worker Processes › timeout" in out

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from bot.text import split_sentences
 from ingest.chunking import Chunker, ChunkParams
 from ingest.clean import clean_text
+from ingest.document import BlockBuilder, Document
 from ingest.embedder import token_counter
 from ingest.errors import SkipFile
-from ingest.loaders import Document, load_document
+from ingest.loaders import load_document
 
 CHUNKER = Chunker(ChunkParams(tokens=64, overlap=8, max_chars=300), token_counter("all-MiniLM-L6-v2"))
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -29,7 +30,7 @@ texty = st.text(alphabet=prose_chars, max_size=3000) | st.lists(
 @FAST
 @given(
     data=st.binary(max_size=4096) | texty.map(lambda t: t.encode("utf-8", "surrogatepass")),
-    suffix=st.sampled_from([".txt", ".md", ".html", ".pdf"]),
+    suffix=st.sampled_from([".txt", ".md", ".html", ".pdf", ".rst", ".ipynb"]),
 )
 def test_loaders_return_a_document_or_skip(data, suffix):
     with tempfile.TemporaryDirectory() as folder:
@@ -60,11 +61,22 @@ def test_sentences_keep_their_offsets(text):
         assert " ".join(text[sentence.start : sentence.end].split()) == sentence.text
 
 
+blocks = st.lists(
+    st.tuples(st.sampled_from(["heading", "paragraph", "code", "list_item", "table_row"]), texty), max_size=30
+)
+
+
 @FAST
-@given(texty.filter(lambda t: t.strip()))
-def test_chunks_respect_limits_and_offsets(text):
-    doc = Document(text=text, metadata={"title": "fuzz"})
+@given(blocks)
+def test_chunks_respect_limits_and_offsets(parts):
+    builder = BlockBuilder()
+    for kind, text in parts:
+        if kind == "heading":
+            builder.heading(2, text[:80])
+        else:
+            builder.add(kind, text)
+    doc = Document(builder.blocks, {"title": "fuzz"})
     for chunk in CHUNKER.chunk(doc, {"source": "f.txt"}):
         assert 0 < len(chunk.text) <= 300
-        assert 0 <= chunk.start <= chunk.end <= len(text)
+        assert 0 <= chunk.start <= chunk.end <= len(doc.text)
         assert chunk.text in chunk.embed_text

@@ -68,9 +68,10 @@ def test_pdf_pages_are_kept(tmp_path):
     path = write(tmp_path, "d.pdf", make_pdf(["First page mentions apples.", "Second page mentions pears."], "Fruit"))
     doc = load_document(path)
     assert doc.metadata["title"] == "Fruit"
-    assert "apples" in doc.text and "pears" in doc.text
-    assert doc.page_at(doc.text.index("apples")) == 1
-    assert doc.page_at(doc.text.index("pears")) == 2
+    assert [(b.text, b.page) for b in doc.blocks] == [
+        ("First page mentions apples.", 1),
+        ("Second page mentions pears.", 2),
+    ]
 
 
 @pytest.mark.parametrize(

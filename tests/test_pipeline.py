@@ -168,3 +168,33 @@ def test_interrupted_write_is_finished_by_the_next_run(tmp_path, docs_dir, fake_
     visible = [c for c in store.iter_chunks() if c.meta.source == "sourdough-starter.txt"]
     assert any("Rye flour" in c.text for c in visible)
     assert raw_collection(store).get(where={LIVE: False})["ids"] == []
+
+
+def test_citebotignore_and_excludes_leave_files_out_and_are_reported(setup):
+    docs, store, ingestor, _ = setup
+    (docs / "notes").mkdir()
+    (docs / "notes" / "draft.md").write_text("# Draft\n\nA draft about starfish that nobody should read yet.\n")
+    (docs / "CHANGELOG.md").write_text("# Changelog\n\n## 1.0\n\n- First release of the sourdough guide.\n")
+    first = ingestor.run(docs)
+    assert {"notes/draft.md", "CHANGELOG.md"} <= set(store.documents())
+    (docs / ".citebotignore").write_text("# release notes are noise here\nCHANGELOG.md\n")
+    report = ingestor.run(docs, excludes=["notes/"])
+    assert {"path": "CHANGELOG.md", "reason": "excluded by .citebotignore"} in report.skipped
+    assert {"path": "notes/", "reason": "excluded by --exclude 'notes/'"} in report.skipped
+    assert report.removed == 2  # excluded files that were indexed before leave the index
+    assert not {"notes/draft.md", "CHANGELOG.md"} & set(store.documents())
+    assert all(c.meta.source not in {"notes/draft.md", "CHANGELOG.md"} for c in store.iter_chunks())
+    assert first.added == report.unchanged + 2
+
+
+def test_sections_and_anchors_reach_the_index(tmp_path, fake_embedder):
+    from tests.support import FIXTURES
+
+    store = make_store(tmp_path / "idx")
+    docs = tmp_path / "site"
+    docs.mkdir()
+    shutil.copy(FIXTURES / "docs" / "sphinx-settings.html", docs / "settings.html")
+    make_ingestor(store, fake_embedder).run(docs)
+    chunk = next(c for c in store.iter_chunks() if "Workers silent" in c.text)
+    assert chunk.meta.section == "Worker Processes › timeout" and chunk.meta.anchor == "timeout"
+    assert chunk.meta.url == "https://docs.gunicorn.org/en/stable/settings.html"

@@ -107,13 +107,22 @@ def ingest(
     watch: Annotated[
         bool, typer.Option("--watch", help="After ingesting, follow the folder and re-ingest changes.")
     ] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            metavar="GLOB",
+            help="Leave out files matching this gitignore-style glob (repeatable; see also .citebotignore).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Chunk and embed a folder of documents (.txt .md .html .pdf) into the index, incrementally."""
+    """Chunk and embed a folder of documents (.txt .md .rst .html .pdf .ipynb) into the index, incrementally."""
     services = services_of(ctx)
     folder = path or services.settings.docs_dir
+    excludes = exclude or []
     with render.ingest_progress(enabled=not as_json) as progress:
-        report = services.ingest(folder, rebuild=rebuild, progress=progress)
+        report = services.ingest(folder, rebuild=rebuild, excludes=excludes, progress=progress)
     if as_json:
         print_json(report.to_json())
     else:
@@ -121,7 +130,7 @@ def ingest(
     if watch:
         render.err.print(f"watching {folder} for changes (Ctrl-C to stop)")
         show = _report_printer(folder, as_json)
-        watch_changes(folder, lambda: services.ingest(folder), show, user_errors=USER_ERRORS)
+        watch_changes(folder, lambda: services.ingest(folder, excludes=excludes), show, user_errors=USER_ERRORS)
         render.err.print("stopped watching")
 
 

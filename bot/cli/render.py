@@ -12,6 +12,7 @@ from rich.text import Text
 
 from bot.cli.doctor import Check
 from bot.schema import Answer, IngestReport, Passage
+from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ProgressFn
 
 out = Console(highlight=False, soft_wrap=True)  # long answers wrap in the terminal, not in pipes
@@ -27,16 +28,14 @@ def answer(result: Answer, console: Console = out) -> None:
         if result.abstained and result.passages:
             console.print(Text("\nClosest passages (not an answer):", style="dim"))
             for p in result.passages[:3]:
-                console.print(Text(f"  - {p.label} ({p.source})", style="dim"))
+                console.print(Text(f"  - {p.label} ({p.where})", style="dim"))
         return
     console.print()
     console.print(Text("Sources", style="bold"))
     for c in result.citations:
         line = Text(f"[{c.id}] ", style="bold cyan")
         line.append(c.passage.label, style="bold")
-        where = c.passage.source + (f", page {c.passage.page}" if c.passage.page else "")
-        if c.passage.title:
-            line.append(f"  ({where})", style="dim")
+        line.append(f"  ({c.passage.where})", style="dim")
         if not c.supported:
             line.append("  [unsupported]", style="red")
         console.print(line)
@@ -69,7 +68,7 @@ def passages(items: Sequence[Passage], console: Console = out) -> None:
     for i, p in enumerate(items, 1):
         head = Text(f"[{i}] ", style="bold cyan")
         head.append(p.label, style="bold")
-        head.append(f"  ({p.source}{f', page {p.page}' if p.page else ''}, score {p.score:.3f})", style="dim")
+        head.append(f"  ({p.where}, score {p.score:.3f})", style="dim")
         console.print(head)
         console.print(Text(p.text.strip()))
         console.print()
@@ -83,7 +82,8 @@ def ingest_report(report: IngestReport, folder: Path, console: Console = err) ->
     for item in report.skipped:
         console.print(Text(f"  skipped {item['path']}: {item['reason']}", style="dim"))
     if not (report.added or report.updated or report.unchanged):
-        console.print(Text(f"no documents (.txt .md .html .pdf) were indexed from {folder}", style="yellow"))
+        kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
+        console.print(Text(f"no documents ({kinds}) were indexed from {folder}", style="yellow"))
 
 
 def checks(items: Sequence[Check], console: Console = out) -> None:

@@ -151,7 +151,7 @@ def sources_embed(result: Answer) -> discord.Embed | None:
         title = "Sources"
         for c in result.citations[:EMBED_FIELDS]:
             p = c.passage
-            where = p.source + (f", page {p.page}" if p.page else "")
+            where = p.where
             label = _clip(f"[{c.id}] {p.label}", FIELD_NAME)
             head = f"[{_escape(_clip(where, 200))}]({_link(p.url)})" if p.url else f"`{_clip(where, 200)}`"
             flag = " (not supported by the passage)" if not c.supported else ""
@@ -159,7 +159,7 @@ def sources_embed(result: Answer) -> discord.Embed | None:
     elif result.abstained and result.passages:
         title = "Closest passages (not an answer)"
         for i, p in enumerate(result.passages[:5], 1):
-            head = f"[{_escape(_clip(p.source, 200))}]({_link(p.url)})" if p.url else f"`{_clip(p.source, 200)}`"
+            head = f"[{_escape(_clip(p.where, 200))}]({_link(p.url)})" if p.url else f"`{_clip(p.where, 200)}`"
             entries.append((_clip(f"{i}. {p.label}", FIELD_NAME), f"{head}\n> {_escape(p.text)}"))
     else:
         return None

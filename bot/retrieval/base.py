@@ -25,11 +25,12 @@ def to_passage(chunk: StoredChunk, score: float | None = None) -> Passage:
         text=chunk.text,
         score=chunk.score if score is None else float(score),
         title=meta.title,
-        url=meta.url,
+        url=f"{meta.url}#{meta.anchor}" if meta.url and meta.anchor and "#" not in meta.url else meta.url,
         date=meta.date,
         page=meta.page,
         start=meta.start,
         end=meta.end,
+        section=meta.section,
     )
 
 

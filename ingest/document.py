@@ -1,0 +1,123 @@
+"""A loaded document as its author structured it: a sequence of blocks, each in its section.
+
+Every loader (one per format, in ingest/loaders/) produces the same shape: blocks of plain text
+(headings, paragraphs, list items, code, table rows, admonitions) with the heading trail they sit
+under and, where the source has one, the anchor id of their section. Markup is gone by then:
+the text of a block is what a reader sees; code keeps its lines and its language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+BlockKind = Literal["heading", "paragraph", "list_item", "code", "table_row", "admonition", "quote"]
+#: Shown between the parts of a section path ("Timeouts › Setting a default timeout").
+SECTION_SEPARATOR = " › "
+#: Blocks are joined by a blank line in the document's text (and in a chunk's).
+BLOCK_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of a document; ``text`` is plain (code: verbatim lines, fenced when shown)."""
+
+    kind: BlockKind
+    text: str
+    section: tuple[str, ...] = ()  # the heading trail this block sits under (a heading: its own trail)
+    anchor: str = ""  # id of the innermost heading of ``section`` that has one
+    language: str = ""  # code blocks: the language, when the source says it
+    page: int | None = None  # PDFs: 1-based page
+    level: int = 0  # headings: 1 for a top-level heading
+
+    @property
+    def shown(self) -> str:
+        """The block as it appears in a passage: code fenced with its language, the rest as is."""
+        if self.kind == "code":
+            return f"```{self.language}\n{self.text}\n```"
+        if self.kind == "list_item":
+            return f"- {self.text}"
+        return self.text
+
+
+@dataclass
+class Document:
+    """Blocks plus metadata (title, url, date, author, source_name, and notes such as dropped includes)."""
+
+    blocks: list[Block]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title", ""))
+
+    @property
+    def text(self) -> str:
+        """The document's text as passages show it: every block but headings, blank-line separated."""
+        return BLOCK_SEPARATOR.join(b.shown for b in self.blocks if b.kind != "heading")
+
+    @property
+    def paged(self) -> bool:
+        return any(b.page is not None for b in self.blocks)
+
+
+def section_label(section: tuple[str, ...]) -> str:
+    """``("CORS", "Use CORSMiddleware")`` -> ``"CORS › Use CORSMiddleware"``."""
+    return SECTION_SEPARATOR.join(section)
+
+
+class BlockBuilder:
+    """Collects blocks while a loader walks its source, keeping the heading trail and anchors."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self._trail: list[tuple[int, str, str]] = []  # (level, heading text, anchor)
+        self.page: int | None = None
+
+    @property
+    def section(self) -> tuple[str, ...]:
+        return tuple(text for _, text, _ in self._trail)
+
+    @property
+    def anchor(self) -> str:
+        return next((a for _, _, a in reversed(self._trail) if a), "")
+
+    def heading(self, level: int, text: str, anchor: str = "") -> None:
+        """A heading of ``level`` (1 = top) closes deeper sections and opens its own."""
+        text = " ".join(text.split())
+        if not text:
+            return
+        while self._trail and self._trail[-1][0] >= level:
+            self._trail.pop()
+        self._trail.append((level, text, anchor))
+        self.blocks.append(Block("heading", text, self.section, self.anchor, page=self.page, level=level))
+
+    def add(self, kind: BlockKind, text: str, language: str = "") -> None:
+        """A content block in the current section; empty text is ignored."""
+        if kind == "code":
+            text = text.strip("\n")
+            if not text.strip():
+                return
+        else:
+            text = " ".join(text.split()) if kind != "table_row" else text.strip()
+            if not text:
+                return
+        self.blocks.append(Block(kind, text, self.section, self.anchor, language, self.page))
+
+    def label(self, start: int, label: str) -> None:
+        """Label the blocks added since ``start`` (an admonition, a tab): "Note: first paragraph", else a lead-in.
+
+        When the content starts with code or a table, the label becomes its lead-in paragraph ("pip:");
+        an admonition with no content at all is its label alone.
+        """
+        label = " ".join(label.split())
+        if not label:
+            return
+        added = self.blocks[start:]
+        if added and added[0].kind in ("paragraph", "list_item", "quote"):
+            self.blocks[start] = replace(added[0], kind="admonition", text=f"{label}: {added[0].text}")
+        elif added:
+            first = added[0]
+            self.blocks.insert(start, Block("paragraph", f"{label}:", first.section, first.anchor, page=first.page))
+        else:
+            self.add("paragraph", label if label.endswith((".", ":", "!", "?")) else f"{label}.")

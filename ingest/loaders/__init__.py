@@ -1,0 +1,108 @@
+"""Read one file into a Document of blocks, by its suffix; every failure is a ``SkipFile`` with a reason.
+
+One reader per format: text.py (.txt), markdown.py (.md, MkDocs/Docusaurus/GitHub dialects),
+html.py (.html, main content only), pdf.py, rst.py (Sphinx sources), notebook.py (.ipynb). All of
+them return blocks with plain text and their section path; here every document then gets a title,
+loses control characters and (for web formats) page clutter, and is checked for being prose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from html import unescape
+from pathlib import Path
+
+from ingest.clean import clean_blocks, normalize, strip_controls
+from ingest.document import Block, Document
+from ingest.errors import SkipFile
+from ingest.loaders.html import load_html
+from ingest.loaders.markdown import load_markdown
+from ingest.loaders.notebook import load_notebook
+from ingest.loaders.pdf import load_pdf
+from ingest.loaders.rst import load_rst
+from ingest.loaders.text import decode_text, load_text
+from ingest.sentences import SENTENCE_STOP
+
+__all__ = ["LOADER_VERSION", "SUPPORTED_SUFFIXES", "Document", "decode_text", "load_document"]
+
+#: Bumped when loading or chunking changes what is indexed; recorded in the index's fingerprint.
+LOADER_VERSION = 2
+
+_TEXT_LOADERS: dict[str, Callable[[str], Document]] = {
+    ".txt": load_text,
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".html": load_html,
+    ".htm": load_html,
+    ".rst": load_rst,
+    ".ipynb": load_notebook,
+}
+SUPPORTED_SUFFIXES = frozenset({*_TEXT_LOADERS, ".pdf"})
+_WEB_FORMATS = frozenset({".md", ".markdown", ".html", ".htm"})  # where page clutter is found
+_PROSE_CHECK_CHARS = 100_000  # texts past this size must contain sentences
+_CHARS_PER_SENTENCE_MAX = 2_000  # prose ends a sentence far more often than this
+
+
+def load_document(path: Path) -> Document:
+    """Load one file by its suffix; raise ``SkipFile`` with a reason when it cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise SkipFile(f"unsupported file type {suffix or '(none)'}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SkipFile(f"cannot read file: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise SkipFile("empty file")
+    doc = load_pdf(data) if suffix == ".pdf" else _TEXT_LOADERS[suffix](normalize(decode_text(data)))
+    blocks = [replace(b, text=strip_controls(b.text)) for b in doc.blocks]
+    blocks = [b for b in blocks if b.text.strip()]
+    if suffix in _WEB_FORMATS:
+        blocks = clean_blocks(blocks)
+    title = strip_controls(unescape(str(doc.metadata.get("title", "")))).strip()[:300]
+    title = title or _first_heading(blocks) or _from_path(path)
+    doc = Document(_without_title(blocks, title), {**doc.metadata, "title": title})
+    if not any(b.kind != "heading" for b in doc.blocks):
+        dropped = doc.metadata.get("dropped") or []
+        only = f": only {len(dropped)} include directive(s), e.g. {dropped[0][:60]!r}" if dropped else ""
+        raise SkipFile(f"no text left after cleaning{only}")
+    _check_prose(doc.text)
+    return doc
+
+
+def _first_heading(blocks: list[Block]) -> str:
+    """A top-level heading at the start names the document ("# CORS"); a first "## v2.1" does not."""
+    return next((b.text for b in blocks[:3] if b.kind == "heading" and b.level == 1), "")
+
+
+def _from_path(path: Path) -> str:
+    """``concepts/type_adapter.md`` -> "Type adapter"; ``http2/index.html`` -> "Http2"."""
+    stem = path.parent.name if path.stem.lower() in ("index", "readme") and path.parent.name else path.stem
+    words = stem.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _without_title(blocks: list[Block], title: str) -> list[Block]:
+    """The title is metadata, not the first part of every section path (a page's own heading)."""
+    key = title.strip().lower()
+    out = []
+    for block in blocks:
+        if block.section and block.section[0].strip().lower() == key:
+            block = replace(block, section=block.section[1:])
+            if block.kind == "heading" and not block.section:
+                continue
+        out.append(block)
+    return out
+
+
+def _check_prose(text: str) -> None:
+    """Refuse large texts without sentences (minified data, one giant token): nothing in them is quotable."""
+    if len(text) < _PROSE_CHECK_CHARS:
+        return
+    ends = len(re.findall(rf"{SENTENCE_STOP}\s|\n\s*\n", text))
+    if ends * _CHARS_PER_SENTENCE_MAX < len(text):
+        raise SkipFile(
+            f"no sentences in {len(text) / 1e6:.1f} MB of text ({ends} sentence ends): looks like data, not prose"
+        )

@@ -1,0 +1,360 @@
+"""Markdown (CommonMark with the MkDocs, Docusaurus and GitHub dialects) -> blocks, parsed by markdown-it.
+
+Parsed, not stripped: markdown-it builds the token stream and this module walks it. The dialects'
+block syntax is taught to the parser as block rules:
+
+* admonitions ``!!! note "Title"`` / ``??? tip`` (python-markdown), ``/// note | Title`` ... ``///``
+  (pymdown blocks), ``:::note`` ... ``:::`` (Docusaurus) and ``> [!NOTE]`` (GitHub) become one
+  labelled paragraph ("Note: ...") followed by the rest of their content;
+* content tabs ``=== "pip"`` become a lead-in paragraph ("pip:") before their content;
+* include and snippet directives (``{* file *}``, ``--8<-- "file"``, ``{% include %}``, a paragraph
+  that is only a ``{{ macro }}``, mkdocstrings' ``::: module.path`` with its options) are dropped and
+  listed in the document's metadata under ``dropped``;
+* heading attribute lists (``## Title { #anchor }``) give the section's anchor;
+* inline: links and emphasis keep only their text, inline HTML tags go, images go, code spans keep
+  their backticks; fenced code is kept verbatim with its language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ingest.document import BlockBuilder, Document
+from ingest.loaders.frontmatter import split_front_matter
+
+#: Labels of admonition types as readers know them.
+_DOCUSAURUS_TYPES = frozenset({"note", "tip", "info", "caution", "danger", "warning", "important", "success"})
+_ATTR_LIST = re.compile(r"\s*\{:?\s*((?:[#.][\w:-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|\S+))(?:\s+[^}]*)?)\s*\}\s*$")
+_ANCHOR_IN_ATTRS = re.compile(r"#([\w:-]+)")
+_LEADING_ATTR_LIST = re.compile(r"^\{:?\s*(?:[#.][\w:-]+\s*)+\}\s*")
+_GITHUB_ALERT = re.compile(r"^\[!(\w+)\]\s*")
+_REFERENCE_USE = re.compile(r"\[([^\]\n]+)\]\[([^\]\n]*)\]")  # [text][label] and [text][]
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def load_markdown(text: str) -> Document:
+    """A Markdown document: front matter to metadata, then its blocks."""
+    metadata, body = split_front_matter(text)
+    blocks = BlockBuilder()
+    dropped: list[str] = []
+    walk_markdown(body, blocks, dropped)
+    if dropped:
+        metadata["dropped"] = dropped
+    return Document(blocks.blocks, metadata)
+
+
+def walk_markdown(source: str, blocks: BlockBuilder, dropped: list[str]) -> None:
+    """Parse ``source`` and append its blocks to ``blocks`` (notebooks call this once per cell)."""
+    md = _parser()
+    env: dict[str, Any] = {"references": _assumed_references(source)}
+
+    def render_inline(text: str) -> str:
+        tokens = md.parseInline(text, env)
+        return inline_text(tokens[0].children or [], code_marks=False) if tokens else text
+
+    _Walker(blocks, dropped, render_inline).walk(md.parse(source, env))
+
+
+_MD: Any = None
+
+
+def _parser() -> Any:
+    global _MD
+    if _MD is None:
+        from markdown_it import MarkdownIt
+
+        md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+        alt: Any = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+        md.block.ruler.before("fence", "indented_containers", _indented_rule, alt)
+        md.block.ruler.before("fence", "fenced_blocks", _fenced_block_rule, alt)
+        md.block.ruler.before("fence", "include_lines", _include_rule, alt)
+        _MD = md
+    return _MD
+
+
+def _assumed_references(source: str) -> dict[str, dict[str, str]]:
+    """MkDocs resolves ``[text][pkg.Name]`` at build time; defining each such label keeps it a link (text only)."""
+    from markdown_it.common.utils import normalizeReference
+
+    refs = {}
+    for match in _REFERENCE_USE.finditer(source):
+        label = match.group(2) if match.group(2).strip() else match.group(1)
+        refs[normalizeReference(label)] = {"href": "#", "title": ""}
+    return refs
+
+
+# -- block rules for the dialects ----------------------------------------------------------------
+
+
+def _line(state: Any, line: int) -> str:
+    return str(state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]])
+
+
+def _indented_end(state: Any, start: int, end: int, indent: int) -> int:
+    """The first line after ``start`` that is not blank and indented less than ``indent`` (the body's end)."""
+    line = start + 1
+    while line < end:
+        if state.isEmpty(line) or state.sCount[line] >= indent:
+            line += 1
+            continue
+        break
+    while line - 1 > start and state.isEmpty(line - 1):
+        line -= 1
+    return line
+
+
+_INDENTED_CONTAINER = re.compile(r'^(?:(!!!|\?\?\?\+?)\s*([\w-]+(?:\s+[\w-]+)*)(?:\s+"(.*)")?|(===\+?)\s+"(.*)")\s*$')
+
+
+def _indented_rule(state: Any, start: int, end: int, silent: bool) -> bool:
+    """An admonition ``!!! note "Title"`` / ``??? tip`` or a content tab ``=== "pip"`` with its indented body.
+
+    The body is every following line indented by four more spaces, blank lines included (as
+    python-markdown and MkDocs read it: a fenced example may hold blank lines).
+    """
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    match = _INDENTED_CONTAINER.match(_line(state, start))
+    if not match:
+        return False
+    if silent:
+        return True
+    if match.group(4):  # a tab: its title leads its content in
+        kind, label = "tab", match.group(5)
+    else:  # an admonition: its title, else its type ("note" -> "Note"); "" asks for no title
+        kind = "admonition"
+        label = match.group(3) if match.group(3) is not None else match.group(2).split()[0].capitalize()
+    body_end = _indented_end(state, start, end, state.sCount[start] + 4)
+    _push_container(state, kind, label, start, body_end, state.sCount[start] + 4)
+    return True
+
+
+def _fenced_block_rule(state: Any, start: int, end: int, silent: bool) -> bool:
+    """``/// type | title`` ... ``///`` (pymdown blocks) and ``:::type title`` ... ``:::`` (Docusaurus)."""
+    text = _line(state, start)
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    slash = re.match(r"^(/{3,})\s*([\w-]+)\s*(?:\|\s*(.*))?$", text)
+    colon = re.match(r"^(:{3,})\s*([\w-]+)\s*(.*)$", text)
+    if slash:
+        fence, kind, title = slash.group(1), slash.group(2), (slash.group(3) or "").strip()
+    elif colon and colon.group(2).lower() in _DOCUSAURUS_TYPES:
+        fence, kind, title = colon.group(1), colon.group(2), colon.group(3).strip()
+    else:
+        return False
+    close = start + 1
+    while close < end and _line(state, close).strip() != fence:
+        close += 1
+    if close >= end:
+        return False  # no closing fence: not a block
+    if silent:
+        return True
+    if kind.replace("-", " ").lower() in {"version added", "version changed", "version removed"}:
+        label = kind.replace("-", " ").capitalize() + (f" in {title}" if title else "")
+    else:
+        label = title or kind.capitalize()
+    _push_container(state, "admonition", label, start, close, state.blkIndent)
+    state.line = close + 1  # past the closing fence
+    return True
+
+
+def _include_rule(state: Any, start: int, end: int, silent: bool) -> bool:
+    """Lines that pull in other files at build time: dropped, and noted."""
+    text = _line(state, start).strip()
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    mkdocstrings = re.match(r"^:::\s+([\w.]+)\s*$", text)
+    if not (
+        re.match(r"^\{\*.*\*\}$", text)
+        or re.match(r"^-{2}8<-{2}", text)
+        or re.match(r"^\{%\s*include\b.*%\}$", text)
+        or mkdocstrings
+    ):
+        return False
+    if silent:
+        return True
+    last = start + 1
+    if mkdocstrings:  # its options are indented below it
+        last = _indented_end(state, start, end, state.sCount[start] + 1)
+    token = state.push("include", "", 0)
+    token.content = text
+    token.map = [start, last]
+    state.line = last
+    return True
+
+
+def _push_container(state: Any, kind: str, title: str, start: int, end: int, indent: int) -> None:
+    """Open/close tokens around the body lines (start, end), parsed as Markdown with ``indent`` removed."""
+    token = state.push(f"{kind}_open", "div", 1)
+    token.content = title
+    token.map = [start, end]
+    old_indent, old_max, old_parent = state.blkIndent, state.lineMax, state.parentType
+    state.blkIndent = indent
+    state.lineMax = end
+    state.parentType = kind
+    state.md.block.tokenize(state, start + 1, end)
+    state.blkIndent, state.lineMax, state.parentType = old_indent, old_max, old_parent
+    state.push(f"{kind}_close", "div", -1)
+    state.line = end
+
+
+# -- the walk ----------------------------------------------------------------------------------
+
+
+class _Walker:
+    """Turns markdown-it tokens into blocks."""
+
+    def __init__(self, blocks: BlockBuilder, dropped: list[str], render_inline: Callable[[str], str]) -> None:
+        self.blocks = blocks
+        self.dropped = dropped
+        self.render_inline = render_inline  # Markdown found outside the block structure: titles, HTML blocks
+        self.opened: list[tuple[str, int]] = []  # open admonitions and tabs: (label, index of their first block)
+        self.rows: list[list[str]] = []
+        self.headers: list[str] = []
+
+    def walk(self, tokens: Sequence[Any]) -> None:
+        list_depth = quote_depth = 0
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            kind = tok.type
+            if kind == "heading_open":
+                text, anchor = heading_text(tokens[i + 1].children or [])
+                self.blocks.heading(int(tok.tag[1]), text, anchor)
+                i += 3
+                continue
+            if kind == "inline" and i > 0 and tokens[i - 1].type in ("th_open", "td_open"):
+                self.rows[-1].append(inline_text(tok.children or []))
+            elif kind == "inline":
+                text = self._without_templates(inline_text(tok.children or []))
+                if quote_depth and not list_depth:
+                    self._quote(text)
+                else:
+                    self._text("list_item" if list_depth else "paragraph", text)
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                list_depth += 1
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                list_depth -= 1
+            elif kind == "blockquote_open":
+                quote_depth += 1
+            elif kind == "blockquote_close":
+                quote_depth -= 1
+            elif kind in ("fence", "code_block"):
+                info = tok.info.strip().split(maxsplit=1)
+                language = re.sub(r"\{.*$", "", info[0]).strip(".") if info else ""
+                self.blocks.add("code", tok.content, language)
+            elif kind in ("admonition_open", "tab_open"):
+                self.opened.append((self.render_inline(tok.content), len(self.blocks.blocks)))
+            elif kind in ("admonition_close", "tab_close"):
+                label, start = self.opened.pop()
+                self.blocks.label(start, label)
+            elif kind == "include":
+                self.dropped.append(tok.content)
+            elif kind == "html_block":  # its text may be Markdown (md_in_html: <figure markdown>)
+                self._text("paragraph", self.render_inline(html_text(tok.content)))
+            elif kind == "thead_open":
+                self.rows = []
+            elif kind == "thead_close":
+                self.headers = self.rows[0] if self.rows else []
+                self.rows = []
+            elif kind == "tr_open":
+                self.rows.append([])
+            elif kind in ("th_open", "td_open") and tokens[i + 1].type != "inline":
+                self.rows[-1].append("")
+            elif kind == "table_close":
+                for row in self.rows:
+                    self.blocks.add("table_row", table_row(self.headers, row))
+                self.rows, self.headers = [], []
+            i += 1
+
+    def _text(self, kind: str, text: str) -> None:
+        if text.strip(" .,:;"):
+            self.blocks.add(kind, text)  # type: ignore[arg-type]
+
+    def _without_templates(self, text: str) -> str:
+        """Template expressions (``{{ version }}``, ``{% include %}``) are build-time values we cannot know."""
+        self.dropped.extend(_TEMPLATE.findall(text))
+        return " ".join(_TEMPLATE.sub(" ", text).split())
+
+    def _quote(self, text: str) -> None:
+        alert = _GITHUB_ALERT.match(text)
+        if alert:
+            self.blocks.add("admonition", f"{alert.group(1).capitalize()}: {text[alert.end() :]}")
+        else:
+            self.blocks.add("quote", text)
+
+
+def heading_text(children: Sequence[Any]) -> tuple[str, str]:
+    """A heading's plain text (no backticks) and the anchor from a trailing ``{ #id }`` attribute list."""
+    text = _joined(children, code_marks=False)
+    anchor = ""
+    match = _ATTR_LIST.search(text)
+    if match:
+        found = _ANCHOR_IN_ATTRS.search(match.group(1))
+        anchor = found.group(1) if found else ""
+        text = text[: match.start()]
+    return text.replace("¶", "").strip(), anchor
+
+
+def inline_text(children: Sequence[Any], *, code_marks: bool = True) -> str:
+    """The text a reader sees: link and emphasis text kept, inline HTML and images dropped, code spans in backticks."""
+    text = _joined(children, code_marks=code_marks)
+    match = _ATTR_LIST.search(text)  # a trailing attribute list `{ .class }` (or a lone `{#id}`) is not text
+    if match:
+        text = text[: match.start()].rstrip()
+    leading = _LEADING_ATTR_LIST.match(text)
+    return text[leading.end() :] if leading else text
+
+
+def _joined(children: Sequence[Any], *, code_marks: bool) -> str:
+    parts: list[str] = []
+    for child in children:
+        kind = child.type
+        if kind == "text":
+            parts.append(child.content)
+        elif kind == "code_inline":
+            parts.append(f"`{child.content}`" if code_marks else child.content)
+        elif kind in ("softbreak", "hardbreak") or (kind == "html_inline" and child.content.lower().startswith("<br")):
+            parts.append(" ")
+    return " ".join("".join(parts).split())
+
+
+def table_row(headers: Sequence[str], cells: Sequence[str]) -> str:
+    """``timeout — Default: 30 — Workers silent for more than this...``: each cell keeps its header."""
+    parts = []
+    for i, cell in enumerate(cells):
+        if not cell.strip():
+            continue
+        header = headers[i].strip() if i < len(headers) else ""
+        parts.append(cell if i == 0 or not header else f"{header}: {cell}")
+    return " — ".join(parts)
+
+
+def html_text(fragment: str) -> str:
+    """The text of a raw HTML fragment (tags, comments and scripts dropped)."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag in ("script", "style"):
+                self.skip += 1
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("script", "style") and self.skip:
+                self.skip -= 1
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(fragment)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())
