@@ -28,6 +28,8 @@ class Passage:
     start: int = 0
     end: int = 0
     section: str = ""  # the heading trail, "CORS › Use CORSMiddleware"; empty where the document has none
+    dense_rank: int | None = None  # where retrieval's rankings put its document (1 = first), when they did
+    keyword_rank: int | None = None
 
     @property
     def label(self) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
 from bot.answering.answer import AnswerOptions, answer
+from bot.answering.evidence import RarityFn
 from bot.answering.llm import ChatModel, OpenAICompatibleChatModel
 from bot.answering.prompts import Prompts, load_prompts
 from bot.errors import CitebotError, ConfigError, NotIngestedError
@@ -30,6 +32,9 @@ from ingest.sentence_cache import CachedEmbedder
 from ingest.store import Store, open_client
 
 log = logging.getLogger(__name__)
+
+#: The most of a section one passage shows (the retrieved chunk and its neighbours in the section).
+SECTION_CHARS = 2400
 
 
 class Services:
@@ -135,6 +140,13 @@ class Services:
         embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 
+    @property
+    def rarity(self) -> RarityFn | None:
+        """How rare terms are in the index (the keyword index's IDF), for judging answerability."""
+        retriever = self.retriever
+        keyword = retriever.keyword if isinstance(retriever, HybridRetriever) else None
+        return keyword.idf if keyword is not None else None
+
     @cached_property
     def llm(self) -> ChatModel | None:
         """The configured chat model, or None for extractive answers."""
@@ -228,7 +240,8 @@ class Services:
         retriever = self.retriever
         options = AnswerOptions(
             k=k or self.settings.top_k,
-            min_evidence=self.settings.min_evidence,
+            answer_confidence=self.settings.answer_confidence,
+            closest_confidence=self.settings.closest_confidence,
             max_sentences=self.settings.max_answer_sentences,
         )
         return answer(
@@ -240,6 +253,8 @@ class Services:
             llm=self.llm,
             prompts=self.prompts,
             on_token=on_token,
+            rarity=self.rarity,
+            widen=self.whole_sections,
         )
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
@@ -256,6 +271,31 @@ class Services:
         if len(cleaned) > limit:
             raise CitebotError(f"the question is too long ({len(cleaned)} characters; the limit is {limit})")
         return cleaned
+
+    def whole_sections(self, passages: Sequence[Passage]) -> list[Passage]:
+        """Each passage widened to its section: the retrieved chunk and its neighbours, up to ``SECTION_CHARS``."""
+        store = self.ready_store()
+        out = []
+        for passage in passages:
+            chunks = store.section_chunks(passage.source, passage.section) if passage.section else []
+            if len(chunks) <= 1:
+                out.append(passage)
+                continue
+            at = next((i for i, c in enumerate(chunks) if c.id == passage.chunk_id), 0)
+            lo = hi = at
+            size = len(chunks[at].text)
+            while True:
+                grown = False
+                for j in (hi + 1, lo - 1):
+                    if 0 <= j < len(chunks) and not lo <= j <= hi and size + len(chunks[j].text) <= SECTION_CHARS:
+                        lo, hi = min(lo, j), max(hi, j)
+                        size += len(chunks[j].text)
+                        grown = True
+                if not grown:
+                    break
+            text = "\n\n".join(c.text for c in chunks[lo : hi + 1])
+            out.append(replace(passage, text=text))
+        return out
 
     def ready_store(self) -> Store:
         """The index, which must hold documents (else a NotIngestedError saying how to fill it)."""

@@ -96,10 +96,20 @@ class Settings(BaseSettings):
 
     # Retrieval and answers
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and shown per question.")
-    min_evidence: float = Field(
-        0.35, ge=0.0, le=1.0, description="Evidence score below which the extractive answer abstains (calibrated)."
+    answer_confidence: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Answer when the answerability model (calibrated on the dev sets) gives at least this probability.",
     )
-    max_answer_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an extractive answer.")
+    closest_confidence: float = Field(
+        0.35,
+        ge=0.0,
+        le=1.0,
+        description="Below ANSWER_CONFIDENCE but at least this: say the documents don't say it directly and show the "
+        "closest passages; below: not found.",
+    )
+    max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a reason.")
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field(
         "hybrid", description="Retrieval: hybrid (dense + BM25 fused), dense only, or keyword (BM25) only."
@@ -115,7 +125,11 @@ class Settings(BaseSettings):
         1.0, ge=0.0, le=5.0, description="Relative boost of chunks whose publisher or date the question names."
     )
     doc_support: float = Field(
-        0.3, ge=0.0, le=2.0, description="Share of a document's next-best candidate score added to its chunks."
+        0.0,
+        ge=0.0,
+        le=2.0,
+        description="Share of a document's next-best candidate score added to its chunks (0: off; it favours "
+        "documents cut into many chunks, which cost one-paragraph documents their place).",
     )
     max_per_doc: int = Field(
         1, ge=0, le=50, description="Most passages of one document in the top k while others remain; 0 = no cap."
@@ -127,7 +141,7 @@ class Settings(BaseSettings):
         True, description="Re-choose each retrieved document's passage: best-matching sentence terms plus similarity."
     )
     passage_dense: float = Field(
-        1.0, ge=0.0, le=10.0, description="Weight of embedding similarity against sentence terms in passage choice."
+        2.0, ge=0.0, le=10.0, description="Weight of embedding similarity against sentence terms in passage choice."
     )
     keyword_cache: bool = Field(
         True, description="Cache the BM25 index on disk in INDEX_DIR, keyed by index generation (embedded store)."

@@ -8,6 +8,7 @@ the text of a block is what a reader sees; code keeps its lines and its language
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -59,6 +60,51 @@ class Document:
     @property
     def paged(self) -> bool:
         return any(b.page is not None for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A block read back from a passage's text: ``prose`` (paragraph, admonition, table row), ``item`` or ``code``."""
+
+    kind: Literal["prose", "item", "code"]
+    text: str  # code: the code without its fences; an item: without its "- "
+    start: int  # offsets of the part as shown in the passage (fences included)
+    end: int
+    language: str = ""
+
+
+_FENCE_OPEN = re.compile(r"^```([\w+#.-]*)[ \t]*$")
+
+
+def passage_parts(text: str) -> list[Part]:
+    """The blocks of a passage's text, as ``Block.shown`` wrote them (the inverse of joining blocks)."""
+    parts: list[Part] = []
+    pos = 0
+    while pos < len(text):
+        while text.startswith("\n", pos):
+            pos += 1
+        if pos >= len(text):
+            break
+        line_end = text.find("\n", pos)
+        first = text[pos : line_end if line_end >= 0 else len(text)]
+        fence = _FENCE_OPEN.match(first)
+        if fence and line_end >= 0:
+            close = text.find("\n```", line_end)
+            while close >= 0 and not (close + 4 == len(text) or text[close + 4] == "\n"):
+                close = text.find("\n```", close + 4)
+            if close >= 0:
+                parts.append(Part("code", text[line_end + 1 : close], pos, close + 4, fence.group(1)))
+                pos = close + 4
+                continue
+        end = text.find(BLOCK_SEPARATOR, pos)
+        end = len(text) if end < 0 else end
+        chunk = text[pos:end]
+        if chunk.startswith("- "):
+            parts.append(Part("item", chunk[2:], pos, end))
+        else:
+            parts.append(Part("prose", chunk, pos, end))
+        pos = end
+    return parts
 
 
 def section_label(section: tuple[str, ...]) -> str:

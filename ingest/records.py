@@ -17,6 +17,7 @@ SOURCE = "source"
 LIVE = "live"
 DOC_HASH = "doc_hash"
 CHUNK_HASH = "chunk_hash"
+SECTION = "section"
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class ChunkMeta:
             author=str(meta.get("author", "")),
             source_name=str(meta.get("source_name", "")),
             header=str(meta.get("header", "")),
-            section=str(meta.get("section", "")),
+            section=str(meta.get(SECTION, "")),
             anchor=str(meta.get("anchor", "")),
             chunk_index=_int(meta.get("chunk_index")),
             start=_int(meta.get("start")),

@@ -16,11 +16,11 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from ingest.embedder import Embedder
-from ingest.sentences import split_sentences
+from ingest.sentences import passage_sentences
 from ingest.store import Store
 
-#: Sentences the answerer may quote are at least this many words long (bot/answering/extractive.py quotable()).
-MIN_WORDS = 6
+#: Sentences the answerer may quote are at least this many words long (bot/answering/evidence.py quotable()).
+MIN_WORDS = 2
 
 
 def sentence_key(text: str) -> str:
@@ -29,10 +29,10 @@ def sentence_key(text: str) -> str:
 
 
 def quotable_sentences(texts: Iterable[str]) -> list[str]:
-    """The sentences of these chunk texts worth caching, each once."""
+    """The sentences of these chunk texts worth caching (prose, not code), each once."""
     out: dict[str, None] = {}
     for text in texts:
-        for sentence in split_sentences(text):
+        for sentence in passage_sentences(text):
             if len(sentence.text.split()) >= MIN_WORDS:
                 out.setdefault(sentence.text, None)
     return list(out)

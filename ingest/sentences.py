@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.document import passage_parts
+
 #: Characters that end a sentence, and what may close it after them (quotes, brackets).
 STOPS = ".!?…。！？"
 CLOSERS = "\"”’')]"
@@ -18,8 +20,8 @@ ENDS_SENTENCE = re.compile(SENTENCE_STOP + "$")
 _SENTENCE_END = re.compile(rf"(?<={_STOP}){_CLOSE}\s+(?=[\"“‘(\[]?[A-Z0-9])|\n\s*\n\s*|\n")
 _ENDS_LINE = re.compile(rf"(?:{_STOP}|:){_CLOSE}$")  # a line ending like this ends its sentence
 _ABBREVIATIONS = re.compile(
-    r"\b(Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|U\.S|No|Gen|Gov|Sen|Rep)\.$"
-)
+    r"(\b(Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|U\.S|No|Gen|Gov|Sen|Rep)|(?<![\w.])[A-Z])\.$"
+)  # titles, and initials ("R. A. Dave")
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,15 @@ def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
         return
     lead = len(raw) - len(raw.lstrip())
     out.append(Sentence(" ".join(stripped.split()), start + lead, start + lead + len(stripped)))
+
+
+def passage_sentences(text: str) -> list[Sentence]:
+    """The sentences of a passage's prose and list items, offsets in ``text``; code blocks are not sentences."""
+    out: list[Sentence] = []
+    for part in passage_parts(text):
+        if part.kind == "code":
+            continue
+        shift = part.start + (2 if part.kind == "item" else 0)
+        for sentence in split_sentences(part.text):
+            out.append(Sentence(sentence.text, sentence.start + shift, sentence.end + shift))
+    return out

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import IndexMismatchError, StoreUnavailableError
-from ingest.records import CHUNK_HASH, DOC_HASH, LIVE, SOURCE, ChunkMeta, ChunkRow, StoredChunk
+from ingest.records import CHUNK_HASH, DOC_HASH, LIVE, SECTION, SOURCE, ChunkMeta, ChunkRow, StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -402,6 +402,16 @@ class Store:
             log.debug("unfiltered read raced a delete (%s); reading visible chunks only", exc)
             res = self._chunks.get(where={"$and": [_VISIBLE, by_source]}, include=include)
         return [c for c in _stored(res, embeddings=embeddings) if c.meta.live]
+
+    def section_chunks(self, source: str, section: str) -> list[StoredChunk]:
+        """The visible chunks of one section of one document, in reading order."""
+        if self._chunks is None:
+            return []
+        res = self._chunks.get(
+            where={"$and": [{SOURCE: source}, {SECTION: section}]}, include=["documents", "metadatas"]
+        )
+        chunks = [c for c in _stored(res, embeddings=False) if c.meta.live]
+        return sorted(chunks, key=lambda c: c.meta.chunk_index)
 
     def iter_chunks(self) -> Iterator[StoredChunk]:
         """Every visible chunk (without embedding), page by page."""

@@ -1,7 +1,8 @@
 import pytest
 
-from bot.answering.answer import NOT_FOUND, AnswerOptions, answer
-from bot.answering.extractive import extractive_answer, quotable
+from bot.answering.answer import AnswerOptions, answer
+from bot.answering.evidence import quotable
+from bot.answering.extractive import extractive_answer
 from bot.retrieval.base import DenseRetriever
 from bot.schema import Passage
 from tests.support import make_ingestor, make_store
@@ -20,7 +21,7 @@ def test_answer_cites_the_right_document_with_quotes(retriever, fake_embedder):
         [],
         retriever,
         embed=fake_embedder.embed,
-        options=AnswerOptions(min_evidence=0.2),
+        options=AnswerOptions(answer_confidence=0.0),
     )
     assert not result.abstained
     assert result.citations and result.citations[0].passage.source == "sourdough-starter.txt"
@@ -39,25 +40,12 @@ def test_answer_never_quotes_clutter(retriever, fake_embedder):
         [],
         retriever,
         embed=fake_embedder.embed,
-        options=AnswerOptions(min_evidence=0.2),
+        options=AnswerOptions(answer_confidence=0.0),
     )
     assert not result.abstained
     assert "octopus" in result.text.lower()
     for bad in ["ad blocker", "Share", "Copyright", "Posted", "Amazing"]:
         assert bad not in result.text
-
-
-def test_unrelated_question_abstains(retriever, fake_embedder):
-    result = answer(
-        "Which team won the basketball championship final?",
-        [],
-        retriever,
-        embed=fake_embedder.embed,
-        options=AnswerOptions(min_evidence=0.42),
-    )
-    assert result.abstained
-    assert result.text == NOT_FOUND and result.citations == []
-    assert result.passages  # the passages looked at are still reported
 
 
 def p(rank: int, text: str) -> Passage:
@@ -76,7 +64,7 @@ def test_sentences_are_ordered_by_passage_then_position_and_numbered_in_order():
         "When did the bridge open after the repairs and what did the bridge repairs cost?",
         passages,
         embed=None,
-        options=AnswerOptions(min_evidence=0.1),
+        options=AnswerOptions(answer_confidence=0.0),
     )
     assert not result.abstained
     first = result.text.index("[1]")
@@ -91,7 +79,7 @@ def test_at_most_max_sentences_and_no_repeats():
         "Where does the red kite nest?",
         [p(1, text), p(2, text)],
         embed=None,
-        options=AnswerOptions(min_evidence=0.1, max_sentences=3),
+        options=AnswerOptions(answer_confidence=0.0, max_sentences=3),
     )
     assert 1 <= result.text.count("[") <= 3
     assert len(result.citations) == 1  # the duplicate passage adds nothing new

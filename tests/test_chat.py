@@ -44,7 +44,7 @@ class Recorder:
     def __call__(self, question, history, *, on_token=None):
         self.histories.append([t.question for t in history])
         prompts = load_prompts() if self.llm else None
-        options = AnswerOptions(min_evidence=0.2)
+        options = AnswerOptions(answer_confidence=0.0)
         return answer(
             question,
             history,

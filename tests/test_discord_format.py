@@ -16,7 +16,7 @@ from bot.discord_bot.format import (
     sources_embed,
     split_message,
 )
-from bot.schema import Answer, Citation, Passage
+from bot.schema import Answer, Citation, Claim, Passage
 
 
 def words_of(pieces: list[str]) -> list[str]:
@@ -80,8 +80,10 @@ def test_bare_links_are_wrapped_once_and_markdown_links_left_alone():
     assert "[t](https://masked.org)" in out
 
 
-def passage(i: int, *, url: str = "", text: str = "Passage text.") -> Passage:
-    return Passage(chunk_id=f"c{i}", source=f"docs/file{i}.md", text=text, score=0.5, title=f"Title {i}", url=url)
+def passage(i: int, *, url: str = "", text: str = "Passage text.", section: str = "") -> Passage:
+    return Passage(
+        chunk_id=f"c{i}", source=f"docs/file{i}.md", text=text, score=0.5, title=f"Title {i}", url=url, section=section
+    )
 
 
 def test_answer_messages_mark_notices_and_abstentions():
@@ -92,7 +94,8 @@ def test_answer_messages_mark_notices_and_abstentions():
 
 def test_sources_embed_links_titles_and_quotes_escaped():
     cited = Citation(1, passage(1, url="https://example.org/a (b)"), quote="**bold** claim @everyone")
-    embed = sources_embed(Answer("q", "x [1].", False, [cited, Citation(2, passage(2), "plain")], []))
+    claims = [Claim("x", (1, 2), True)]  # a model-written answer: its sources show their quotes
+    embed = sources_embed(Answer("q", "x [1].", False, [cited, Citation(2, passage(2), "plain")], [], claims=claims))
     assert embed is not None and embed.title == "Sources"
     first, second = embed.fields
     assert first.name == "[1] Title 1"
@@ -101,10 +104,18 @@ def test_sources_embed_links_titles_and_quotes_escaped():
     assert second.value.startswith("`docs/file2.md`")
 
 
+def test_an_extractive_answers_sources_do_not_repeat_its_quotes():
+    cited = Citation(1, passage(1, section="Install › Extras"), quote="Run pip install x.")
+    embed = sources_embed(Answer("q", "Run pip install x. [1]", False, [cited], []))
+    assert embed is not None
+    (field,) = embed.fields
+    assert field.value == "`docs/file1.md § Install › Extras`"  # where it is, not the quote again
+
+
 def test_sources_embed_stays_within_discord_limits():
     huge = "word " * 2000
     citations = [Citation(i, passage(i, url=f"https://e.org/{i}"), quote=huge) for i in range(1, 31)]
-    embed = sources_embed(Answer("q", "x", False, citations, []))
+    embed = sources_embed(Answer("q", "x", False, citations, [], claims=[Claim("x", (1,), True)]))
     assert embed is not None
     assert len(embed) <= EMBED_TOTAL
     assert len(embed.fields) <= 25
@@ -112,8 +123,12 @@ def test_sources_embed_stays_within_discord_limits():
     assert all(f.value.startswith("[docs/file") for f in embed.fields)  # the link line survives clipping
 
 
-def test_abstained_answer_lists_closest_passages_and_empty_answer_has_no_embed():
-    result = Answer("q", "not found", True, [], [passage(1), passage(2)])
-    embed = sources_embed(result)
-    assert embed is not None and embed.title.startswith("Closest passages") and len(embed.fields) == 2
-    assert sources_embed(Answer("q", "not found", True, [], [])) is None
+def test_a_not_found_reply_stays_short_with_no_embed():
+    unrelated = [passage(i) for i in range(1, 5)]
+    assert sources_embed(Answer("q", "I could not find this in the documents.", True, [], unrelated)) is None
+    closest = Answer(
+        "q", "The documents don't say this directly; closest:\n- a", True, [Citation(1, unrelated[0], "a")], []
+    )
+    assert sources_embed(closest) is None
+    (msg,) = answer_messages(closest)
+    assert msg == "*The documents don't say this directly; closest:*\n- a"

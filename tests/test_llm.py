@@ -58,7 +58,7 @@ def ask(question, history, retriever, llm, embed=None, on_token=None):
         history,
         retriever,
         embed=embed,
-        options=AnswerOptions(k=4),
+        options=AnswerOptions(k=4, answer_confidence=0.0),  # the bag of words is not what answerability was fitted on
         llm=llm,
         prompts=load_prompts(),
         on_token=on_token,

@@ -109,3 +109,33 @@ def test_summary_without_facts_or_unanswerable_reports_none():
     s = summarize([_outcome()], k=4)
     assert s.fact_hit_at_k is None and s.abstain_unanswerable is None
     assert s.question_fact_hit_at_k is None
+
+
+def test_answer_metrics_and_their_split_by_kind():
+    outcomes = [
+        _outcome(
+            kind="how", answers=["pip install x"], answer="Run `pip install x` [1].", passages_k=["pip install x"]
+        ),
+        _outcome(kind="how", answers=["pip install y"], answer="Something else [1].", passages_k=["pip install y"]),
+        _outcome(kind="how", answers=["z"], answer="I could not find z.", abstained=True, passages_k=["no"]),
+        _outcome(kind="fact", answers=["1999"], answer="In 1999 [1]. " + "x" * 980, passages_k=["in 1999"]),
+        _outcome(kind="unanswerable", answers=[], sources=[], unanswerable=True, abstained=True, answer="No."),
+        _outcome(kind="unanswerable", answers=[], sources=[], unanswerable=True, abstained=False, answer="A" * 10),
+    ]
+    s = summarize(outcomes, k=4)
+    assert s.answer_accuracy == pytest.approx(2 / 4)  # an abstention that mentions the answer does not count
+    assert s.answer_containment == pytest.approx(3 / 4)
+    assert s.answer_in_passages == pytest.approx(3 / 4)
+    assert s.abstain_precision == pytest.approx(1 / 2)  # of the 2 abstentions, 1 was on an unanswerable question
+    assert s.abstain_recall == pytest.approx(1 / 2)
+    assert s.answer_chars_max == 993.0 and s.answer_chars_p50 == len("Something else [1].")
+    assert set(s.by_kind) == {"how", "fact", "unanswerable"}
+    how = s.by_kind["how"]
+    assert (how.questions, how.answer_accuracy, how.answer_in_passages) == (
+        3,
+        pytest.approx(1 / 3),
+        pytest.approx(2 / 3),
+    )
+    assert s.by_kind["unanswerable"].abstain_recall == 0.5
+    assert s.to_json()["by_kind"]["fact"]["answer_accuracy"] == 1.0  # type: ignore[index]
+    assert summarize([o for o in outcomes if o.kind == "how"], k=4).by_kind == {}  # one kind: no split

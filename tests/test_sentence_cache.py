@@ -38,7 +38,7 @@ def test_answering_embeds_only_the_question(indexed, fake_embedder):
         [],
         retriever,
         embed=cached.embed,
-        options=AnswerOptions(min_evidence=0.2),
+        options=AnswerOptions(answer_confidence=0.0),
     )
     assert not result.abstained and "once or twice a day" in result.text
     assert fake_embedder.texts_embedded - before == 1  # the question, once (remembered for the answer step)

@@ -11,7 +11,8 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from bot.answering.extractive import NOT_FOUND, AnswerOptions, Composed, EmbedFn, extractive_answer
+from bot.answering.evidence import EmbedFn, RarityFn
+from bot.answering.extractive import NOT_FOUND, AnswerOptions, Composed, extractive_answer
 from bot.answering.followup import contextual_query
 from bot.answering.llm import ChatModel
 from bot.answering.llm_answer import condense, generate
@@ -19,7 +20,7 @@ from bot.answering.prompts import Prompts
 from bot.answering.verify import verify_answer
 from bot.errors import LLMError
 from bot.retrieval.base import Retriever
-from bot.schema import Answer, Claim, Turn
+from bot.schema import Answer, Claim, Passage, Turn
 
 __all__ = ["NOT_FOUND", "AnswerOptions", "answer"]
 
@@ -36,6 +37,8 @@ def answer(
     llm: ChatModel | None = None,
     prompts: Prompts | None = None,
     on_token: Callable[[str], None] | None = None,
+    rarity: RarityFn | None = None,
+    widen: Callable[[Sequence[Passage]], list[Passage]] | None = None,
 ) -> Answer:
     """Answer ``question`` from the retriever's passages, citing each sentence used.
 
@@ -47,6 +50,10 @@ def answer(
         llm, prompts: write the answer with a chat model; its citations are then checked. If the
             model fails, the extractive answer is returned with a ``notice`` saying why.
         on_token: receives the model's answer as it streams (LLM path only).
+        rarity: how rare terms are in the index (IDF); rare question terms count more when judging
+            whether the passages answer (bot/answering/answerability.py).
+        widen: widens each retrieved chunk to (most of) its section, so that the answer, and a
+            model, see the code with its explanation instead of the retrieved chunk alone.
     """
     options = options or AnswerOptions()
     timings: dict[str, float] = {}
@@ -63,6 +70,8 @@ def answer(
         query = contextual_query(question, history)
     t1 = time.perf_counter()
     passages = retriever.retrieve(query, options.k)
+    if widen is not None and passages:  # the code a how-to needs often sits next to the chunk that was found
+        passages = widen(passages)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
     t2 = time.perf_counter()
     result: Composed | None = None
@@ -83,7 +92,7 @@ def answer(
                 if checked.citations or checked.dropped:
                     notice = "the model's answer was withheld: none of its sentences is supported by its citations"
     if result is None:
-        result = extractive_answer(query, passages, embed=embed, options=options)
+        result = extractive_answer(query, passages, embed=embed, options=options, rarity=rarity)
     timings["answer"] = (time.perf_counter() - t2) * 1000
     timings["total"] = (time.perf_counter() - t0) * 1000
     return Answer(

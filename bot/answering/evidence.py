@@ -1,12 +1,293 @@
-"""How well a piece of text covers a question's terms: the overlap half of every evidence score.
+"""What the passages offer for a question: every quotable sentence and code block, scored, and coverage.
 
-Shared by the extractive answerer (which sentences answer) and the citation checker (does a
-passage support a claim).
+The evidence score of a sentence is semantic similarity plus (name-weighted) term overlap, read in
+its paragraph, with a small bonus for the kind of fact the question asks for (a cause for "why", a
+date for "when", a name as code spells it for "which setting"). Code blocks are scored for how-to
+questions by the sentence that leads into them and the question's identifiers and words they hold.
+The extractive answerer composes from this; the citation checker uses the overlap half.
 """
 
 from __future__ import annotations
 
-from bot.text import content_terms, words
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.answering.question import Question, analyse
+from bot.schema import Passage
+from bot.text import Sentence, content_terms, words
+from ingest.clean import is_clutter_line
+from ingest.document import SECTION_SEPARATOR, Part, passage_parts
+from ingest.embedder import cosine
+from ingest.sentences import ENDS_SENTENCE, split_sentences
+
+EmbedFn = Callable[[Sequence[str]], list[list[float]]]
+#: Rarity (IDF) of terms in the indexed collection; rare terms weigh more in coverage.
+RarityFn = Callable[[Sequence[str]], dict[str, float]]
+
+# Weights of the evidence score; calibrated on the dev sets (see bench/README.md).
+_W_SIMILARITY = 0.6
+_W_OVERLAP = 0.4
+_TYPE_BONUS = 0.08
+_RANK_PRIOR = 0.05  # a sentence of the first passage starts this much ahead of one of the last
+_PARAGRAPH_SHARE = 0.25
+_CAUSE = re.compile(
+    r"\b(because|since|due to|owing to|so that|in order to|rather than|instead of|reasons?|cause[sd]?|"
+    r"led to|result(ed|s)? (in|from)|wanted|demand(ed|s)?|refus\w*|forc\w*|decid\w*|would have meant|"
+    r"no choice|not willing|unwilling|as a result|therefore|aim(ed)? (at|to)|otherwise|to avoid|prevent\w*)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2}|\d{4}|\d{1,2}(st|nd|rd|th)?|v?\d+\.\d+(\.\d+)?|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"yesterday|today|tomorrow|week|month|year|days?|hours?)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+_ASKS_DEFAULT = re.compile(r"\bdefaults?\b|\bif I don'?t (set|pass|give|specify)\b|\bwithout setting\b", re.I)
+_STATES_DEFAULT = re.compile(r"\bdefaults?\b[^.]{0,60}?(`[^`]+`|\d)|\(default: [^)]+\)", re.I)
+_CODE_SPAN = re.compile(r"`[^`]+`|\b\w+_\w+\b|\b\w+\(\)")
+_CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    passage_rank: int  # 0-based index into the passages
+    sentence: Sentence  # offsets in the passage's text
+    similarity: float
+    overlap: float
+    bonus: float = 0.0  # the sentence has the kind of fact the question asks for
+    item: bool = False  # a list item, read with the sentence that introduces its list
+    prior: float = 0.0  # from its passage's place in the retrieval ranking
+
+    @property
+    def score(self) -> float:
+        return _W_SIMILARITY * self.similarity + _W_OVERLAP * self.overlap + self.bonus + self.prior
+
+
+@dataclass(frozen=True)
+class ScoredCode:
+    passage_rank: int
+    part: Part
+    lead: ScoredSentence | None  # the sentence that introduces it
+    score: float
+
+
+@dataclass
+class Evidence:
+    """What the passages offer for a question: its reading, the scored sentences and code, coverage."""
+
+    question: Question
+    passages: Sequence[Passage]
+    sentences: list[ScoredSentence]  # best first
+    code: list[ScoredCode] = field(default_factory=list)  # best first
+    coverage: list[float] = field(default_factory=list)  # per passage: share of the question's rare terms
+    unseen: float = 0.0  # rarity-weighted share of the question's terms the index never holds
+    absent: float = 0.0  # rarity-weighted share of its other terms that no passage holds
+    rarity: dict[str, float] = field(default_factory=dict)  # weight of each question term (unseen: the rarest's)
+
+    def focus(self, sentence: ScoredSentence) -> float:
+        """Rarity-weighted share of the question's rarer half of terms found in ``sentence`` and its section."""
+        if not self.rarity:
+            return 0.0
+        ordered = sorted(self.rarity.values())
+        median = ordered[len(ordered) // 2]
+        rare = {t: w for t, w in self.rarity.items() if w >= median}
+        passage = self.passages[sentence.passage_rank]
+        present = set(content_terms(f"{passage.section} {sentence.sentence.text}"))
+        found = sum(w for t, w in rare.items() if t in present or any(_prefix(t, word) for word in present))
+        return found / (sum(rare.values()) or 1.0)
+
+    @property
+    def best(self) -> ScoredSentence | None:
+        return self.sentences[0] if self.sentences else None
+
+    @property
+    def wants_type(self) -> bool:
+        """The question asks for a kind of thing (a cause, a date, a number, a name as code spells it)."""
+        return _wanted(self.question) is not None
+
+
+def gather_evidence(
+    question: str, passages: Sequence[Passage], embed: EmbedFn | None, rarity: RarityFn | None = None
+) -> Evidence:
+    """Score every quotable sentence and code block of the passages against ``question``."""
+    q = analyse(question)
+    scored = score_sentences(question, passages, embed, q)
+    scored.sort(key=lambda s: s.score, reverse=True)
+    coverage, unseen, absent, weights = _term_evidence(question, passages, rarity)
+    evidence = Evidence(q, passages, scored, coverage=coverage, unseen=unseen, absent=absent, rarity=weights)
+    if q.wants_code:
+        evidence.code = _score_code(q, passages, scored)
+    return evidence
+
+
+def score_sentences(
+    question: str, passages: Sequence[Passage], embed: EmbedFn | None, q: Question | None = None
+) -> list[ScoredSentence]:
+    """Every quotable sentence of the passages' prose, scored against the question."""
+    q = q or analyse(question)
+    candidates: list[tuple[int, Sentence, str, bool]] = []
+    for rank, passage in enumerate(passages):
+        for part in passage_parts(passage.text):
+            if part.kind == "code":
+                continue
+            item = part.kind == "item"
+            shift = part.start + (2 if item else 0)
+            for i, sentence in enumerate(split_sentences(part.text)):
+                if i == 0 and sentence.text[:1].islower() and part.start == 0:
+                    continue  # the passage starts mid-sentence; its start is elsewhere
+                if quotable(sentence.text) or (item and i == 0 and quotable_item(sentence.text)):
+                    placed = Sentence(sentence.text, sentence.start + shift, sentence.end + shift)
+                    candidates.append((rank, placed, part.text, item))
+    # A setting's row is read with its setting's name ("Default: `30`" under "timeout").
+    read = [with_setting(s.text, passages[rank].section) for rank, s, _, _ in candidates]
+    if not candidates:
+        return []
+    weights = term_weights(question)
+    wants = _wanted(q)
+    if embed is not None:
+        vectors = embed([question, *read])
+        sims = [cosine(vectors[0], v) for v in vectors[1:]]
+    else:
+        sims = [0.0] * len(candidates)
+    out = []
+    paragraph_overlap: dict[str, float] = {}
+    for (rank, sentence, paragraph, item), text, sim in zip(candidates, read, sims):
+        bonus = _TYPE_BONUS if wants is not None and wants.search(text) else 0.0
+        prior = _RANK_PRIOR * (len(passages) - rank) / len(passages)  # retrieval's confidence in the passage
+        if paragraph not in paragraph_overlap:
+            paragraph_overlap[paragraph] = overlap(weights, paragraph)
+        # A sentence is read in its paragraph: "he said" sentences inherit some of its topic.
+        mixed = (1 - _PARAGRAPH_SHARE) * overlap(weights, text) + _PARAGRAPH_SHARE * paragraph_overlap[paragraph]
+        out.append(ScoredSentence(rank, sentence, max(0.0, sim), mixed, bonus, item, prior))
+    return out
+
+
+def _wanted(q: Question) -> re.Pattern[str] | None:
+    """What a sentence that answers ``q`` tends to contain."""
+    if _ASKS_DEFAULT.search(q.text):
+        return _STATES_DEFAULT
+    if q.kind == "why":
+        return _CAUSE
+    if q.kind == "when":
+        return _DATE
+    if q.kind == "number":
+        return _NUMBER
+    if q.wants_identifier:
+        return _CODE_SPAN
+    return None
+
+
+def _term_evidence(
+    question: str, passages: Sequence[Passage], rarity: RarityFn | None
+) -> tuple[list[float], float, float, dict[str, float]]:
+    """How the question's terms, weighted by rarity, are covered: per passage (title and section too), by
+    none of the passages, and by the whole index (an unseen term weighs as much as the rarest one)."""
+    terms = list(dict.fromkeys(content_terms(question)))
+    if not terms:
+        return [0.0] * len(passages), 0.0, 0.0, {}
+    known = rarity(terms) if rarity is not None else {}
+    unseen_weight = max(known.values(), default=1.0)
+    weights = {t: known.get(t, unseen_weight) for t in terms}
+    total = sum(weights.values()) or 1.0
+    coverage = []
+    anywhere: set[str] = set()
+    for p in passages:
+        present = set(content_terms(f"{p.title} {p.section} {p.text}"))
+        found = {t for t in terms if t in present or any(_prefix(t, word) for word in present)}
+        anywhere |= found
+        coverage.append(sum(weights[t] for t in found) / total)
+    unseen = sum(weights[t] for t in terms if rarity is not None and t not in known) / total
+    absent = sum(weights[t] for t in terms if t in known and t not in anywhere) / total
+    return coverage, unseen, absent, weights
+
+
+def _prefix(a: str, b: str) -> bool:
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 4 and long.startswith(short) and len(short) >= 0.7 * len(long)
+
+
+def _score_code(q: Question, passages: Sequence[Passage], sentences: list[ScoredSentence]) -> list[ScoredCode]:
+    """Code blocks scored by the sentence that leads into them plus the question's identifiers and words they hold."""
+    by_passage: dict[int, list[ScoredSentence]] = {}
+    for s in sentences:
+        by_passage.setdefault(s.passage_rank, []).append(s)
+    terms = set(content_terms(q.text))
+    idents = {i.lower() for i in q.identifiers}
+    out = []
+    for rank, passage in enumerate(passages):
+        parts = passage_parts(passage.text)
+        for i, part in enumerate(parts):
+            if part.kind != "code":
+                continue
+            lead = _lead_in(parts, i, by_passage.get(rank, []))
+            code_words = {w.lower() for w in _CODE_WORD.findall(part.text)}
+            code_terms = set(content_terms(" ".join(code_words).replace("_", " ")))
+            word_share = len(terms & code_terms) / len(terms) if terms else 0.0
+            ident_share = (
+                sum(any(piece in code_words for piece in _CODE_WORD.findall(ident.lower())) for ident in idents)
+                / len(idents)
+                if idents
+                else 0.0
+            )
+            context = lead.score if lead is not None else 0.0
+            score = context + 0.25 * word_share + 0.15 * ident_share - 0.02 * rank
+            out.append(ScoredCode(rank, part, lead, score))
+    out.sort(key=lambda c: c.score, reverse=True)
+    return out
+
+
+def _lead_in(parts: list[Part], index: int, scored: list[ScoredSentence]) -> ScoredSentence | None:
+    """The best-scored sentence of the prose just before code part ``index`` (the two prose parts before it)."""
+    before = [p for p in parts[:index] if p.kind != "code"][-2:]
+    spans = [(p.start, p.end) for p in before]
+    near = [s for s in scored if any(a <= s.sentence.start < b for a, b in spans)]
+    if not near:
+        return None
+    last = max(near, key=lambda s: s.sentence.start)  # the sentence right before the code leads into it
+    return max(near, key=lambda s: s.score + (0.05 if s is last else 0.0))
+
+
+def quotable(sentence: str) -> bool:
+    """A sentence worth quoting: says something (not a headline or a question), not page clutter, mostly words.
+
+    A setting's row ("Default: `30`", "`max_age` — Default: `600` — ...") counts, however short.
+    """
+    tokens = words(sentence)
+    if is_key_value(sentence):
+        return len(tokens) >= 2 and not is_clutter_line(sentence)
+    if len(tokens) < 4 or len(tokens) > 90:
+        return False
+    if not ENDS_SENTENCE.search(sentence) and not sentence.rstrip().endswith(":") and len(tokens) < 15:
+        return False  # headings and headlines
+    if sentence.rstrip().rstrip("\"”’')]").endswith("?"):
+        return False  # a question in a document is not an answer
+    if is_clutter_line(sentence):
+        return False
+    letters = sum(ch.isalpha() for ch in sentence)
+    return letters >= 0.5 * len(sentence.replace(" ", ""))
+
+
+def quotable_item(text: str) -> bool:
+    """A list item, however short ("JSON Schema Draft 2020-12"): it is read with its list's lead-in."""
+    return 2 <= len(words(text)) <= 90 and not is_clutter_line(text)
+
+
+_KEY_VALUE = re.compile(r"^(`[^`]+`|[A-Za-z][\w .-]{0,30}?)(:| —) \S")
+
+
+def is_key_value(sentence: str) -> bool:
+    """A table row or field as the loaders write them: ``Key: value`` or ``name — Header: value``."""
+    return bool(_KEY_VALUE.match(sentence)) and len(sentence) <= 400
+
+
+def with_setting(sentence: str, section: str) -> str:
+    """A setting's row read alone ("Default: `30`") is named by its section: "timeout — Default: `30`"."""
+    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
+    if leaf and is_key_value(sentence) and leaf.lower() not in sentence.lower():
+        return f"{leaf} — {sentence}"
+    return sentence
 
 
 def term_weights(question: str) -> dict[str, float]:

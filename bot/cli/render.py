@@ -15,12 +15,18 @@ from bot.schema import Answer, IngestReport, Passage
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ProgressFn
 
+#: A quote under a model-written answer's source is a reminder, not the passage.
+QUOTE_CHARS = 200
 out = Console(highlight=False, soft_wrap=True)  # long answers wrap in the terminal, not in pipes
 err = Console(stderr=True, highlight=False)
 
 
 def answer(result: Answer, console: Console = out) -> None:
-    """The answer, then its numbered sources: title or path, link, quote."""
+    """The answer, then its numbered sources: title, ``file § section``, link.
+
+    An extractive answer is made of its quotes, so they are not printed again; a model-written
+    answer's sources show the passage sentence that supports each, clipped.
+    """
     if result.notice:
         console.print(Text(f"note: {result.notice}", style="yellow"))
     console.print(answer_text(result))
@@ -41,7 +47,9 @@ def answer(result: Answer, console: Console = out) -> None:
         console.print(line)
         if c.passage.url:
             console.print(Text(f"    {c.passage.url}", style="blue underline"))
-        console.print(Text(f"    “{c.quote}”", style="green"))
+        if result.claims and c.quote:
+            quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[: QUOTE_CHARS - 1].rstrip() + "…"
+            console.print(Text(f"    “{quote}”", style="green"))
 
 
 def answer_text(result: Answer) -> Text:

@@ -24,6 +24,8 @@ EMBED_FIELDS = 25
 FIELD_NAME = 256
 FIELD_VALUE = 1024
 EMBED_TITLE = 256
+#: A quote under a model-written answer's source is a reminder, not the passage.
+QUOTE_CHARS = 300
 
 # A sentence ends at . ! ? (optionally closed by quotes/brackets), followed by any citation
 # markers ("[1]", "[2][3]"): the markers stay with their sentence.
@@ -115,8 +117,9 @@ def _hard_cut(text: str, limit: int) -> list[str]:
 def answer_messages(result: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
     """The message contents for an answer: optional notice, then the text, split to fit."""
     body = no_unfurl(result.text)
-    if result.abstained:
-        body = f"*{body}*"
+    if result.abstained:  # the first line says it is not an answer
+        first, sep, rest = body.partition("\n")
+        body = f"*{first}*{sep}{rest}"
     if result.notice:
         body = f"-# note: {result.notice}\n{body}"
     return split_message(body, limit)
@@ -139,30 +142,27 @@ def _escape(text: str) -> str:
 
 
 def sources_embed(result: Answer) -> discord.Embed | None:
-    """An embed of the cited sources (title or path, linked where a URL exists, and the quote).
+    """An embed of the cited sources: ``[n] title``, then ``file § section`` linked where a URL exists.
 
-    An abstained answer lists the closest passages instead, marked as not an answer.
+    Extractive answers are their quotes already, so only a model-written answer's sources carry a
+    short quote (the sentence of the passage that supports it). An abstention has no embed: a
+    "not found" reply stays short, and a "closest" reply lists its passages in its own text.
     Returns None when there is nothing to show.
     """
     import discord
 
-    entries: list[tuple[str, str]] = []
-    if result.citations:
-        title = "Sources"
-        for c in result.citations[:EMBED_FIELDS]:
-            p = c.passage
-            where = p.where
-            label = _clip(f"[{c.id}] {p.label}", FIELD_NAME)
-            head = f"[{_escape(_clip(where, 200))}]({_link(p.url)})" if p.url else f"`{_clip(where, 200)}`"
-            flag = " (not supported by the passage)" if not c.supported else ""
-            entries.append((label, f"{head}{flag}\n> {_escape(c.quote)}"))
-    elif result.abstained and result.passages:
-        title = "Closest passages (not an answer)"
-        for i, p in enumerate(result.passages[:5], 1):
-            head = f"[{_escape(_clip(p.where, 200))}]({_link(p.url)})" if p.url else f"`{_clip(p.where, 200)}`"
-            entries.append((_clip(f"{i}. {p.label}", FIELD_NAME), f"{head}\n> {_escape(p.text)}"))
-    else:
+    if result.abstained or not result.citations:
         return None
+    title = "Sources"
+    entries: list[tuple[str, str]] = []
+    generated = bool(result.claims)
+    for c in result.citations[:EMBED_FIELDS]:
+        p = c.passage
+        label = _clip(f"[{c.id}] {p.label}", FIELD_NAME)
+        head = f"[{_escape(_clip(p.where, 200))}]({_link(p.url)})" if p.url else f"`{_clip(p.where, 200)}`"
+        flag = " (not supported by the passage)" if not c.supported else ""
+        quote = f"\n> {_escape(_clip(c.quote, QUOTE_CHARS))}" if generated and c.quote else ""
+        entries.append((label, f"{head}{flag}{quote}"))
 
     # Share the 6,000-character budget: each field gets what is left, at most 1,024.
     embed = discord.Embed(title=title, colour=discord.Colour.blurple())

@@ -94,11 +94,19 @@ class Outcome:
     abstained: bool
     retrieve_ms: float
     total_ms: float
+    kind: str = ""  # the question's kind, when the file says ("how", "config", ...)
 
 
 @dataclass
 class Summary:
-    """Aggregated metrics; ``None`` where no question qualified (e.g. no evidence facts in the file)."""
+    """Aggregated metrics; ``None`` where no question qualified (e.g. no evidence facts in the file).
+
+    Answer metrics: ``answer_accuracy`` counts an answerable question right when the answer is not
+    an abstention and contains a gold answer; ``answer_in_passages`` when a gold answer is in the
+    top-k passages' text (what a model would be given). Abstention precision is the share of
+    abstentions that were on unanswerable questions, recall the share of unanswerable questions
+    abstained on. Answer lengths (characters) are over the answers given, abstentions excluded.
+    """
 
     k: int
     questions: int
@@ -114,25 +122,44 @@ class Summary:
     abstain_unanswerable: float | None
     abstain_answerable: float | None
     answer_containment: float | None
+    answer_accuracy: float | None
+    answer_in_passages: float | None
+    abstain_precision: float | None
+    abstain_recall: float | None
+    answer_chars_p50: float
+    answer_chars_p90: float
+    answer_chars_max: float
     retrieve_p50_ms: float
     retrieve_p95_ms: float
     total_p50_ms: float
     total_p95_ms: float
-    extra: dict[str, float] = field(default_factory=dict)
+    by_kind: dict[str, Summary] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items() if k != "extra"}
-        return {**out, **self.extra}
+        out: dict[str, object] = {
+            k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items() if k != "by_kind"
+        }
+        if self.by_kind:
+            out["by_kind"] = {kind: s.to_json() for kind, s in self.by_kind.items()}
+        return out
 
 
-def summarize(outcomes: Sequence[Outcome], k: int) -> Summary:
-    """Aggregate per-question outcomes into the eval table's numbers."""
+def summarize(outcomes: Sequence[Outcome], k: int, *, per_kind: bool = True) -> Summary:
+    """Aggregate per-question outcomes into the eval table's numbers (and per ``kind`` when there are several)."""
     ranked = [o for o in outcomes if not o.unanswerable and o.sources]
     answerable = [o for o in outcomes if not o.unanswerable]
     unanswerable = [o for o in outcomes if o.unanswerable]
+    abstained = [o for o in outcomes if o.abstained]
     fact_hits = [hit for o in ranked for hit in facts_found(o.facts, o.passages_k)]
     retrieve = [o.retrieve_ms for o in outcomes]
     total = [o.total_ms for o in outcomes]
+    lengths = [float(len(o.answer)) for o in outcomes if not o.abstained]
+    kinds = sorted({o.kind for o in outcomes if o.kind})
+    by_kind = (
+        {kind: summarize([o for o in outcomes if o.kind == kind], k, per_kind=False) for kind in kinds}
+        if per_kind and len(kinds) > 1
+        else {}
+    )
     return Summary(
         k=k,
         questions=len(outcomes),
@@ -147,8 +174,16 @@ def summarize(outcomes: Sequence[Outcome], k: int) -> Summary:
         abstain_unanswerable=mean(float(o.abstained) for o in unanswerable),
         abstain_answerable=mean(float(o.abstained) for o in answerable),
         answer_containment=mean(float(contains_answer(o.answers, o.answer)) for o in answerable),
+        answer_accuracy=mean(float(not o.abstained and contains_answer(o.answers, o.answer)) for o in answerable),
+        answer_in_passages=mean(float(contains_answer(o.answers, "\n".join(o.passages_k))) for o in answerable),
+        abstain_precision=mean(float(o.unanswerable) for o in abstained),
+        abstain_recall=mean(float(o.abstained) for o in unanswerable),
+        answer_chars_p50=percentile(lengths, 50),
+        answer_chars_p90=percentile(lengths, 90),
+        answer_chars_max=max(lengths, default=0.0),
         retrieve_p50_ms=percentile(retrieve, 50),
         retrieve_p95_ms=percentile(retrieve, 95),
         total_p50_ms=percentile(total, 50),
         total_p95_ms=percentile(total, 95),
+        by_kind=by_kind,
     )

@@ -32,6 +32,7 @@ class EvalItem:
     sources: list[str]
     facts: list[str]
     unanswerable: bool
+    kind: str = ""  # "how", "config", ... ("kind", else "type", from the file)
 
 
 def load_items(path: Path) -> list[EvalItem]:
@@ -59,7 +60,8 @@ def load_items(path: Path) -> list[EvalItem]:
         except (ValueError, KeyError, TypeError) as exc:
             raise CitebotError(f"{path}:{number}: bad eval line ({type(exc).__name__}: {exc})") from None
         unanswerable = row.get("type") == "unanswerable" or not answers
-        items.append(EvalItem(str(row.get("id", number)), question, answers, sources, facts, unanswerable))
+        kind = str(row.get("kind") or row.get("type") or "")
+        items.append(EvalItem(str(row.get("id", number)), question, answers, sources, facts, unanswerable, kind))
     if not items:
         raise CitebotError(f"no questions in {path}")
     return items
@@ -97,6 +99,7 @@ def run_eval(
                     abstained=result.abstained,
                     retrieve_ms=result.timings_ms.get("retrieve", 0.0),
                     total_ms=result.timings_ms.get("total", 0.0),
+                    kind=item.kind,
                 )
             )
             if sink is not None:
@@ -120,7 +123,7 @@ def _result_line(item: EvalItem, result: Answer) -> dict[str, Any]:
 
 
 def format_summary(s: Summary) -> str:
-    """The metrics as an aligned text table."""
+    """The metrics as an aligned text table, then one line of answer metrics per kind of question."""
 
     def pct(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.3f}"
@@ -132,11 +135,29 @@ def format_summary(s: Summary) -> str:
         ("MRR@10", pct(s.mrr_at_10)),
         (f"fact Hit@{s.k}", f"{pct(s.fact_hit_at_k)} ({s.facts} facts)"),
         (f"fact Hit@{s.k}, per question", f"{pct(s.question_fact_hit_at_k)} (some fact of the question found)"),
+        ("answer accuracy", f"{pct(s.answer_accuracy)} (a gold answer in the answer given)"),
+        (f"answer in top-{s.k} passages", pct(s.answer_in_passages)),
         ("abstained, unanswerable", pct(s.abstain_unanswerable)),
         ("abstained, answerable", pct(s.abstain_answerable)),
-        ("answer containment", pct(s.answer_containment)),
+        ("abstention precision / recall", f"{pct(s.abstain_precision)} / {pct(s.abstain_recall)}"),
+        (
+            "answer chars p50 / p90 / max",
+            f"{s.answer_chars_p50:.0f} / {s.answer_chars_p90:.0f} / {s.answer_chars_max:.0f}",
+        ),
         ("retrieval ms p50 / p95", f"{s.retrieve_p50_ms:.1f} / {s.retrieve_p95_ms:.1f}"),
         ("ask ms p50 / p95", f"{s.total_p50_ms:.1f} / {s.total_p95_ms:.1f}"),
     ]
     width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    lines = [f"{name:<{width}}  {value}" for name, value in rows]
+    if s.by_kind:
+        lines.append("")
+        lines.append(
+            f"{'kind':<14}{'n':>4}  {'accuracy':>8}  {'in top-' + str(s.k):>8}  {'Hit@' + str(s.k):>6}  abstained"
+        )
+        for kind, k in s.by_kind.items():
+            abstained = k.abstain_unanswerable if k.unanswerable and not k.answerable else k.abstain_answerable
+            lines.append(
+                f"{kind:<14}{k.questions:>4}  {pct(k.answer_accuracy):>8}  {pct(k.answer_in_passages):>8}  "
+                f"{pct(k.hit_at_k):>6}  {pct(abstained)}"
+            )
+    return "\n".join(lines)

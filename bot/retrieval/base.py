@@ -16,8 +16,12 @@ class Retriever(Protocol):
     def retrieve(self, query: str, k: int) -> list[Passage]: ...
 
 
-def to_passage(chunk: StoredChunk, score: float | None = None) -> Passage:
-    """Convert one stored chunk into a Passage (``score`` replaces the store's); the only such conversion."""
+def to_passage(chunk: StoredChunk, score: float | None = None, ranks: dict[str, int] | None = None) -> Passage:
+    """Convert one stored chunk into a Passage (``score`` replaces the store's); the only such conversion.
+
+    ``ranks`` are where the dense and keyword rankings put the passage's document ("dense", "keyword").
+    """
+    ranks = ranks or {}
     meta = chunk.meta
     return Passage(
         chunk_id=chunk.id,
@@ -31,6 +35,8 @@ def to_passage(chunk: StoredChunk, score: float | None = None) -> Passage:
         start=meta.start,
         end=meta.end,
         section=meta.section,
+        dense_rank=ranks.get("dense"),
+        keyword_rank=ranks.get("keyword"),
     )
 
 
@@ -43,4 +49,4 @@ class DenseRetriever:
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         vector = self.embedder.embed([query])[0]
-        return [to_passage(hit) for hit in self.store.query(vector, k)]
+        return [to_passage(hit, ranks={"dense": i}) for i, hit in enumerate(self.store.query(vector, k), 1)]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, TypeVar
@@ -50,11 +51,11 @@ class HybridOptions:
     dense_weight: float = 1.0
     keyword_weight: float = 2.0
     metadata_boost: float = 1.0
-    doc_support: float = 0.3
+    doc_support: float = 0.0
     max_per_doc: int = 1
     cover_named: bool = True
     passage_choice: bool = True
-    passage_dense: float = 1.0
+    passage_dense: float = 2.0
 
     @classmethod
     def from_settings(cls, s: Settings) -> HybridOptions:
@@ -135,6 +136,7 @@ class HybridRetriever:
             chosen = cover(diverse, [c.source_name for c in diverse], named, k)
         else:
             chosen = select_diverse(ranked, k, opts.max_per_doc)
+        _document_ranks(chosen, cands.values())
         if opts.passage_choice:
             return choose_passages(self.store, self.keyword, query, vector, chosen, opts.passage_dense)
         return self._passages(chosen)
@@ -146,8 +148,18 @@ class HybridRetriever:
         for c in chosen:
             hit = c.hit or fetched.get(c.index)
             if hit is not None:  # a chunk removed since the keyword index was built is skipped
-                out.append(to_passage(hit, score=c.score))
+                out.append(to_passage(hit, score=c.score, ranks=c.ranks))
         return out
+
+
+def _document_ranks(chosen: list[_Candidate], cands: Iterable[_Candidate]) -> None:
+    """Each chosen candidate's ranks become its document's best rank in each ranking (an answerability signal)."""
+    best: dict[str, dict[str, int]] = defaultdict(dict)
+    for c in cands:
+        for name, rank in c.ranks.items():
+            best[c.source][name] = min(rank, best[c.source].get(name, rank))
+    for c in chosen:
+        c.ranks = dict(best[c.source])
 
 
 def _with_document_support(cands: list[_Candidate], share: float) -> list[_Candidate]:

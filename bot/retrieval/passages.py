@@ -29,10 +29,11 @@ from ingest.store import Store
 
 
 class Slot(Protocol):
-    """A chosen candidate: its document and its fused score."""
+    """A chosen candidate: its document, its fused score, and where each ranking put it."""
 
     source: str
     score: float
+    ranks: dict[str, int]
 
 
 def choose_passages(
@@ -52,7 +53,10 @@ def choose_passages(
     idf = keyword.idf(terms) if keyword is not None else dict.fromkeys(terms, 1.0)
     order: dict[str, list[StoredChunk]] = {}
     for source, chunks in by_doc.items():
-        lexical = [best_sentence_score(c.text, idf) for c in chunks]
+        # A section's heading counts as one of its sentences: "v2.0 (2023-06-30)" answers "when did 2.0 come out?".
+        lexical = [
+            best_sentence_score(f"{c.meta.section}\n{c.text}" if c.meta.section else c.text, idf) for c in chunks
+        ]
         top = max(lexical) or 1.0
         scores = [
             lex / top + (dense_weight * cosine(vector, c.embedding) if vector and c.embedding is not None else 0.0)
@@ -65,7 +69,7 @@ def choose_passages(
     for slot in chosen:
         chunks = order.get(slot.source, [])
         if used[slot.source] < len(chunks):  # a document removed since ranking is skipped
-            out.append(to_passage(chunks[used[slot.source]], score=slot.score))
+            out.append(to_passage(chunks[used[slot.source]], score=slot.score, ranks=slot.ranks))
             used[slot.source] += 1
     return out
 

@@ -192,8 +192,8 @@ class AskCog(commands.Cog, name="Ask"):
         return sent[0]
 
     async def _open_thread(self, message: discord.Message, question: str, result: Answer) -> None:
-        """Open a thread on the answer for follow-ups (setting); missing permissions only log."""
-        if not self.settings.discord_threads:
+        """Open a thread on the answer for follow-ups (setting); none on a not-found reply; permissions only log."""
+        if not self.settings.discord_threads or result.abstained:
             return
         name = " ".join(question.split())
         name = name if len(name) <= THREAD_NAME else name[: THREAD_NAME - 1] + "…"

@@ -1,0 +1,128 @@
+"""Answer shapes a help channel accepts, on passages cut from real documentation pages.
+
+The shapes are chosen by the question and by what the passage holds: a how-to question gets the
+code with the sentence that leads into it, a fact question the decisive sentence first, a
+sentence ending in ":" brings the list or code it introduces. Scoring here uses term overlap only
+(no embedder), and the answerability model is set to always answer: these tests are about shape.
+"""
+
+from __future__ import annotations
+
+from bot.answering.extractive import AnswerOptions, extractive_answer
+from bot.retrieval.base import to_passage
+from bot.schema import Passage
+from ingest.chunking import Chunker, ChunkParams
+from ingest.embedder import token_counter
+from ingest.loaders import load_document
+from ingest.records import ChunkMeta, StoredChunk
+from tests.support import FIXTURES
+
+ALWAYS = AnswerOptions(answer_confidence=0.0, closest_confidence=0.0)
+CHUNKER = Chunker(ChunkParams(), token_counter("all-MiniLM-L6-v2"))
+
+
+def passages_of(name: str, *, containing: str) -> list[Passage]:
+    """The chunks of a fixture page that contain ``containing``, as retrieval would return them."""
+    doc = load_document(FIXTURES / "docs" / name)
+    chunks = [c for c in CHUNKER.chunk(doc, {"source": name}) if containing in c.text]
+    assert chunks, f"no chunk of {name} holds {containing!r}"
+    return [
+        to_passage(
+            StoredChunk(f"c{i}", c.text, ChunkMeta(source=name, title=doc.title, section=" › ".join(c.section))),
+            score=1.0 / (i + 1),
+        )
+        for i, c in enumerate(chunks)
+    ]
+
+
+def p(text: str, source: str = "doc.md", section: str = "") -> Passage:
+    return Passage(chunk_id=source, source=source, text=text, score=1.0, title="Doc", section=section)
+
+
+def test_how_to_gets_the_code_after_its_lead_in():
+    passages = passages_of("mkdocs-cors.md", containing="fastapi[standard]")
+    result = extractive_answer(
+        "how do I install fastapi with the standard extras?", passages, embed=None, options=ALWAYS
+    )
+    assert not result.abstained
+    assert '```console\n$ pip install "fastapi[standard]"' in result.text  # the code, fenced, language kept
+    assert result.text.index("[1]") < result.text.index("```")  # the cited lead-in comes first
+    assert result.citations[0].passage.source == "mkdocs-cors.md"
+
+
+def test_a_lead_in_ending_with_a_colon_brings_the_code_it_introduces():
+    text = (
+        "Create a random secret key that will be used to sign the JWT tokens.\n\n"
+        "To generate a secure random secret key use the command:\n\n"
+        "```console\n$ openssl rand -hex 32\n\n09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7\n```\n\n"
+        "And copy the output to the variable SECRET_KEY (don't use the one in the example)."
+    )
+    result = extractive_answer(
+        "what command generates the secret key for signing JWT tokens?", [p(text)], embed=None, options=ALWAYS
+    )
+    assert "openssl rand -hex 32" in result.text
+
+
+def test_a_settings_row_answers_with_its_setting():
+    passages = passages_of("sphinx-settings.html", containing="Workers silent")
+    result = extractive_answer("what is the default timeout of gunicorn workers?", passages, embed=None, options=ALWAYS)
+    assert "timeout — Default: `30` [1]" in result.text
+
+
+def test_the_decisive_short_sentence_comes_with_its_context():
+    text = (
+        "There used to be an official FastAPI Docker image: tiangolo/uvicorn-gunicorn-fastapi. "
+        "But it is now deprecated. You should probably not use this base Docker image (or any other similar one).\n\n"
+        "Docker images are built from a Dockerfile that lists the steps."
+    )
+    result = extractive_answer(
+        "should I use the official FastAPI Docker image?",
+        [p(text, section="Deprecated image")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert "There used to be an official FastAPI Docker image" in result.text
+    assert "But it is now deprecated." in result.text
+    assert result.text.index("official FastAPI Docker image") < result.text.index("deprecated")
+
+
+def test_a_lead_in_brings_the_list_it_introduces():
+    text = (
+        "Pydantic has the following optional dependencies:\n\n"
+        "- `email`: Email validation provided by the email-validator package.\n\n"
+        "- `timezone`: Fallback IANA time zone database provided by the tzdata package.\n\n"
+        "Installing them is optional."
+    )
+    result = extractive_answer("which optional dependencies does pydantic have?", [p(text)], embed=None, options=ALWAYS)
+    assert "Pydantic has the following optional dependencies: [1]" in result.text
+    assert "- `email`: Email validation" in result.text and "- `timezone`: Fallback" in result.text
+
+
+def test_the_decisive_sentence_comes_first_and_the_answer_fits_a_message():
+    filler = " ".join(f"Sentence {i} talks about release engineering in general terms." for i in range(60))
+    text = f"{filler}\n\nPydantic V2.0 was released on 2023-06-30 after a long beta.\n\nThe beta took months."
+    result = extractive_answer(
+        "when was pydantic v2.0 released?", [p(text, source="HISTORY.md")], embed=None, options=ALWAYS
+    )
+    assert result.text.startswith("Pydantic V2.0 was released on 2023-06-30")
+    assert len(result.text) <= 1900
+
+
+def test_a_huge_code_block_is_cut_between_lines_and_closed():
+    code = "\n".join(f"settings_{i} = load('config-{i}.toml')  # keep this line whole" for i in range(200))
+    text = f"Load every configuration file like this:\n\n```python\n{code}\n```"
+    result = extractive_answer("how do I load every configuration file?", [p(text)], embed=None, options=ALWAYS)
+    assert len(result.text) <= 1900
+    assert result.text.rstrip().endswith("```") and result.text.count("```") == 2
+    assert "# …" in result.text  # says it was cut
+    for line in result.text.split("\n"):
+        if line.startswith("settings_"):
+            assert line.endswith("# keep this line whole")
+
+
+def test_a_question_in_a_document_is_not_an_answer():
+    text = "When will BlackBerry stop operating in Pakistan? The shutdown takes effect on December 30, 2015."
+    result = extractive_answer(
+        "When will BlackBerry stop operating in Pakistan?", [p(text)], embed=None, options=ALWAYS
+    )
+    assert result.text.startswith("The shutdown takes effect on December 30, 2015.")
