@@ -5,6 +5,8 @@ Built only at the entry points (the CLI callback, the Discord start-up) and pass
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import ConfigError
 
 ENV_PREFIX = "CITEBOT_"
+log = logging.getLogger(__name__)
 
 
 def _split_csv(value: object) -> object:
@@ -39,6 +42,7 @@ class Settings(BaseSettings):
         extra="ignore",
         env_ignore_empty=True,
         validate_default=True,
+        allow_inf_nan=False,
     )
 
     # Documents and index
@@ -62,7 +66,9 @@ class Settings(BaseSettings):
         None, description="Chroma server host; empty means the embedded store in INDEX_DIR."
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
-    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this many MB are skipped with a reason.")
+    max_file_mb: float = Field(
+        20.0, gt=0, le=100_000, description="Files larger than this many MB are skipped with a reason."
+    )
     exclude: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated gitignore-style globs of files to leave out of the index (as in .citebotignore).",
@@ -155,7 +161,7 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(
         None, description="API key for the LLM endpoint (any value for local servers)."
     )
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM request is abandoned.")
+    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds before an LLM request is abandoned.")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature for LLM answers.")
     prompts_dir: Path | None = Field(
@@ -181,6 +187,13 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("index_dir", "data_dir", "cache_dir")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder")
+        return value
+
     @field_validator("chroma_host", "llm_base_url", "llm_model", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -193,9 +206,18 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build Settings, turning a validation error into a one-line message naming the variable."""
+    """Build Settings, turning a validation error into a one-line message naming the variable.
+
+    A ``CITEBOT_`` variable that names no setting (in the environment or ``.env``) is logged as a
+    warning with the closest real name: a typo would otherwise be silently ignored.
+    """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{Path('.env').resolve()} is not UTF-8 text (byte {exc.object[exc.start]:#x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -204,3 +226,20 @@ def load_settings(**overrides: object) -> Settings:
             shown = "" if isinstance(value, dict) else f" (got {str(value)[:60]!r})"
             problems.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}{shown}")
         raise ConfigError("bad setting: " + "; ".join(problems)) from None
+    for name in unknown_variables():
+        close = difflib.get_close_matches(name, [ENV_PREFIX + f.upper() for f in Settings.model_fields], n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        log.warning("%s is not a citebot setting and is ignored%s", name, hint)
+    return settings
+
+
+def unknown_variables() -> list[str]:
+    """``CITEBOT_*`` names in the environment and ``.env`` that are not settings."""
+    names = {key for key in os.environ if key.startswith(ENV_PREFIX)}
+    env_file = Path(".env")
+    if env_file.is_file():
+        from dotenv import dotenv_values  # pydantic-settings' own .env reader
+
+        names |= {key for key in dotenv_values(env_file) if key.startswith(ENV_PREFIX)}
+    known = {ENV_PREFIX + field.upper() for field in Settings.model_fields}
+    return sorted(name for name in names if name.upper() not in known)

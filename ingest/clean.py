@@ -142,6 +142,15 @@ _TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x
 _CONTROLS = dict.fromkeys(i for i in [*range(32), *range(127, 160)] if chr(i) not in "\n\t")
 
 
+_BRACKETED_NUMBERS = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
+
+
+def defuse_citation_markers(text: str) -> str:
+    """A document's own bracketed numbers ("Lamm et al. [17]") read "(17)": answers number their citations
+    ``[n]``, and a quote must not be able to pass for one (or point a reader at the wrong source)."""
+    return _BRACKETED_NUMBERS.sub(r"(\1)", text)
+
+
 def strip_controls(text: str) -> str:
     """``text`` without terminal escape sequences and control characters (line breaks and tabs kept)."""
     return _TERMINAL_ESCAPES.sub("", text).translate(_CONTROLS)

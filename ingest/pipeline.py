@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -69,16 +70,18 @@ def discover(
         return False
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath).relative_to(root).as_posix()
+        here = safe_name(Path(dirpath).relative_to(root).as_posix())
         prefix = "" if here == "." else f"{here}/"
         dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d not in IGNORED_DIRS and not left_out(f"{prefix}{d}/")
+            d
+            for d in dirnames
+            if not d.startswith(".") and d not in IGNORED_DIRS and not left_out(f"{prefix}{safe_name(d)}/")
         )
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            rel = f"{prefix}{name}"
+            rel = f"{prefix}{safe_name(name)}"
             if left_out(rel):
                 continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -98,11 +101,27 @@ def discover(
             except OSError as exc:
                 report.fail(rel, f"cannot stat file: {exc.strerror or exc}")
                 continue
+            if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read forever; a device never ends
+                report.skip(rel, "not a regular file (a pipe, socket or device)")
+                continue
             if st.st_size > max_bytes:
                 report.skip(rel, f"larger than the {max_bytes / 1e6:g} MB limit ({st.st_size / 1e6:.1f} MB)")
                 continue
             found.append(SourceFile(rel, path, st.st_size, st.st_mtime_ns))
     return found, excluded
+
+
+def safe_name(name: str) -> str:
+    """A path as the index names it: file names that are not UTF-8 keep their bytes as ``\\xNN`` escapes.
+
+    Such names reach Python as lone surrogates, which neither the index nor a terminal accepts; the
+    escaped form is stable from run to run, and the file itself is still read through its real path.
+    """
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def exclusion_rules(root: Path, excludes: Sequence[str] = ()) -> list[tuple[str, Any]]:

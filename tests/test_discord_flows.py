@@ -228,3 +228,17 @@ async def test_thread_history_is_rebuilt_from_discord_after_a_restart(bot, servi
     history = seen[-1][1]
     assert [t.question for t in history] == ["How often does a sourdough starter need feeding?", "What is a tide pool?"]
     assert [t.answer for t in history] == [first.content, follow.content]
+
+
+async def test_a_mention_of_the_bots_managed_role_is_a_mention_of_the_bot(bot):
+    """Where "@citebot" autocompletes to the role Discord made for the bot, the question is still answered."""
+    guild = channel("general").guild
+    role = dpytest.backend.make_role("citebot", guild)
+    role.tags = discord.RoleTags({"bot_id": str(bot.user.id)})  # what Discord sends for a bot's managed role
+    assert guild.self_role == role
+    await dpytest.message(f"<@&{role.id}> How often does a sourdough starter need feeding?", channel("general"))
+    (answer,) = await drain()
+    assert "once or twice a day" in answer.content and "[1]" in answer.content
+    other = dpytest.backend.make_role("moderators", guild)
+    await dpytest.message(f"<@&{other.id}> How often does a sourdough starter need feeding?", channel("general"))
+    assert await drain() == []  # another role's mention is not for the bot

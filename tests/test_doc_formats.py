@@ -268,3 +268,14 @@ def test_terminal_escapes_and_control_characters_are_removed_at_load(tmp_path):
     doc = load_document(path)
     assert doc.text == "The report says the office opens at nine."
     assert strip_controls("a\x00b\x9bc\td\ne") == "abc\td\ne"
+
+
+def test_a_documents_bracketed_numbers_cannot_pass_for_citation_markers(tmp_path):
+    path = tmp_path / "paper.md"
+    path.write_text(
+        "# Related work\n\nEvoMIS was proposed by Lamm et al. [17] and refined in [3, 4].\n\n"
+        "```python\nfirst = items[1]\n```\n"
+    )
+    doc = load_document(path)
+    assert "Lamm et al. (17) and refined in (3, 4)." in doc.text
+    assert "first = items[1]" in doc.text  # code is code

@@ -198,3 +198,31 @@ def test_sections_and_anchors_reach_the_index(tmp_path, fake_embedder):
     chunk = next(c for c in store.iter_chunks() if "Workers silent" in c.text)
     assert chunk.meta.section == "Worker Processes › timeout" and chunk.meta.anchor == "timeout"
     assert chunk.meta.url == "https://docs.gunicorn.org/en/stable/settings.html"
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_under_an_escaped_name(setup):
+    docs, store, ingestor, _ = setup
+    raw = os.path.join(os.fsencode(docs), b"caf\xe9-notes.txt")  # Latin-1 bytes, as an old archive leaves them
+    with open(raw, "wb") as fh:
+        fh.write(b"The cafe opens at seven and closes when the bakery runs out of croissants.\n")
+    report = ingestor.run(docs)
+    assert report.failed == [] and report.added == 6
+    assert "caf\\xe9-notes.txt" in store.documents()
+    assert any("croissants" in c.text for c in store.iter_chunks() if c.meta.source == "caf\\xe9-notes.txt")
+    again = ingestor.run(docs)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 6)  # the same name on every run
+
+
+def test_a_fifo_is_skipped_not_read(setup):
+    import threading
+
+    docs, store, ingestor, _ = setup
+    os.mkfifo(docs / "pipe.txt")  # opening it would block until a writer comes: forever
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(report=ingestor.run(docs)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "ingest hung on a FIFO"
+    report = result["report"]
+    assert {"path": "pipe.txt", "reason": "not a regular file (a pipe, socket or device)"} in report.skipped
+    assert report.added == 5

@@ -66,3 +66,37 @@ def test_secrets_are_not_shown(monkeypatch):
     s = load_settings()
     assert "super-secret-token" not in repr(s)
     assert s.discord_token is not None and s.discord_token.get_secret_value() == "super-secret-token"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CITEBOT_MAX_FILE_MB", "inf", "CITEBOT_MAX_FILE_MB: Input should be a finite number"),
+        ("CITEBOT_LLM_TIMEOUT", "nan", "CITEBOT_LLM_TIMEOUT: Input should be a finite number"),
+        ("CITEBOT_CACHE_DIR", "a-file", "CITEBOT_CACHE_DIR: Value error, a-file is a file, not a folder"),
+        ("CITEBOT_INDEX_DIR", "a-file", "CITEBOT_INDEX_DIR: Value error, a-file is a file, not a folder"),
+    ],
+)
+def test_values_that_used_to_end_in_tracebacks_are_one_line_errors(monkeypatch, tmp_path, variable, value, message):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_dot_env_that_is_not_utf8_is_a_one_line_error(tmp_path):
+    (tmp_path / ".env").write_bytes(b"CITEBOT_TOP_K=3\nCITEBOT_DOCS_DIR=caf\xe9\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert ".env is not UTF-8 text" in str(err.value) and "0xe9" in str(err.value)
+
+
+def test_a_misspelt_variable_is_named_with_the_setting_it_resembles(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("CITEBOT_TOPK", "7")
+    (tmp_path / ".env").write_text("CITEBOT_EMBED_DEVCE=cuda\n")
+    settings = load_settings()
+    assert settings.top_k == 4  # ignored, as before, but no longer silently
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "CITEBOT_TOPK is not a citebot setting and is ignored; did you mean CITEBOT_TOP_K?" in warnings
+    assert "CITEBOT_EMBED_DEVCE is not a citebot setting and is ignored; did you mean CITEBOT_EMBED_DEVICE?" in warnings

@@ -3,7 +3,8 @@
 One reader per format: text.py (.txt), markdown.py (.md, MkDocs/Docusaurus/GitHub dialects),
 html.py (.html, main content only), pdf.py, rst.py (Sphinx sources), notebook.py (.ipynb). All of
 them return blocks with plain text and their section path; here every document then gets a title,
-loses control characters and (for web formats) page clutter, and is checked for being prose.
+loses control characters, bracketed numbers that could pass for citation markers and (for web
+formats) page clutter, and is checked for being prose.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import replace
 from html import unescape
 from pathlib import Path
 
-from ingest.clean import clean_blocks, normalize, strip_controls
+from ingest.clean import clean_blocks, defuse_citation_markers, normalize, strip_controls
 from ingest.document import Block, Document
 from ingest.errors import SkipFile
 from ingest.loaders.html import load_html
@@ -28,7 +29,7 @@ from ingest.sentences import SENTENCE_STOP
 __all__ = ["LOADER_VERSION", "SUPPORTED_SUFFIXES", "Document", "decode_text", "load_document"]
 
 #: Bumped when loading or chunking changes what is indexed; recorded in the index's fingerprint.
-LOADER_VERSION = 2
+LOADER_VERSION = 3
 
 _TEXT_LOADERS: dict[str, Callable[[str], Document]] = {
     ".txt": load_text,
@@ -57,7 +58,10 @@ def load_document(path: Path) -> Document:
     if not data.strip():
         raise SkipFile("empty file")
     doc = load_pdf(data) if suffix == ".pdf" else _TEXT_LOADERS[suffix](normalize(decode_text(data)))
-    blocks = [replace(b, text=strip_controls(b.text)) for b in doc.blocks]
+    blocks = [
+        replace(b, text=strip_controls(b.text if b.kind == "code" else defuse_citation_markers(b.text)))
+        for b in doc.blocks
+    ]
     blocks = [b for b in blocks if b.text.strip()]
     if suffix in _WEB_FORMATS:
         blocks = clean_blocks(blocks)

@@ -56,9 +56,18 @@ class Conversations:
             self._turns.popitem(last=False)
 
 
-def strip_mentions(content: str, bot_id: int) -> str:
-    """The question without the bot's mention(s)."""
-    return re.sub(rf"<@!?{bot_id}>", " ", content).strip()
+def strip_mentions(content: str, bot_id: int, role_id: int | None = None) -> str:
+    """The question without the bot's mention(s), its user's or its managed role's."""
+    content = re.sub(rf"<@!?{bot_id}>", " ", content)
+    if role_id is not None:
+        content = re.sub(rf"<@&{role_id}>", " ", content)
+    return content.strip()
+
+
+def bot_role_id(message: discord.Message) -> int | None:
+    """The id of the role Discord made for the bot in this server (what "@citebot" may resolve to)."""
+    role = message.guild.self_role if message.guild is not None else None
+    return role.id if role is not None else None
 
 
 def _parent_id(channel: Any) -> int | None:
@@ -120,13 +129,15 @@ class AskCog(commands.Cog, name="Ask"):
         channel = message.channel
         in_guild = message.guild is not None
         our_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
-        mentioned = me.id in message.raw_mentions
+        role_id = bot_role_id(message)
+        mentioned = me.id in message.raw_mentions or (role_id is not None and role_id in message.raw_role_mentions)
         if in_guild and not (mentioned or our_thread):
             return
         if not channel_allowed(self.settings, channel.id, _parent_id(channel), in_guild):
             return
         try:
-            await self._handle_message(message, strip_mentions(message.content, me.id), our_thread or not in_guild)
+            question = strip_mentions(message.content, me.id, role_id)
+            await self._handle_message(message, question, our_thread or not in_guild)
         except USER_ERRORS as exc:
             await self._reply_safely(message, f"I can't answer that: {exc}")
         except Exception:
