@@ -22,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ingest.chroma_client import open_client
 from ingest.chunking import Chunker, ChunkParams
 from ingest.embedder import token_counter
 from ingest.errors import SkipFile
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
-from ingest.store import Store, open_client
+from ingest.store import Store
 from tests.support import markup_in
 
 

@@ -36,8 +36,9 @@ from bot.evaluation.metrics import percentile
 from bot.retrieval.base import DenseRetriever
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
+from ingest.chroma_client import open_client
 from ingest.records import ChunkMeta, ChunkRow
-from ingest.store import DocRecord, Store, chunk_id, open_client
+from ingest.store import DocRecord, Store, chunk_id
 
 DIM = 384
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from bot.answering.answer import AnswerOptions, answer
 from bot.answering.evidence import RarityFn
@@ -23,15 +25,19 @@ from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
+from ingest.chroma_client import Place, open_client, release_client
 from ingest.chunking import Chunker, ChunkParams
 from ingest.embedder import Embedder, SentenceTransformerEmbedder, token_counter
+from ingest.errors import CollectionGoneError, IndexDamagedError
 from ingest.loaders import LOADER_VERSION
+from ingest.lock import WaitFn, ingest_lock
 from ingest.onnx_encoder import OnnxEmbedder, ensure_export, export_path
 from ingest.pipeline import Ingestor, ProgressFn
 from ingest.sentence_cache import CachedEmbedder
-from ingest.store import Store, open_client
+from ingest.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: The most of a section one passage shows (the retrieved chunk and its neighbours in the section).
 SECTION_CHARS = 2400
@@ -119,15 +125,32 @@ class Services:
             "chunk_embed_header": p.embed_header,
         }
 
+    @property
+    def place(self) -> Place:
+        """Where the index lives (embedded folder or server), with the server timeouts."""
+        s = self.settings
+        return Place(s.index_dir, s.chroma_host, s.chroma_port, s.chroma_connect_timeout, s.chroma_timeout)
+
+    def _client(self) -> object:
+        p = self.place
+        return open_client(p.index_dir, p.host, p.port, connect_timeout=p.connect_timeout, timeout=p.timeout)
+
     def store(self, *, create: bool = False) -> Store:
         """The index; with ``create`` it is made if missing. Checked against the settings either way."""
         with self._lock:
             if self._store is None or (create and not self._store.exists):
-                s = self.settings
-                client = open_client(s.index_dir, s.chroma_host, s.chroma_port)
-                self._store = Store(client, s.collection, self.fingerprint, create=create)
+                self._store = Store(
+                    self._client(), self.settings.collection, self.fingerprint, create=create, place=self.place
+                )
             self._store.check_fingerprint()
             return self._store
+
+    def follow_rebuild(self) -> None:
+        """Move this process's readers to the index a finished ``--rebuild`` switched to (a cheap check)."""
+        with self._lock:
+            store = self._store
+        if store is not None and store.follow():
+            store.check_fingerprint()
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -173,11 +196,12 @@ class Services:
             return None
         return self._prompts or load_prompts(self.settings.prompts_dir)
 
-    def ingestor(self) -> Ingestor:
+    def ingestor(self, store: Store | None = None) -> Ingestor:
+        """An Ingestor writing ``store`` (default: the index, made if missing)."""
         s = self.settings
         chunker = Chunker(self.chunk_params, token_counter(s.embed_model))
         return Ingestor(
-            self.store(create=True),
+            store or self.store(create=True),
             self.embedder,
             chunker,
             max_bytes=int(s.max_file_mb * 1_000_000),
@@ -192,16 +216,51 @@ class Services:
         rebuild: bool = False,
         excludes: Sequence[str] = (),
         progress: ProgressFn | None = None,
+        wait: float | None = None,
+        on_wait: WaitFn | None = None,
     ) -> IngestReport:
         """Bring the index up to date with ``path`` (default: the docs folder).
 
         Files matching ``CITEBOT_EXCLUDE``, ``excludes`` or the folder's ``.citebotignore`` are left out.
+        Only one ingest writes an index at a time: this one waits up to ``wait`` seconds (default
+        ``CITEBOT_INGEST_WAIT``) for another to finish, telling ``on_wait``, then refuses. With
+        ``rebuild`` the new index is built beside the old one, which keeps answering until it is complete.
         """
-        ingestor = self.ingestor() if not rebuild else self._rebuilt_ingestor()
-        excluded = [*self.settings.exclude, *excludes]
-        report = ingestor.run(path or self.settings.docs_dir, excludes=excluded, progress=progress)
+        s = self.settings
+        wait = s.ingest_wait if wait is None else wait
+        client = self._client() if s.chroma_host else None  # a server holds the lock; a folder has a lock file
+        with ingest_lock(client=client, name=s.collection, wait=wait, on_wait=on_wait, place=self.place):
+            excluded = [*s.exclude, *excludes]
+            if not rebuild:
+                self.follow_rebuild()  # another process may have rebuilt the index since this one opened it
+                report = self.ingestor().run(path or s.docs_dir, excludes=excluded, progress=progress)
+            else:
+                staged = self._staged_rebuild()
+                report = self.ingestor(staged).run(path or s.docs_dir, excludes=excluded, progress=progress)
+                staged.activate()
+                with self._lock:
+                    if self._store is None:
+                        self._store = staged
+                self.follow_rebuild()
         self._cache_query_encoder()
         return report
+
+    def _staged_rebuild(self) -> Store:
+        """The new, empty index a rebuild fills beside the live one; an embedded index too damaged to use is
+        moved aside first (kept, renamed ``<folder>.damaged-<time>``)."""
+        s = self.settings
+        try:
+            return Store(self._client(), s.collection, self.fingerprint, create=False, place=self.place).staged()
+        except IndexDamagedError:
+            if s.chroma_host or not s.index_dir.is_dir():
+                raise
+        aside = s.index_dir.with_name(f"{s.index_dir.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        release_client(s.index_dir)
+        s.index_dir.rename(aside)
+        log.warning("moved the damaged index %s aside to %s; building a new one", s.index_dir, aside)
+        with self._lock:
+            self._store = None
+        return Store(self._client(), s.collection, self.fingerprint, create=False, place=self.place).staged()
 
     def _cache_query_encoder(self) -> None:
         """Export the model to ONNX for fast cold queries, once per index folder (torch is loaded by now)."""
@@ -214,15 +273,6 @@ class Services:
             return
         if not export_path(s.cache_dir, s.embed_model).is_file():
             ensure_export(s.embed_model, s.cache_dir, self.embedder)
-
-    def _rebuilt_ingestor(self) -> Ingestor:
-        s = self.settings
-        with self._lock:
-            client = open_client(s.index_dir, s.chroma_host, s.chroma_port)
-            store = Store(client, s.collection, self.fingerprint, create=True)
-            store.reset()
-            self._store = store
-        return self.ingestor()
 
     def ask(
         self,
@@ -237,30 +287,44 @@ class Services:
         With an LLM configured, ``on_token`` receives the answer as it streams.
         """
         question = self.check_question(question)
-        retriever = self.retriever
         options = AnswerOptions(
             k=k or self.settings.top_k,
             answer_confidence=self.settings.answer_confidence,
             closest_confidence=self.settings.closest_confidence,
             max_sentences=self.settings.max_answer_sentences,
         )
-        return answer(
-            question,
-            history,
-            retriever,
-            embed=self.answer_embedder.embed,
-            options=options,
-            llm=self.llm,
-            prompts=self.prompts,
-            on_token=on_token,
-            rarity=self.rarity,
-            widen=self.whole_sections,
+        return self._reading(
+            lambda: answer(
+                question,
+                history,
+                self.retriever,
+                embed=self.answer_embedder.embed,
+                options=options,
+                llm=self.llm,
+                prompts=self.prompts,
+                on_token=on_token,
+                rarity=self.rarity,
+                widen=self.whole_sections,
+            )
         )
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """Retrieval only."""
         query = self.check_question(query)
-        return self.retriever.retrieve(query, k or self.settings.top_k)
+        return self._reading(lambda: self.retriever.retrieve(query, k or self.settings.top_k))
+
+    def _reading(self, read: Callable[[], T]) -> T:
+        """Run ``read`` on the current index: follow a finished rebuild first, and again if it lands mid-read."""
+        self.follow_rebuild()
+        try:
+            return read()
+        except CollectionGoneError:
+            with self._lock:
+                store = self._store
+            if store is None or not store.follow():
+                raise
+            log.info("the index was rebuilt during a question; asking the new one")
+            return read()
 
     def check_question(self, question: str) -> str:
         """Normalise a question; refuse empty or over-long ones with a reason."""

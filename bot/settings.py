@@ -66,6 +66,18 @@ class Settings(BaseSettings):
         None, description="Chroma server host; empty means the embedded store in INDEX_DIR."
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    chroma_connect_timeout: float = Field(
+        5.0, gt=0, le=600, description="Seconds to wait for the Chroma server to accept a connection."
+    )
+    chroma_timeout: float = Field(
+        60.0, gt=0, le=3600, description="Seconds to wait for the Chroma server to answer one call."
+    )
+    ingest_wait: float = Field(
+        300.0,
+        ge=0,
+        le=86_400,
+        description="Seconds an ingest waits for another ingest of the same index to finish (0: refuse at once).",
+    )
     max_file_mb: float = Field(
         20.0, gt=0, le=100_000, description="Files larger than this many MB are skipped with a reason."
     )

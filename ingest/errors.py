@@ -17,3 +17,15 @@ class IndexMismatchError(IngestError):
 
 class StoreUnavailableError(IngestError):
     """The Chroma store (folder or server) cannot be opened or reached."""
+
+
+class IndexDamagedError(StoreUnavailableError):
+    """The index's files are damaged; the message says how to rebuild it."""
+
+
+class CollectionGoneError(StoreUnavailableError):
+    """A collection disappeared while in use (another process rebuilt or removed the index)."""
+
+
+class IngestLockedError(IngestError):
+    """Another ingest is writing the same index."""

@@ -9,6 +9,12 @@ Three collections hold everything, so a Chroma server holds the whole state:
 * ``<name>-sentences``: a cache of sentence embeddings keyed by content, filled at ingest so
   the answerer needs no model run to score a passage's sentences.
 
+``ingest --rebuild`` builds a whole new set of the three beside the old one (``<name>.r<N>``,
+``<name>.r<N>-docs``, ...), then switches readers over by writing N into the metadata of a small
+pointer collection, ``<name>-active`` (one atomic write), and deletes the old set. Until then
+every reader keeps answering from the old index; ``Store.follow()`` moves a long-running reader
+to the new one. No pointer means the index built before the first rebuild: ``<name>`` itself.
+
 Write order for one document (crash-safe; see ``write_document``): the manifest entry is
 first reset to a placeholder that matches no file, new chunks are added invisible, then one
 metadata-only update makes them visible and the old version invisible together, then the old
@@ -25,10 +31,10 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from ingest.errors import IndexMismatchError, StoreUnavailableError
+from ingest.chroma_client import Guarded, Place, guard
+from ingest.errors import CollectionGoneError, IndexMismatchError, StoreUnavailableError
 from ingest.records import CHUNK_HASH, DOC_HASH, LIVE, SECTION, SOURCE, ChunkMeta, ChunkRow, StoredChunk
 
 log = logging.getLogger(__name__)
@@ -36,6 +42,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 _DOCS_SUFFIX = "-docs"
 _SENTENCES_SUFFIX = "-sentences"
+_POINTER_SUFFIX = "-active"
 _PAGE = 1000  # records fetched per page when reading a whole collection
 _VISIBLE: dict[str, Any] = {LIVE: True}
 _SLACK = 8  # extra unfiltered hits fetched so that a few hidden chunks do not force a filtered search
@@ -59,58 +66,98 @@ def chunk_id(source: str, content_hash: str, index: int) -> str:
     return f"{key}-{content_hash[:12]}-{index:05d}"
 
 
-def open_client(index_dir: Path | None = None, host: str | None = None, port: int = 8000) -> Any:
-    """A Chroma client: a server at ``host:port`` when host is set, else an embedded store in ``index_dir``."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if host:
-        try:
-            client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
-            client.heartbeat()
-        except Exception as exc:  # connection errors come in many library-specific types
-            raise StoreUnavailableError(
-                f"cannot reach the Chroma server at {host}:{port} ({type(exc).__name__}); "
-                "is `chroma run --path DIR --port PORT` running?"
-            ) from None
-        return client
-    if index_dir is None:
-        raise StoreUnavailableError("no index folder and no Chroma server configured")
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(index_dir), settings=chroma_settings)
-    except Exception as exc:  # sqlite/permission errors surface as various types
-        raise StoreUnavailableError(f"cannot open the index at {index_dir}: {str(exc).splitlines()[0][:160]}") from None
-
-
 class Store:
     """One citebot index in Chroma (chunks + manifest), checked against the parameters that built it."""
 
-    def __init__(self, client: Any, name: str, fingerprint: dict[str, Any], *, create: bool) -> None:
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        fingerprint: dict[str, Any],
+        *,
+        create: bool,
+        place: Place | None = None,
+        rebuild: int | None = None,
+    ) -> None:
+        """Open index ``name`` (the set of collections its pointer names, or set ``rebuild`` if given)."""
         self.client = client
+        self.place = place or Place()
         self.name = name
         self.fingerprint = {"citebot_schema": SCHEMA_VERSION, **fingerprint}
-        self._chunks = self._open(name, create, chunks=True)
-        self._docs = self._open(name + _DOCS_SUFFIX, create, chunks=False) if self._chunks is not None else None
-        self._sents = (
-            self._open(name + _SENTENCES_SUFFIX, create, chunks=False, role="sentences") if self._chunks else None
-        )
+        self.rebuild = self._pointer() if rebuild is None else rebuild
+        self._open_all(create)
 
     # -- opening -------------------------------------------------------------------------
-    def _open(self, name: str, create: bool, *, chunks: bool, role: str = "manifest") -> Any:
-        from chromadb.errors import NotFoundError
+    @property
+    def base(self) -> str:
+        """The name of this index's chunk collection (the others add a suffix to it)."""
+        return self.name if self.rebuild == 0 else f"{self.name}.r{self.rebuild}"
 
+    def _open_all(self, create: bool) -> None:
+        self._chunks = self._open(self.base, create, chunks=True)
+        self._docs = self._open(self.base + _DOCS_SUFFIX, create, chunks=False) if self._chunks is not None else None
+        self._sents = (
+            self._open(self.base + _SENTENCES_SUFFIX, create, chunks=False, role="sentences") if self._chunks else None
+        )
+
+    def _pointer(self) -> int:
+        """Which set of collections readers use: the rebuild number in ``<name>-active`` (0 without one)."""
         try:
-            return self.client.get_collection(name, embedding_function=None)
-        except (NotFoundError, ValueError):
+            with guard(self.place):
+                meta = self.client.get_collection(self.name + _POINTER_SUFFIX, embedding_function=None).metadata
+        except CollectionGoneError:
+            return 0
+        return int((meta or {}).get("rebuild", 0))
+
+    def follow(self) -> bool:
+        """Move to the index a finished ``--rebuild`` switched readers to, if any; True when it moved."""
+        current = self._pointer()
+        if current == self.rebuild:
+            return False
+        log.info("index %s was rebuilt: reading rebuild %d (was %d)", self.name, current, self.rebuild)
+        self.rebuild = current
+        self._open_all(False)
+        return True
+
+    def staged(self) -> Store:
+        """A new, empty index beside this one for ``--rebuild``: readers see it once ``activate()`` is called.
+
+        What an interrupted rebuild left under the same number is deleted first.
+        """
+        number = self.rebuild + 1
+        _drop_set(self.client, self.place, self.name if number == 0 else f"{self.name}.r{number}")
+        return Store(self.client, self.name, self.fingerprint, create=True, place=self.place, rebuild=number)
+
+    def activate(self) -> None:
+        """Switch every reader to this (staged) index in one write, then delete the index it replaces."""
+        previous = self._pointer()
+        if previous == self.rebuild:
+            return
+        with guard(self.place):
+            pointer = self.client.get_or_create_collection(
+                self.name + _POINTER_SUFFIX, embedding_function=None, metadata={"rebuild": self.rebuild}
+            )
+            pointer.modify(metadata={"rebuild": self.rebuild, "switched": time.time()})
+        old = self.name if previous == 0 else f"{self.name}.r{previous}"
+        try:
+            _drop_set(self.client, self.place, old)
+        except StoreUnavailableError as exc:  # the switch is done; the old set only costs space
+            log.warning("rebuilt, but the old index %s could not be deleted: %s", old, exc)
+
+    def _open(self, name: str, create: bool, *, chunks: bool, role: str = "manifest") -> Any:
+        try:
+            with guard(self.place):
+                return Guarded(self.client.get_collection(name, embedding_function=None), self.place)
+        except CollectionGoneError:
             if not create:
                 return None
         metadata = {**self.fingerprint, "created": time.time(), "generation": 0} if chunks else {"role": role}
         configuration = {"hnsw": {"space": "cosine"}} if chunks else None
-        return self.client.get_or_create_collection(
-            name, embedding_function=None, metadata=metadata, configuration=configuration
-        )
+        with guard(self.place):
+            collection = self.client.get_or_create_collection(
+                name, embedding_function=None, metadata=metadata, configuration=configuration
+            )
+        return Guarded(collection, self.place)
 
     @property
     def exists(self) -> bool:
@@ -149,7 +196,7 @@ class Store:
         """
         if self._chunks is None:
             return "absent"
-        meta = self.client.get_collection(self.name, embedding_function=None).metadata or {}
+        meta = self._fresh_metadata()
         return f"{meta.get('created', 0)}:{int(meta.get('generation', 0))}"
 
     def bump_generation(self) -> None:
@@ -177,7 +224,8 @@ class Store:
 
     def _fresh_metadata(self) -> dict[str, Any]:
         """The chunk collection's metadata as the store holds it now (another process may have changed it)."""
-        return dict(self.client.get_collection(self.name, embedding_function=None).metadata or {})
+        with guard(self.place):
+            return dict(self.client.get_collection(self.base, embedding_function=None).metadata or {})
 
     def _set_metadata(self, **values: Any) -> None:
         if self._chunks is None:
@@ -187,15 +235,9 @@ class Store:
         self._chunks.modify(metadata=metadata)
 
     def reset(self) -> None:
-        """Delete the whole index and create it empty with the current fingerprint."""
-        for name in (self.name, self.name + _DOCS_SUFFIX, self.name + _SENTENCES_SUFFIX):
-            try:
-                self.client.delete_collection(name)
-            except Exception:  # absent already
-                log.debug("no collection %s to delete", name)
-        self._chunks = self._open(self.name, True, chunks=True)
-        self._docs = self._open(self.name + _DOCS_SUFFIX, True, chunks=False)
-        self._sents = self._open(self.name + _SENTENCES_SUFFIX, True, chunks=False, role="sentences")
+        """Delete the whole index in place and create it empty with the current fingerprint (no readers kept)."""
+        _drop_set(self.client, self.place, self.base)
+        self._open_all(True)
 
     # -- sentence vectors ------------------------------------------------------------------
     def sentence_vectors(self, keys: Sequence[str]) -> dict[str, list[float]]:
@@ -337,6 +379,22 @@ class Store:
         """True when at least one chunk is visible."""
         return self._chunks is not None and bool(self._chunks.get(where=_VISIBLE, limit=1, include=[])["ids"])
 
+    def check_search(self) -> None:
+        """Read one chunk with its vector and search with it: raises ``StoreUnavailableError`` if either fails."""
+        if self._chunks is None:
+            return
+        res = self._chunks.get(where=_VISIBLE, limit=1, include=["embeddings"])
+        vectors = _rows(res.get("embeddings"))
+        if vectors:
+            self._chunks.query(query_embeddings=[list(vectors[0])], n_results=1, include=[])
+
+    def check_sentence_cache(self) -> int:
+        """Read a few cached sentence vectors (raises ``StoreUnavailableError`` if that fails); returns the count."""
+        if self._sents is None:
+            return 0
+        self._sents.get(limit=5, include=["embeddings"])
+        return int(self._sents.count())
+
     def count(self) -> int:
         """Visible chunks in the index."""
         if self._chunks is None:
@@ -450,6 +508,16 @@ class Store:
             if len(ids) < _PAGE:
                 return
             offset += len(ids)
+
+
+def _drop_set(client: Any, place: Place, base: str) -> None:
+    """Delete the chunk, manifest and sentence collections named after ``base`` (those that exist)."""
+    for name in (base, base + _DOCS_SUFFIX, base + _SENTENCES_SUFFIX):
+        try:
+            with guard(place):
+                client.delete_collection(name)
+        except CollectionGoneError:
+            log.debug("no collection %s to delete", name)
 
 
 def _rows(embeddings: Any) -> list[Any]:

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 QUIET_MS = 200
 #: How often the watcher wakes when nothing happens (stop checks, the first catch-up).
 IDLE_MS = 1000
+#: How long a watcher's re-ingest waits for another process's ingest of the same index to finish.
+WAIT_FOR_OTHER_INGEST_S = 3600.0
 
 
 def is_relevant(root: Path) -> Callable[[Any, str], bool]:

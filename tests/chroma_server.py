@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -24,8 +27,29 @@ def chroma_executable() -> str | None:
     return str(beside) if beside.exists() else shutil.which("chroma")
 
 
+@dataclass
+class ChromaProcess:
+    """A running `chroma run`: its address and process (tests of server faults stop or kill it)."""
+
+    host: str
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies mid-request, as on an out-of-memory kill or a crash."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its port open and never answers, as a hung server does."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+
 @contextmanager
-def chroma_server(path: Path, timeout: float = 60) -> Iterator[tuple[str, int]]:
+def chroma_process(path: Path, timeout: float = 60) -> Iterator[ChromaProcess]:
     """Start `chroma run --path PATH` on a free port, wait for its heartbeat, stop it afterwards."""
     exe = chroma_executable()
     if exe is None:
@@ -51,12 +75,21 @@ def chroma_server(path: Path, timeout: float = 60) -> Iterator[tuple[str, int]]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"chroma server did not start; see {log.name}")
             time.sleep(0.2)
-        yield "127.0.0.1", port
+        yield ChromaProcess("127.0.0.1", port, proc)
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)  # a paused server cannot act on SIGTERM
+            proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextmanager
+def chroma_server(path: Path, timeout: float = 60) -> Iterator[tuple[str, int]]:
+    """Start `chroma run --path PATH` on a free port; yields (host, port)."""
+    with chroma_process(path, timeout) as server:
+        yield server.host, server.port

@@ -18,8 +18,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ingest.chroma_client import open_client
 from ingest.report import IngestReport
-from ingest.store import open_client
 from tests.support import FakeEmbedder, TappedClient, make_ingestor, make_store
 
 WRITES = ("add", "upsert", "update", "delete", "modify")

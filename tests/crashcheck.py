@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.chroma_client import open_client
 from ingest.records import LIVE, ChunkMeta
-from ingest.store import Store, open_client
+from ingest.store import Store
 from tests.crash_driver import Write, WriteCounter, ingest_counting
 from tests.support import FINGERPRINT, FakeEmbedder, make_ingestor, make_store, raw_collection
 

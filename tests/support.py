@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ingest.chroma_client import open_client
 from ingest.chunking import Chunker, ChunkParams
 from ingest.embedder import token_counter
 from ingest.pipeline import Ingestor
-from ingest.store import Store, open_client
+from ingest.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples" / "docs"

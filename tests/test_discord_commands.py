@@ -17,6 +17,7 @@ from bot.discord_bot.cogs.feedback import AnswerLog, FeedbackCog, VoteButton
 from bot.discord_bot.feedback_log import FeedbackStore
 from bot.errors import NotIngestedError
 from bot.schema import Answer, Citation, Passage
+from ingest.lock import ingest_lock
 from tests.discord_support import fake_services, make_docs
 
 BOT_ID = 900000000000000001
@@ -208,6 +209,21 @@ async def test_reingest_is_only_for_managers_and_admin_roles(tmp_path, docs_dir,
     assert reports[0].startswith("Re-ingest done") and ": 1 added, 0 updated, 6 unchanged" in reports[0]
     assert ": 0 added, 0 updated, 7 unchanged" in reports[1]
     assert "new-note.md" in {p.source for p in services.search("box kites steady wind", 3)}
+
+
+async def test_reingest_while_another_process_ingests_says_so_and_the_bot_goes_on(tmp_path, docs_dir, fake_embedder):
+    services = fake_services(tmp_path, make_docs(docs_dir), fake_embedder)
+    cog = AdminCog(services)
+    s = services.settings
+    with ingest_lock(client=None, name=s.collection, wait=0, place=services.place):  # as another process would
+        it = interaction(user=member(manage_guild=True))
+        await cog.reingest.callback(cog, it)
+    assert [c[0] for c in it.calls] == ["defer", "followup"]
+    reply = it.calls[1][1][0]
+    assert reply.startswith("Re-ingest failed: another ingest (pid") and "writing this index" in reply
+    it = interaction(user=member(manage_guild=True))
+    await cog.reingest.callback(cog, it)  # the lock is free again
+    assert it.calls[1][1][0].startswith("Re-ingest done")
 
 
 async def test_vote_buttons_record_the_answer_with_a_hashed_user(tmp_path):

@@ -65,7 +65,7 @@ def test_an_unreachable_chroma_server_is_a_failure_with_a_fix(env):
     host, port = host_port.split(":")
     found = checks(chroma_host=host, chroma_port=int(port))
     assert found["index"].status == "fail" and host_port in found["index"].detail
-    assert "start the server" in found["index"].fix
+    assert "Connection refused" in found["index"].detail and "start the Chroma server" in found["index"].fix
 
 
 def test_llm_problems_are_named(env, llm_server):

@@ -9,7 +9,8 @@ import pytest
 
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever, cover, named_days, named_publishers, select_diverse
 from bot.retrieval.keyword import KeywordIndex
-from ingest.store import Store, open_client
+from ingest.chroma_client import open_client
+from ingest.store import Store
 from tests.chroma_server import chroma_server as run_chroma_server
 from tests.support import FINGERPRINT, make_ingestor, make_store
 

@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
+from ingest.chroma_client import open_client
 from ingest.errors import IngestError
 from ingest.records import LIVE
-from ingest.store import open_client
 from tests.support import TappedClient, make_ingestor, make_store, raw_collection
 
 

@@ -12,8 +12,9 @@ import pytest
 
 from bot.services import Services
 from bot.settings import load_settings
+from ingest.chroma_client import open_client
 from ingest.errors import IndexMismatchError
-from ingest.store import Store, open_client
+from ingest.store import Store
 from tests.chroma_server import chroma_server, free_port
 from tests.crashcheck import write_corpus
 from tests.support import FINGERPRINT, FakeEmbedder, make_ingestor

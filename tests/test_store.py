@@ -1,8 +1,9 @@
 import pytest
 
+from ingest.chroma_client import open_client
 from ingest.errors import IndexMismatchError
 from ingest.records import ChunkMeta, ChunkRow
-from ingest.store import DocRecord, Store, chunk_id, open_client
+from ingest.store import DocRecord, Store, chunk_id
 from tests.support import FINGERPRINT, make_store, raw_collection
 
 

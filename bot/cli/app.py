@@ -27,7 +27,7 @@ from bot.evaluation.runner import format_summary, load_items, run_eval
 from bot.schema import IngestReport, passage_json
 from bot.services import Services
 from bot.settings import load_settings
-from ingest.watch import watch_changes
+from ingest.watch import WAIT_FOR_OTHER_INGEST_S, watch_changes
 
 app = typer.Typer(
     name="citebot",
@@ -83,7 +83,7 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except USER_ERRORS as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo("error: " + " ".join(str(exc).split()), err=True)  # one line, whatever the message
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
@@ -103,7 +103,12 @@ def ingest(
     path: Annotated[
         Path | None, typer.Argument(help="Folder of documents; defaults to CITEBOT_DOCS_DIR.", show_default=False)
     ] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Delete the index and build it from scratch.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild", help="Build the index anew beside the old one, which answers until the new one is done."
+        ),
+    ] = False,
     watch: Annotated[
         bool, typer.Option("--watch", help="After ingesting, follow the folder and re-ingest changes.")
     ] = False,
@@ -122,7 +127,9 @@ def ingest(
     folder = path or services.settings.docs_dir
     excludes = exclude or []
     with render.ingest_progress(enabled=not as_json) as progress:
-        report = services.ingest(folder, rebuild=rebuild, excludes=excludes, progress=progress)
+        report = services.ingest(
+            folder, rebuild=rebuild, excludes=excludes, progress=progress, on_wait=lambda line: render.err.print(line)
+        )
     if as_json:
         print_json(report.to_json())
     else:
@@ -130,7 +137,12 @@ def ingest(
     if watch:
         render.err.print(f"watching {folder} for changes (Ctrl-C to stop)")
         show = _report_printer(folder, as_json)
-        watch_changes(folder, lambda: services.ingest(folder, excludes=excludes), show, user_errors=USER_ERRORS)
+        watch_changes(
+            folder,
+            lambda: services.ingest(folder, excludes=excludes, wait=WAIT_FOR_OTHER_INGEST_S, on_wait=log.info),
+            show,
+            user_errors=USER_ERRORS,
+        )
         render.err.print("stopped watching")
 
 

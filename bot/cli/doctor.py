@@ -8,7 +8,9 @@ from pathlib import Path
 from bot.errors import USER_ERRORS
 from bot.services import Services
 from ingest.embedder import resolve_model
+from ingest.errors import IndexDamagedError, IndexMismatchError
 from ingest.onnx_encoder import export_path, exportable
+from ingest.store import Store
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,26 @@ def _query_encoder(services: Services) -> Check:
 
 
 def _index(services: Services) -> list[Check]:
+    """The index opens, matches the settings, holds chunks, can be searched, and its sentence cache reads."""
     s = services.settings
     where = f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_host else f"index folder {s.index_dir}"
     try:
-        store = services.store()
+        return _index_checks(services, where)
+    except IndexMismatchError as exc:
+        return [Check("index", "fail", str(exc), "run `citebot ingest --rebuild`")]
+    except IndexDamagedError as exc:
+        aside = "" if s.chroma_host else " (a folder that cannot be opened is moved aside first)"
+        return [Check("index", "fail", str(exc), f"run `citebot ingest --rebuild`{aside}")]
     except USER_ERRORS as exc:
-        fix = "run `citebot ingest --rebuild`" if "--rebuild" in str(exc) else "start the server or fix the settings"
+        fix = "start the Chroma server or fix CITEBOT_CHROMA_HOST/PORT" if s.chroma_host else "check the index folder"
         return [Check("index", "fail", str(exc), fix)]
+    except Exception as exc:  # doctor reports whatever it finds; it never ends in a traceback
+        return [Check("index", "fail", f"{type(exc).__name__}: {str(exc)[:200]}", "run `citebot ingest --rebuild`")]
+
+
+def _index_checks(services: Services, where: str) -> list[Check]:
+    s = services.settings
+    store = services.store()
     if not store.exists:
         return [Check("index", "fail", f"no collection '{s.collection}' in {where}", "run `citebot ingest FOLDER`")]
     docs = len(store.documents())
@@ -95,10 +110,28 @@ def _index(services: Services) -> list[Check]:
         return [
             Check("index", "fail", f"collection '{s.collection}' in {where} is empty", "run `citebot ingest FOLDER`")
         ]
-    return [
-        Check("index", "ok", f"{docs} documents, {chunks} chunks in '{s.collection}' ({where})"),
+    store.check_search()
+    rebuilt = f", rebuild {store.rebuild}" if store.rebuild else ""
+    checks = [
+        Check("index", "ok", f"{docs} documents, {chunks} chunks in '{s.collection}' ({where}{rebuilt})"),
         Check("index parameters", "ok", f"built with {s.embed_model}, chunks of {s.chunk_tokens} word pieces"),
     ]
+    if s.sentence_cache:
+        checks.append(_sentence_cache(store))
+    return checks
+
+
+def _sentence_cache(store: Store) -> Check:
+    try:
+        cached = store.check_sentence_cache()
+    except USER_ERRORS as exc:
+        return Check(
+            "sentence cache",
+            "warn",
+            f"unreadable ({exc}); answers embed their sentences instead, slower",
+            "run `citebot ingest --rebuild` to rebuild it",
+        )
+    return Check("sentence cache", "ok", f"{cached} sentence vectors")
 
 
 def _llm(services: Services) -> Check:

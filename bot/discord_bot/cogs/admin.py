@@ -19,7 +19,7 @@ from bot.discord_bot.replies import NO_PINGS, respond
 from bot.errors import USER_ERRORS
 from bot.schema import IngestReport
 from bot.services import Services
-from ingest.watch import watch_changes
+from ingest.watch import WAIT_FOR_OTHER_INGEST_S, watch_changes
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +67,17 @@ class AdminCog(commands.Cog, name="Admin"):
             return
         log.info("watching %s for changes", folder)
         watch_changes(
-            folder, self._ingest, lambda _report: None, stop=self._stop, catch_up=False, user_errors=USER_ERRORS
+            folder,
+            lambda: self._ingest(wait=WAIT_FOR_OTHER_INGEST_S),
+            lambda _report: None,
+            stop=self._stop,
+            catch_up=False,
+            user_errors=USER_ERRORS,
         )
 
-    def _ingest(self) -> IngestReport:
+    def _ingest(self, wait: float) -> IngestReport:
         with self._running:
-            return self.services.ingest()
+            return self.services.ingest(wait=wait, on_wait=log.info)
 
     @app_commands.command(name="reingest", description="Bring the index up to date with the documents folder.")
     @app_commands.guild_only()
@@ -88,5 +93,10 @@ class AdminCog(commands.Cog, name="Admin"):
             return
         await interaction.response.defer(thinking=True, ephemeral=True)
         log.info("re-ingest of %s requested by user %s", self.settings.docs_dir, member.id)
-        report = await asyncio.to_thread(self._ingest)
+        try:  # another process's ingest of the index: say so rather than make the admin wait
+            report = await asyncio.to_thread(self._ingest, 0.0)
+        except USER_ERRORS as exc:
+            log.warning("re-ingest failed: %s", exc)
+            await interaction.followup.send(f"Re-ingest failed: {exc}", ephemeral=True, allowed_mentions=NO_PINGS)
+            return
         await interaction.followup.send(report_text(report), ephemeral=True, allowed_mentions=NO_PINGS)
