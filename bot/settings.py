@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         20.0, gt=0, le=100_000, description="Files larger than this many MB are skipped with a reason."
     )
+    file_timeout: float = Field(
+        120.0, gt=0, le=86_400, description="Seconds one file may take to read; a slower one is skipped with a reason."
+    )
+    load_memory_mb: int = Field(
+        2048,
+        ge=0,
+        le=1_000_000,
+        description="Memory (MB) the document reader process may use; a file needing more is skipped. 0: no limit.",
+    )
     exclude: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated gitignore-style globs of files to leave out of the index (as in .citebotignore).",
