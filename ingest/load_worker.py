@@ -22,6 +22,7 @@ from typing import Any
 
 from ingest.document import Document
 from ingest.errors import SkipFile
+from ingest.loaders import load_document
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,6 @@ def _serve(conn_in: Connection, conn_out: Connection, memory_bytes: int) -> None
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    from ingest.loaders import load_document
-
     conn_out.send(("ready", None))
     while True:
         try:
@@ -75,8 +74,6 @@ class LoadWorker:
         with self._lock:
             conn = self._ensure()
             if conn is None:  # no child process here: read in this one, without the limits
-                from ingest.loaders import load_document
-
                 return load_document(path)
             assert self._out is not None
             self._out.send(str(path))
