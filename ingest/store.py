@@ -372,17 +372,25 @@ class Store:
             )
         ]
 
-    def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
-        """The visible chunks with these ids, in the order asked; missing ones are left out."""
+    def get_chunks(self, ids: Sequence[str], *, embeddings: bool = False) -> list[StoredChunk]:
+        """The visible chunks with these ids (with embeddings if asked), in the order asked; missing ones left out."""
         if self._chunks is None or not ids:
             return []
+        include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
         try:
-            res = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])  # live checked below, cheaply
+            res = self._chunks.get(ids=list(ids), include=include)  # live checked below, cheaply
         except Exception as exc:  # a server read that raced a delete: see chunks_of
             log.debug("unfiltered read raced a delete (%s); reading visible chunks only", exc)
-            res = self._chunks.get(ids=list(ids), where=_VISIBLE, include=["documents", "metadatas"])
-        found = {c.id: c for c in _stored(res, embeddings=False) if c.meta.live}
+            res = self._chunks.get(ids=list(ids), where=_VISIBLE, include=include)
+        found = {c.id: c for c in _stored(res, embeddings=embeddings) if c.meta.live}
         return [found[cid] for cid in ids if cid in found]
+
+    def chunk_counts(self, sources: Sequence[str]) -> dict[str, int]:
+        """How many chunks the manifest gives these documents (0 while one is being written, absent if unknown)."""
+        if self._docs is None or not sources:
+            return {}
+        res = self._docs.get(ids=list(dict.fromkeys(sources)), include=["metadatas"])
+        return {source: int((meta or {}).get("chunks", 0)) for source, meta in zip(res["ids"], res["metadatas"] or [])}
 
     def chunks_of(self, sources: Sequence[str], *, embeddings: bool = False) -> list[StoredChunk]:
         """Every visible chunk (with its embedding if asked) of these documents."""
