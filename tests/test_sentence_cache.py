@@ -60,3 +60,16 @@ def test_reingest_of_a_renamed_file_embeds_no_sentences(tmp_path, docs_dir, fake
     (docs_dir / "tide-pools.md").rename(docs_dir / "pools.md")
     report = ingestor.run(docs_dir)
     assert report.sentences_embedded == 0 and report.embedded == 0
+
+
+def test_questions_are_never_taken_from_the_sentence_cache(indexed, fake_embedder):
+    store, _ = indexed
+    sentence = quotable_sentences(c.text for c in store.iter_chunks())[0]
+    planted = [1.0] + [0.0] * (fake_embedder.dim - 1)  # an in-context vector differs from the sentence alone
+    store.put_sentence_vectors({sentence_key(sentence): planted})
+    cached = CachedEmbedder(fake_embedder, store)
+    assert cached.embed([sentence])[0] == pytest.approx(planted)  # an answer sentence: the cached vector
+    fresh = CachedEmbedder(fake_embedder, store)
+    own = fake_embedder.embed([sentence])[0]
+    assert fresh.queries.embed([sentence])[0] == pytest.approx(own)  # the same text asked as a question
+    assert fresh.embed([sentence])[0] == pytest.approx(own)  # the answer step then finds the question's own vector
