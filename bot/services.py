@@ -161,10 +161,10 @@ class Services:
         s = self.settings
         store = self.ready_store()
         if s.retrieval_mode == "dense":
-            return DenseRetriever(store, self.answer_embedder.queries)
+            return DenseRetriever(store, self.answer_embedder.standalone)
         cache = s.index_dir / "keyword" if s.keyword_cache and not s.chroma_host else None
         options = HybridOptions.from_settings(s)
-        embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder.queries
+        embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder.standalone
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 
     @cached_property
@@ -247,7 +247,9 @@ class Services:
             question,
             history,
             retriever,
-            embed=self.answer_embedder.embed,
+            # The citation checker tells a passage's sentences apart: with an LLM (seconds a question anyway),
+            # each sentence gets its own vector; the extractive answer uses the in-context ones cached at ingest.
+            embed=self.answer_embedder.standalone.embed if self.llm is not None else self.answer_embedder.embed,
             options=options,
             llm=self.llm,
             prompts=self.prompts,

@@ -117,9 +117,11 @@ def cache_sentences(store: Store, embedder: Embedder, chunk_texts: Iterable[str]
 class CachedEmbedder:
     """An Embedder that looks texts up (memory, then the index's sentence cache) before running the model.
 
-    Questions must not be looked up in the sentence cache (a question that repeats a sentence of a
-    document would get that sentence's in-context vector): embed them through ``queries``, which
-    shares the memory, so the answer step then finds the question's own vector there.
+    The cache holds sentences as read in their chunk (pooled from the chunk pass). Texts that need
+    their own vector go through ``standalone`` (memory, then the model), which shares the memory:
+    questions (one that repeats a sentence of a document must not get its in-context vector; the
+    answer step then finds the question's own vector in memory), and the claims and passage
+    sentences the citation checker compares, which must tell the sentences of one passage apart.
     """
 
     def __init__(self, inner: Embedder, store: Store, memory: int = 4096) -> None:
@@ -129,14 +131,14 @@ class CachedEmbedder:
         self._memory: OrderedDict[str, list[float]] = OrderedDict()
         self._size = memory
         self._lock = threading.Lock()
-        self.queries: Embedder = _QueryView(self)
+        self.standalone: Embedder = _Standalone(self)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors of ``texts``: remembered, cached at ingest, or computed."""
         return self._embed(texts, use_store=True)
 
-    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors of questions: remembered or computed by the model, never taken from the sentence cache."""
+    def embed_standalone(self, texts: Sequence[str]) -> list[list[float]]:
+        """Each text's own vector: remembered or computed by the model, never taken from the sentence cache."""
         return self._embed(texts, use_store=False)
 
     def _embed(self, texts: Sequence[str], *, use_store: bool) -> list[list[float]]:
@@ -162,12 +164,12 @@ class CachedEmbedder:
         return [found[k] for k in keys]
 
 
-class _QueryView:
-    """``CachedEmbedder.queries``: memory, then the model; never the sentence cache."""
+class _Standalone:
+    """``CachedEmbedder.standalone``: memory, then the model; never the sentence cache."""
 
     def __init__(self, cached: CachedEmbedder) -> None:
         self.name = cached.name
         self._cached = cached
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._cached.embed_queries(texts)
+        return self._cached.embed_standalone(texts)

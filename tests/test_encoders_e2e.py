@@ -160,9 +160,10 @@ def read_pty(cmd: list[str], env: dict[str, str], timeout: float = 300) -> tuple
     os.close(follower)
     out = b""
     deadline = time.monotonic() + timeout
+    poller = select.poll()  # not select(): a long test session holds descriptors past its limit of 1024
+    poller.register(leader, select.POLLIN)
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 1)
-        if ready:
+        if poller.poll(1000):
             try:
                 data = os.read(leader, 65536)
             except OSError:  # the child closed the terminal

@@ -71,5 +71,5 @@ def test_questions_are_never_taken_from_the_sentence_cache(indexed, fake_embedde
     assert cached.embed([sentence])[0] == pytest.approx(planted)  # an answer sentence: the cached vector
     fresh = CachedEmbedder(fake_embedder, store)
     own = fake_embedder.embed([sentence])[0]
-    assert fresh.queries.embed([sentence])[0] == pytest.approx(own)  # the same text asked as a question
+    assert fresh.standalone.embed([sentence])[0] == pytest.approx(own)  # the same text asked as a question
     assert fresh.embed([sentence])[0] == pytest.approx(own)  # the answer step then finds the question's own vector
