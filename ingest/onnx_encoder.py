@@ -101,7 +101,7 @@ class OnnxBackend:
 
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         states = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        return np.einsum("brt,btd->brd", weights, states, optimize=True)
+        return np.matmul(weights, states)  # [batch, rows, tokens] @ [batch, tokens, dim]
 
 
 class OnnxEmbedder:
