@@ -311,7 +311,9 @@ class Ingestor:
             if c.content_hash not in vectors:
                 missing.setdefault(c.content_hash, i)
         if missing:
-            vectors.update(self._embed([chunks[i] for i in missing.values()], sentences, missing, cache))
+            firsts = list(missing.values())
+            plans = [sentences[i] for i in firsts] if sentences else []
+            vectors.update(self._embed([chunks[i] for i in firsts], plans, cache))
             report.embedded += len(missing)
         if self.cache_sentences:  # before the documents become visible, so their first question is fast
             for plan in sentences:
@@ -346,13 +348,10 @@ class Ingestor:
                 report.updated += 1
             tracker.settle(doc.file.rel)
 
-    def _embed(
-        self, todo: list[Chunk], sentences: list[ChunkSentences], positions: dict[str, int], cache: SentenceBatch
-    ) -> dict[str, list[float]]:
-        """Vectors of ``todo`` by content hash; a span-pooling encoder also puts their sentences' in ``cache``."""
+    def _embed(self, todo: list[Chunk], plans: list[ChunkSentences], cache: SentenceBatch) -> dict[str, list[float]]:
+        """Vectors of ``todo`` by content hash; a span-pooling encoder also caches their sentences (``plans``)."""
         texts = [c.embed_text for c in todo]
-        if self.cache_sentences and self.pool_sentences and isinstance(self.embedder, SpanEmbedder):
-            plans = [sentences[i] for i in positions.values()]
+        if plans and self.pool_sentences and isinstance(self.embedder, SpanEmbedder):
             encoded = self.embedder.embed_spans(texts, [p.spans for p in plans])
             for plan, result in zip(plans, encoded):
                 cache.add(plan, result)
