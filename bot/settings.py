@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         ge=1,
         le=8192,
         description="Full-length texts per model batch (shorter ones are packed up to as many tokens); "
-        "empty: 32 on the CPU, 1024 on a GPU.",
+        "empty: 16 on the CPU, 1024 on a GPU.",
     )
     ingest_batch: int = Field(
         256,

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ingest.errors import IngestError
+from ingest.onnx_encoder import CPU_BATCH as ONNX_CPU_BATCH
 
-#: Full-length texts per embedding batch: small on a CPU (cache-sized), large on a GPU (to fill it).
-CPU_BATCH = 32
+#: Full-length texts per embedding batch: small on a CPU (onnx_encoder.CPU_BATCH), large on a GPU (to fill it).
+CPU_BATCH = ONNX_CPU_BATCH
 GPU_BATCH = 1024
 PRECISIONS = ("auto", "fp32", "fp16", "int8")
 DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
