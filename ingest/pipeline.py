@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,7 @@ from ingest.chunking import Chunk, Chunker
 from ingest.embedder import Embedder
 from ingest.errors import IngestError, SkipFile
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
+from ingest.readahead import ReadAhead
 from ingest.records import ChunkMeta, ChunkRow
 from ingest.report import IngestProgress, IngestReport, ProgressFn
 from ingest.sentence_cache import ChunkSentences, SentenceBatch, SpanEmbedder, chunk_sentences
@@ -128,7 +130,7 @@ class _Slice:
 
 
 class _Tracker:
-    """Counts what is done and written, and tells the progress callback (if any)."""
+    """Counts what is done and written, and tells the progress callback (if any); safe across threads."""
 
     def __init__(self, callback: ProgressFn | None, files_total: int, work_total: float) -> None:
         self.callback = callback
@@ -137,18 +139,21 @@ class _Tracker:
         self.files_done = 0
         self.chunks_written = 0
         self.work_done = 0.0
+        self._lock = threading.Lock()
 
     def settle(self, path: str, work: float = 0.0) -> None:
         """One file is done with: unchanged, failed, or its new version is visible."""
-        self.files_done += 1
-        self.work_done += work
-        self._tell(path)
+        with self._lock:
+            self.files_done += 1
+            self.work_done += work
+            self._tell(path)
 
     def written(self, path: str, chunks: int, work: float) -> None:
         """Chunks of a document reached the index (hidden until the document is complete)."""
-        self.chunks_written += chunks
-        self.work_done += work
-        self._tell(path)
+        with self._lock:
+            self.chunks_written += chunks
+            self.work_done += work
+            self._tell(path)
 
     def _tell(self, path: str) -> None:
         if self.callback is not None:
@@ -221,16 +226,19 @@ class Ingestor:
         touched: list[DocRecord] = []
         batch: list[_Slice] = []
         filled = 0
-        for doc in self._changed(files, known, report, tracker, touched):
-            start = 0
-            while start < len(doc.chunks):  # a document larger than the room left spans batches
-                end = min(len(doc.chunks), start + self.batch_chunks - filled)
-                batch.append(_Slice(doc, start, end))
-                filled += end - start
-                start = end
-                if filled >= self.batch_chunks:
-                    self._flush(batch, report, tracker)
-                    batch, filled = [], 0
+        # The next documents are read and cut in a thread while the model embeds the current batch.
+        changed = self._changed(files, known, report, tracker, touched)
+        with ReadAhead(changed, size=lambda doc: len(doc.chunks), limit=2 * self.batch_chunks) as docs:
+            for doc in docs:
+                start = 0
+                while start < len(doc.chunks):  # a document larger than the room left spans batches
+                    end = min(len(doc.chunks), start + self.batch_chunks - filled)
+                    batch.append(_Slice(doc, start, end))
+                    filled += end - start
+                    start = end
+                    if filled >= self.batch_chunks:
+                        self._flush(batch, report, tracker)
+                        batch, filled = [], 0
         self._flush(batch, report, tracker)
         if touched:  # touched but not changed: remember the new mtimes, so the next run skips hashing them
             self.store.record_documents(touched)
