@@ -34,10 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "eval"
 MODEL = "all-MiniLM-L6-v2"
 
-# Runs a script (argv[1]) or the CLI, then reports that process's own peak RSS on stderr.
+# Runs a script (argv[1]) or the CLI, then reports that process's own peak RSS and CPU seconds on stderr.
 _LAUNCH = """
 import atexit, resource, runpy, sys
-atexit.register(lambda: sys.stderr.write("MAXRSS_KB %d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+def _usage():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    sys.stderr.write("MAXRSS_KB %d\\nCPU_S %.2f\\n" % (u.ru_maxrss, u.ru_utime + u.ru_stime))
+atexit.register(_usage)
 if sys.argv[1] == "--cli":
     sys.argv = ["citebot", *sys.argv[2:]]
     runpy.run_module("bot.cli", run_name="__main__")
@@ -110,7 +113,8 @@ def run(args: list[str], env: dict[str, str], marks: tuple[str, ...] = ()) -> di
     if code != 0:
         raise SystemExit(f"{' '.join(args[:3])} failed ({code}): {err.strip()[-800:]}")
     peak = max((int(x.split()[1]) for x in err.splitlines() if x.startswith("MAXRSS_KB")), default=0)
-    return {"wall_s": wall, "peak_rss_mb": round(peak / 1024), "stdout": "".join(lines), "marks": seen}
+    cpu = max((float(x.split()[1]) for x in err.splitlines() if x.startswith("CPU_S")), default=0.0)
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": round(peak / 1024), "stdout": "".join(lines), "marks": seen}
 
 
 def citebot_ingest(folder: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -124,6 +128,7 @@ def citebot_ingest(folder: Path, env: dict[str, str]) -> dict[str, Any]:
         "embedded": report["embedded"],
         "sentences": report["sentences_embedded"],
         "chunks_per_s": round(report["chunks"] / out["wall_s"], 1) if report["chunks"] else None,
+        "cpu_s": out["cpu_s"],
         "peak_rss_mb": out["peak_rss_mb"],
         "load": [before, load()],
     }
@@ -188,6 +193,7 @@ def main() -> None:
                 "pipeline_s": float(words[words.index("SECONDS") + 1]),
                 "chunks": int(words[words.index("NODES") + 1]),
                 "chunks_per_s": round(int(words[words.index("NODES") + 1]) / naive["wall_s"], 1),
+                "cpu_s": naive["cpu_s"],
                 "peak_rss_mb": naive["peak_rss_mb"],
                 "load": [before, load()],
             }
@@ -233,7 +239,10 @@ def table(r: dict[str, Any]) -> str:
     def cell(x: dict[str, Any] | None) -> str:
         if x is None:
             return "-"
-        return f"{x['wall_s']} s, {x['chunks']} chunks, {x['chunks_per_s']} chunks/s, {x['peak_rss_mb']} MB"
+        return (
+            f"{x['wall_s']} s ({x['cpu_s']} CPU s), {x['chunks']} chunks, {x['chunks_per_s']} chunks/s, "
+            f"{x['peak_rss_mb']} MB"
+        )
 
     rows = [
         ("full ingest (wall, new process)", cell(full), cell(naive), ">= 36 chunks/s; less time than naive"),
