@@ -27,14 +27,19 @@ from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
 from ingest.chroma_client import Place, open_client, release_client
 from ingest.chunking import Chunker, ChunkParams
+from ingest.devices import EncoderChoice, check_device, choose_encoder
 from ingest.embedder import Embedder, SentenceTransformerEmbedder, token_counter
 from ingest.errors import CollectionGoneError, IndexDamagedError
+from ingest.load_worker import LoadWorker
 from ingest.loaders import LOADER_VERSION
 from ingest.lock import WaitFn, ingest_lock
-from ingest.onnx_encoder import OnnxEmbedder, ensure_export, export_path
-from ingest.pipeline import Ingestor, ProgressFn
+from ingest.onnx_encoder import OnnxEmbedder, exportable, find_export
+from ingest.onnx_export import ensure_export, ensure_quantized
+from ingest.pipeline import Ingestor
+from ingest.report import ProgressFn
 from ingest.sentence_cache import CachedEmbedder
 from ingest.store import Store
+from ingest.torch_encoder import TorchEmbedder
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,36 +76,66 @@ class Services:
 
     # -- parts -----------------------------------------------------------------------------
     @cached_property
+    def encoder_choice(self) -> EncoderChoice:
+        """How the model runs at ingest (backend, device, precision, batch size); a bad combination is an error."""
+        s = self.settings
+        return choose_encoder(s.embed_device, s.embed_precision, s.embed_batch_size, poolable=exportable(s.embed_model))
+
+    @cached_property
     def embedder(self) -> Embedder:
-        """The model that embeds chunks at ingest (sentence-transformers unless one was passed in)."""
+        """The model that embeds chunks at ingest: ONNX on the CPU, torch on a GPU (unless one was passed in).
+
+        The ONNX export is made here on first use (in a child process: this one never loads torch).
+        """
         if self._embedder is not None:
             return self._embedder
         s = self.settings
-        return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device, batch_size=s.embed_batch_size)
+        choice = self.encoder_choice
+        if choice.backend == "onnx":
+            path = ensure_export(s.embed_model, s.cache_dir)
+            if path is not None and choice.precision == "int8":
+                path = ensure_quantized(s.embed_model, s.cache_dir)
+                if path is None:
+                    raise ConfigError(
+                        "CITEBOT_EMBED_PRECISION=int8: the int8 copy of the model could not be made "
+                        "(run with -v for the reason); unset it to use fp32"
+                    )
+            if path is not None:
+                return OnnxEmbedder(s.embed_model, path, batch_size=choice.batch_size)
+            log.warning("no ONNX export of %s (see above); ingest runs on sentence-transformers", s.embed_model)
+        elif choice.backend == "torch":
+            check_device(choice.device)  # now, not at the first batch: --rebuild must not clear the index first
+            return TorchEmbedder(
+                s.embed_model, choice.device, half=choice.precision == "fp16", batch_size=choice.batch_size
+            )
+        return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device, batch_size=choice.batch_size)
 
     @cached_property
     def query_embedder(self) -> Embedder:
         """The encoder for questions and answer sentences: the cached ONNX export when allowed and present."""
         if self._query_embedder is not None:
             return self._query_embedder
+        if self._embedder is not None:
+            return self._embedder  # a model passed in serves questions too
         s = self.settings
+        choice = self.encoder_choice
         # The ONNX file is a faster copy of the configured sentence-transformers model, nothing else.
-        if (
-            isinstance(self.embedder, SentenceTransformerEmbedder)
-            and s.query_encoder != "torch"
-            and s.embed_device == "cpu"
-        ):
-            onnx_file = export_path(s.cache_dir, s.embed_model)
-            if onnx_file.is_file():
-                return OnnxEmbedder(s.embed_model, onnx_file)
+        if choice.backend == "onnx" and s.query_encoder != "torch":
+            onnx_file = find_export(s.cache_dir, s.embed_model, choice.precision) or find_export(
+                s.cache_dir, s.embed_model
+            )
+            if onnx_file is not None:
+                return OnnxEmbedder(s.embed_model, onnx_file, threads=None)
             if s.query_encoder == "onnx":
-                log.warning("no ONNX export at %s yet (it is made by `citebot ingest`); using torch", onnx_file)
-        return self.embedder
+                log.warning("no ONNX export in %s yet (it is made by `citebot ingest`); using torch", s.cache_dir)
+        if choice.backend == "torch":
+            return self.embedder
+        return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device)
 
     @cached_property
-    def answer_embedder(self) -> Embedder:
-        """Question-time embeddings: memory, then the index's sentence cache, then the query encoder."""
-        return CachedEmbedder(self.query_embedder, self.ready_store())
+    def answer_embedder(self) -> CachedEmbedder:
+        """Question-time embeddings: memory, then the index's sentence cache (when on), then the query encoder."""
+        return CachedEmbedder(self.query_embedder, self.ready_store(), lookup=self.settings.sentence_cache)
 
     @property
     def chunk_params(self) -> ChunkParams:
@@ -157,10 +192,10 @@ class Services:
         s = self.settings
         store = self.ready_store()
         if s.retrieval_mode == "dense":
-            return DenseRetriever(store, self.answer_embedder)
+            return DenseRetriever(store, self.answer_embedder.standalone)
         cache = s.index_dir / "keyword" if s.keyword_cache and not s.chroma_host else None
         options = HybridOptions.from_settings(s)
-        embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder
+        embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder.standalone
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 
     @property
@@ -205,8 +240,17 @@ class Services:
             self.embedder,
             chunker,
             max_bytes=int(s.max_file_mb * 1_000_000),
+            batch_chunks=s.ingest_batch,
             cache_sentences=s.sentence_cache,
+            pool_sentences=s.sentence_vectors == "pooled",
+            load=self.reader.load,
         )
+
+    @cached_property
+    def reader(self) -> LoadWorker:
+        """The child process that reads documents, within CITEBOT_FILE_TIMEOUT and CITEBOT_LOAD_MEMORY_MB per file."""
+        s = self.settings
+        return LoadWorker(s.file_timeout, s.load_memory_mb)
 
     # -- use cases -------------------------------------------------------------------------
     def ingest(
@@ -227,6 +271,7 @@ class Services:
         ``rebuild`` the new index is built beside the old one, which keeps answering until it is complete.
         """
         s = self.settings
+        _ = self.embedder  # a model or device problem stops the run before it takes the lock or stages a rebuild
         wait = s.ingest_wait if wait is None else wait
         client = self._client() if s.chroma_host else None  # a server holds the lock; a folder has a lock file
         with ingest_lock(client=client, name=s.collection, wait=wait, on_wait=on_wait, place=self.place):
@@ -242,7 +287,6 @@ class Services:
                     if self._store is None:
                         self._store = staged
                 self.follow_rebuild()
-        self._cache_query_encoder()
         return report
 
     def _staged_rebuild(self) -> Store:
@@ -261,18 +305,6 @@ class Services:
         with self._lock:
             self._store = None
         return Store(self._client(), s.collection, self.fingerprint, create=False, place=self.place).staged()
-
-    def _cache_query_encoder(self) -> None:
-        """Export the model to ONNX for fast cold queries, once per index folder (torch is loaded by now)."""
-        s = self.settings
-        if (
-            s.query_encoder == "torch"
-            or s.embed_device != "cpu"
-            or not isinstance(self.embedder, SentenceTransformerEmbedder)
-        ):
-            return
-        if not export_path(s.cache_dir, s.embed_model).is_file():
-            ensure_export(s.embed_model, s.cache_dir, self.embedder)
 
     def ask(
         self,
@@ -293,14 +325,18 @@ class Services:
             closest_confidence=self.settings.closest_confidence,
             max_sentences=self.settings.max_answer_sentences,
         )
+        llm = self.llm
+        # The citation checker tells a passage's sentences apart: with an LLM (seconds a question anyway),
+        # each sentence gets its own vector; the extractive answer uses the in-context ones cached at ingest.
+        embed = self.answer_embedder.standalone.embed if llm is not None else self.answer_embedder.embed
         return self._reading(
             lambda: answer(
                 question,
                 history,
                 self.retriever,
-                embed=self.answer_embedder.embed,
+                embed=embed,
                 options=options,
-                llm=self.llm,
+                llm=llm,
                 prompts=self.prompts,
                 on_token=on_token,
                 rarity=self.rarity,

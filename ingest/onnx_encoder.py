@@ -1,9 +1,10 @@
-"""A torch-free query encoder: the same sentence-transformers model exported to ONNX.
+"""The embedding model on onnxruntime: the encoder ingest and questions run on, without torch.
 
-Loading torch and sentence-transformers costs seconds; a one-shot `citebot ask` only needs to
-embed a question and a few dozen sentences. The export is made once (at ingest, where torch is
-loaded anyway), checked to give the same vectors as the torch model, and cached in the index
-folder. At query time it runs on onnxruntime with the model's own fast tokenizer.
+Loading torch and sentence-transformers costs seconds and hundreds of megabytes; onnxruntime runs
+the same model faster on a CPU. The model is exported once (ingest/onnx_export.py, where torch is
+needed), checked to give the sentence-transformers vectors, and cached under ``CITEBOT_CACHE_DIR``.
+Ingest embeds chunks with it (pooling each chunk's sentences from the same pass, see
+ingest/encoder.py) and a one-shot `citebot ask` embeds the question with it.
 
 Only models whose pooling is a plain mean of token embeddings (all-MiniLM-L6-v2 and most
 sentence-transformers models) are exported; others keep the torch path.
@@ -18,31 +19,45 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ingest.embedder import Embedder, cosine, resolve_model
+from ingest.embedder import resolve_model
+from ingest.encoder import Encoded, PoolingEncoder, Span
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
-#: Texts both encoders embed to check the export; a cosine below the bound discards it.
-_PROBES = (
-    "why did BlackBerry leave Pakistan?",
-    "Sea anemones close into tight blobs when the tide goes out.",
-    "Der schnelle braune Fuchs springt über den faulen Hund.",
-    "1234 5678 !!! ??? — a line of symbols, numbers & punctuation",
-)
-_MIN_COSINE = 0.9999
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+#: Bumped when the export changes shape; v2: eager attention, fused by onnxruntime's transformer optimizer.
+EXPORT_VERSION = 2
+#: Texts of full length per batch on the CPU (shorter ones are packed up to the same number of tokens).
+#: 16 x 256 tokens: as fast as larger batches on two cores, and onnxruntime's arena stays under 200 MB.
+CPU_BATCH = 16
 
 
-def export_path(cache_dir: Path, model: str) -> Path:
-    """Where the export of ``model`` lives under ``cache_dir``."""
+def _stem(model: str) -> str:
     slug = hashlib.sha1(resolve_model(model).encode("utf-8")).hexdigest()[:12]
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in Path(model).name)[:40]
-    return cache_dir / "onnx" / f"{safe}-{slug}.onnx"
+    return f"{safe}-{slug}"
 
 
-def _model_config(model_dir: Path) -> tuple[bool, int]:
+def export_path(cache_dir: Path, model: str, precision: str = "fp32") -> Path:
+    """Where the export of ``model`` in ``precision`` (fp32, int8) lives under ``cache_dir``."""
+    suffix = "" if precision == "fp32" else f"-{precision}"
+    return cache_dir / "onnx" / f"{_stem(model)}-v{EXPORT_VERSION}{suffix}.onnx"
+
+
+def find_export(cache_dir: Path, model: str, precision: str = "fp32") -> Path | None:
+    """The cached export to run, or None: the current one, else (fp32) one made by an older citebot."""
+    current = export_path(cache_dir, model, precision)
+    if current.is_file():
+        return current
+    legacy = cache_dir / "onnx" / f"{_stem(model)}.onnx"  # v1: plain export, still verified and exact
+    return legacy if precision == "fp32" and legacy.is_file() else None
+
+
+def model_config(model_dir: Path) -> tuple[bool, int]:
     """(mean pooling?, max sequence length) from the sentence-transformers model folder."""
     pooling = model_dir / "1_Pooling" / "config.json"
     mean = False
@@ -59,123 +74,71 @@ def _model_config(model_dir: Path) -> tuple[bool, int]:
 
 
 def exportable(model: str) -> bool:
-    """True when ``model`` is a local mean-pooling model with a fast tokenizer."""
+    """True when ``model`` is a local mean-pooling model with a fast tokenizer (it can run on onnxruntime)."""
     model_dir = Path(resolve_model(model))
-    return model_dir.is_dir() and (model_dir / "tokenizer.json").is_file() and _model_config(model_dir)[0]
+    return model_dir.is_dir() and (model_dir / "tokenizer.json").is_file() and model_config(model_dir)[0]
+
+
+class OnnxBackend:
+    """One onnxruntime session of an export; returns pooled rows of the last token states."""
+
+    def __init__(self, onnx_file: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort  # here: a cold `citebot --help` must not load it
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.log_severity_level = 3
+        # Between two runs the pool's threads sleep instead of spinning, leaving the cores to the
+        # tokenizer and the index writes of the same ingest.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Batches come in many shapes (length buckets): a memory plan cached per shape only holds memory.
+        options.enable_mem_pattern = False
+        self.name = onnx_file.name
+        self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def pooled(self, ids: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        states = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        return np.matmul(weights, states)  # [batch, rows, tokens] @ [batch, tokens, dim]
 
 
 class OnnxEmbedder:
-    """Embeds with onnxruntime; vectors equal the sentence-transformers model's (mean pooled, normalised)."""
+    """Embeds with onnxruntime; vectors equal the sentence-transformers model's (mean pooled, normalised).
 
-    def __init__(self, model: str, onnx_file: Path, threads: int | None = None) -> None:
+    Loads on first use and is safe to share between threads. ``embed_spans`` also returns the
+    vectors of spans (a chunk's sentences) from the same pass.
+    """
+
+    def __init__(self, model: str, onnx_file: Path, threads: int | None = None, *, batch_size: int = CPU_BATCH) -> None:
         self.name = model
         self.onnx_file = onnx_file
+        self.batch_size = batch_size
         self._threads = threads
-        self._session: Any = None
-        self._tokenizer: Any = None
+        self._encoder: PoolingEncoder | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> tuple[Any, Any]:
+    def _load(self) -> PoolingEncoder:
         with self._lock:
-            if self._session is None:
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-
+            if self._encoder is None:
                 model_dir = Path(resolve_model(self.name))
-                _, max_len = _model_config(model_dir)
-                tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-                tokenizer.enable_truncation(max_len)
-                tokenizer.enable_padding()
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = self._threads or min(4, os.cpu_count() or 1)
-                options.log_severity_level = 3
-                self._session = ort.InferenceSession(str(self.onnx_file), options, providers=["CPUExecutionProvider"])
-                self._tokenizer = tokenizer
-            return self._session, self._tokenizer
+                _, max_len = model_config(model_dir)
+                self._encoder = PoolingEncoder(
+                    self.name,
+                    model_dir / "tokenizer.json",
+                    max_len,
+                    OnnxBackend(self.onnx_file, self._threads),
+                    batch_tokens=self.batch_size * max_len,
+                    max_batch=self.batch_size * 16,
+                )
+            return self._encoder
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed ``texts`` (batches of 32); vectors are L2-normalised."""
-        import numpy as np
+        """Embed ``texts``; vectors are L2-normalised."""
+        return self._load().embed(texts) if texts else []
 
-        if not texts:
-            return []
-        session, tokenizer = self._load()
-        out: list[list[float]] = []
-        for i in range(0, len(texts), 32):
-            batch = tokenizer.encode_batch(list(texts[i : i + 32]))
-            feed = {
-                "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
-            }
-            hidden = session.run(None, feed)[0]
-            mask = feed["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-            out.extend(pooled.tolist())
-        return out
-
-
-def ensure_export(model: str, cache_dir: Path, reference: Embedder) -> Path | None:
-    """Export ``model`` to ONNX under ``cache_dir`` once, verified against ``reference``; None if not possible.
-
-    Needs torch (and the ``onnx`` package); run where torch is loaded anyway, such as after an ingest.
-    """
-    target = export_path(cache_dir, model)
-    if target.is_file():
-        return target
-    if not exportable(model):
-        return None
-    tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp")  # one per process: concurrent exports don't clash
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _export(Path(resolve_model(model)), tmp)
-        candidate = OnnxEmbedder(model, tmp, threads=1)
-        ours = candidate.embed(_PROBES)
-        theirs = reference.embed(_PROBES)
-        worst = min(cosine(x, y) for x, y in zip(ours, theirs))
-        if worst < _MIN_COSINE:
-            log.warning("ONNX export of %s differs from the model (cosine %.6f); not used", model, worst)
-            tmp.unlink(missing_ok=True)
-            return None
-        os.replace(tmp, target)  # atomic: readers never see a half-written file
-        log.info("cached an ONNX query encoder for %s at %s", model, target)
-        return target
-    except Exception as exc:  # export is an optimisation: never fail the ingest for it
-        log.warning("could not export %s to ONNX (%s: %s); queries use torch", model, type(exc).__name__, exc)
-        tmp.unlink(missing_ok=True)
-        return None
-
-
-def _export(model_dir: Path, target: Path) -> None:
-    import torch
-    from transformers import AutoModel
-
-    model = AutoModel.from_pretrained(str(model_dir)).eval()
-
-    class _Hidden(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    sample = torch.ones((2, 8), dtype=torch.long)
-    axes = {name: {0: "batch", 1: "seq"} for name in (*_INPUTS, "last_hidden_state")}
-    import warnings
-
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            _Hidden(model),
-            (sample, sample, torch.zeros_like(sample)),
-            str(target),
-            input_names=list(_INPUTS),
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[Encoded]:
+        """Embed ``texts`` and the character ``spans`` of each (its sentences) in one pass."""
+        return self._load().embed_spans(texts, spans) if texts else []

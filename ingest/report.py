@@ -1,7 +1,8 @@
-"""The result of one ingest run."""
+"""The result of one ingest run, and where a running one stands."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ class IngestReport:
     removed: int = 0
     chunks: int = 0  # chunks written in this run
     embedded: int = 0  # chunks whose embedding was computed (the rest were reused)
-    sentences_embedded: int = 0  # sentences added to the answerer's sentence cache
+    sentences_embedded: int = 0  # sentences added to the answerer's sentence cache (pooled or embedded)
     failed: list[dict[str, str]] = field(default_factory=list)  # files that could not be read
     skipped: list[dict[str, str]] = field(default_factory=list)  # files left out on purpose (size, links)
     seconds: float = 0.0
@@ -42,3 +43,18 @@ class IngestReport:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
         return data
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """Where a running ingest stands: what a progress callback receives after each file and each batch written."""
+
+    files_done: int  # files dealt with: unchanged, failed, or their new version visible
+    files_total: int
+    chunks_written: int  # chunks that reached the index (a kill keeps them)
+    work_done: float  # bytes of the changed files done with, a file being written counted pro rata
+    work_total: float  # bytes of the files whose size or date changed: the work this run expects
+    current: str  # the file last read or written
+
+
+ProgressFn = Callable[[IngestProgress], None]

@@ -1,26 +1,51 @@
-"""Sentence embeddings computed once at ingest and looked up at answer time.
+"""Sentence embeddings computed at ingest and looked up at answer time.
 
 The extractive answerer and the citation checker compare the question with every sentence of the
 retrieved passages. Embedding those ~40 sentences per question costs hundreds of milliseconds on
 a CPU; looking them up costs a few. Entries are keyed by the sentence's text, so they are shared
-by documents, survive renames and are never stale: a sentence with the same text has the same
-vector under the index's one model (the fingerprint guarantees the model). Entries of deleted
-documents linger unused until the next ``--rebuild``.
+by documents and survive renames. Entries of deleted documents linger unused until the next
+``--rebuild``.
+
+A sentence's vector comes from the chunk pass itself when the encoder can pool spans
+(``SpanEmbedder``, see ingest/encoder.py): the mean of the chunk's token states over the
+sentence's tokens, so caching sentences costs no second model run. Such a vector reads the
+sentence in its context; on the dev sets it ranks answer sentences at least as well as embedding
+each sentence alone (bench/README.md). Sentences the pass could not pool (past the model's
+window, or chunks whose embedding was reused) are embedded alone, as are all of them with an
+encoder that cannot pool.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from ingest.embedder import Embedder
+from ingest.encoder import Encoded, Span
+from ingest.errors import StoreUnavailableError
 from ingest.sentences import passage_sentences
 from ingest.store import Store
 
+log = logging.getLogger(__name__)
+
 #: Sentences the answerer may quote are at least this many words long (bot/answering/evidence.py quotable()).
 MIN_WORDS = 2
+
+
+@runtime_checkable
+class SpanEmbedder(Protocol):
+    """An Embedder that also returns, from the same pass, vectors of character spans of each text."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[Encoded]: ...
 
 
 def sentence_key(text: str) -> str:
@@ -38,33 +63,91 @@ def quotable_sentences(texts: Iterable[str]) -> list[str]:
     return list(out)
 
 
+@dataclass(frozen=True)
+class ChunkSentences:
+    """The cacheable sentences of one chunk: their texts and where they lie in the text the model embeds."""
+
+    texts: list[str]
+    spans: list[Span]  # in the embedded text's coordinates; empty when the quoted text is not inside it
+
+
+def chunk_sentences(text: str, embed_text: str) -> ChunkSentences:
+    """The sentences of a chunk's quoted ``text`` worth caching, located in its ``embed_text`` (header + text)."""
+    sentences = [s for s in passage_sentences(text) if len(s.text.split()) >= MIN_WORDS]
+    shift = embed_text.find(text) if text else -1
+    spans = [(s.start + shift, s.end + shift) for s in sentences] if shift >= 0 else []
+    return ChunkSentences([s.text for s in sentences], spans)
+
+
+@dataclass
+class SentenceBatch:
+    """Sentence vectors gathered from one batch of chunks, to be stored before those chunks become visible."""
+
+    texts: dict[str, str] = field(default_factory=dict)  # key -> text, every cacheable sentence of the batch
+    pooled: dict[str, list[float]] = field(default_factory=dict)  # key -> vector from the chunk pass
+
+    def add(self, sentences: ChunkSentences, encoded: Encoded | None = None) -> None:
+        """Note a chunk's sentences, with their pooled vectors when the chunk was just embedded."""
+        for i, text in enumerate(sentences.texts):
+            key = sentence_key(text)
+            self.texts.setdefault(key, text)
+            if encoded is not None and sentences.spans and i < len(encoded.spans):
+                vector = encoded.spans[i]
+                if vector is not None:
+                    self.pooled.setdefault(key, vector)
+
+    def save(self, store: Store, embedder: Embedder) -> int:
+        """Store the batch's sentence vectors not cached yet (embedding alone those not pooled); returns how many."""
+        if not self.texts:
+            return 0
+        have = store.sentence_vectors(list(self.texts))
+        todo = [key for key in self.texts if key not in have]
+        alone = [key for key in todo if key not in self.pooled]
+        vectors = {key: self.pooled[key] for key in todo if key in self.pooled}
+        if alone:
+            vectors.update(zip(alone, embedder.embed([self.texts[key] for key in alone])))
+        store.put_sentence_vectors(vectors)
+        return len(vectors)
+
+
 def cache_sentences(store: Store, embedder: Embedder, chunk_texts: Iterable[str]) -> int:
-    """Embed and store the sentences of ``chunk_texts`` not cached yet; returns how many were embedded."""
-    sentences = quotable_sentences(chunk_texts)
-    if not sentences:
-        return 0
-    keys = [sentence_key(s) for s in sentences]
-    have = store.sentence_vectors(keys)
-    missing = [(k, s) for k, s in zip(keys, sentences) if k not in have]
-    if not missing:
-        return 0
-    vectors = embedder.embed([s for _, s in missing])
-    store.put_sentence_vectors({k: v for (k, _), v in zip(missing, vectors)})
-    return len(missing)
+    """Embed (each alone) and store the sentences of ``chunk_texts`` not cached yet; returns how many were stored."""
+    batch = SentenceBatch()
+    for text in chunk_texts:
+        batch.add(chunk_sentences(text, text))
+    return batch.save(store, embedder)
 
 
 class CachedEmbedder:
-    """An Embedder that looks texts up (memory, then the index's sentence cache) before running the model."""
+    """An Embedder that looks texts up (memory, then the index's sentence cache) before running the model.
 
-    def __init__(self, inner: Embedder, store: Store, memory: int = 4096) -> None:
+    The cache holds sentences as read in their chunk (pooled from the chunk pass). Texts that need
+    their own vector go through ``standalone`` (memory, then the model), which shares the memory:
+    questions (one that repeats a sentence of a document must not get its in-context vector; the
+    answer step then finds the question's own vector in memory), and the claims and passage
+    sentences the citation checker compares, which must tell the sentences of one passage apart.
+    """
+
+    def __init__(self, inner: Embedder, store: Store, memory: int = 4096, *, lookup: bool = True) -> None:
         self.name = inner.name
         self.inner = inner
         self.store = store
+        self.lookup = lookup  # read the index's sentence cache (off: memory, then the model)
         self._memory: OrderedDict[str, list[float]] = OrderedDict()
         self._size = memory
         self._lock = threading.Lock()
+        self._warned = False
+        self.standalone: Embedder = _Standalone(self)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors of ``texts``: remembered, cached at ingest, or computed."""
+        return self._embed(texts, use_store=True)
+
+    def embed_standalone(self, texts: Sequence[str]) -> list[list[float]]:
+        """Each text's own vector: remembered or computed by the model, never taken from the sentence cache."""
+        return self._embed(texts, use_store=False)
+
+    def _embed(self, texts: Sequence[str], *, use_store: bool) -> list[list[float]]:
         keys = [sentence_key(t) for t in texts]
         found: dict[str, list[float]] = {}
         with self._lock:
@@ -73,8 +156,8 @@ class CachedEmbedder:
                     self._memory.move_to_end(key)
                     found[key] = self._memory[key]
         lookup = [k for k in dict.fromkeys(keys) if k not in found]
-        if lookup:
-            found.update(self.store.sentence_vectors(lookup))
+        if lookup and use_store and self.lookup:
+            found.update(self._cached(lookup))
         todo = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in found]
         if todo:
             found.update(zip([k for k, _ in todo], self.inner.embed([t for _, t in todo])))
@@ -85,3 +168,24 @@ class CachedEmbedder:
             while len(self._memory) > self._size:
                 self._memory.popitem(last=False)
         return [found[k] for k in keys]
+
+    def _cached(self, keys: list[str]) -> dict[str, list[float]]:
+        """Vectors the index's sentence cache holds; none (the model computes them) when it cannot be read."""
+        try:
+            return self.store.sentence_vectors(keys)
+        except StoreUnavailableError as exc:
+            if not self._warned:  # once: the answers stay right, only slower
+                self._warned = True
+                log.warning("the sentence cache cannot be read (%s); answers embed their sentences instead", exc)
+            return {}
+
+
+class _Standalone:
+    """``CachedEmbedder.standalone``: memory, then the model; never the sentence cache."""
+
+    def __init__(self, cached: CachedEmbedder) -> None:
+        self.name = cached.name
+        self._cached = cached
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._cached.embed_standalone(texts)

@@ -15,13 +15,16 @@ pointer collection, ``<name>-active`` (one atomic write), and deletes the old se
 every reader keeps answering from the old index; ``Store.follow()`` moves a long-running reader
 to the new one. No pointer means the index built before the first rebuild: ``<name>`` itself.
 
-Write order for one document (crash-safe; see ``write_document``): the manifest entry is
-first reset to a placeholder that matches no file, new chunks are added invisible, then one
-metadata-only update makes them visible and the old version invisible together, then the old
-chunks are deleted, then the manifest is updated. A run killed at any point (kill -9) leaves
-either the old or the new version visible, never both, never half, never duplicated; the
-placeholder makes the next run redo the document (or remove it, if its file has gone), so the
-next run finishes the job. ``tests/test_crash.py`` kills real processes between every step.
+Writes come in batches of a few hundred chunks that may hold many small documents or part of a
+large one (crash-safe; see ``write_batch``). A document's manifest entry is first reset to a
+placeholder that matches no file, its new chunks are added invisible (over one or several
+batches), then, in the batch that holds its last chunks, one metadata-only update makes them
+visible and the old version invisible together, then the old chunks are deleted and the manifest
+is updated. A run killed at any point (kill -9) leaves either the old or the new version of every
+document visible, never both, never half, never duplicated; the placeholder makes the next run
+redo the document (or remove it, if its file has gone), and the invisible chunks already written
+are reused rather than embedded again, so the next run finishes the job and a kill loses at most
+one batch of work. ``tests/test_crash.py`` kills real processes between every step.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -58,6 +61,14 @@ class DocRecord:
     mtime_ns: int
     chunks: int
     title: str = ""
+
+
+@dataclass(frozen=True)
+class FinishedDoc:
+    """A document whose every chunk is written: its manifest record and the ids of all its chunks, in order."""
+
+    record: DocRecord
+    ids: Sequence[str]
 
 
 def chunk_id(source: str, content_hash: str, index: int) -> str:
@@ -252,7 +263,7 @@ class Store:
                 found[key] = [float(x) for x in emb]
         return found
 
-    def put_sentence_vectors(self, vectors: dict[str, Sequence[float]]) -> None:
+    def put_sentence_vectors(self, vectors: Mapping[str, Sequence[float]]) -> None:
         """Remember sentence embeddings by content key; entries are never wrong, only possibly unused."""
         if self._sents is None or not vectors:
             return
@@ -282,20 +293,29 @@ class Store:
         return out
 
     def record_document(self, record: DocRecord) -> None:
+        """Write one manifest entry (see ``record_documents``)."""
+        self.record_documents([record])
+
+    def record_documents(self, records: Sequence[DocRecord]) -> None:
+        """Write these manifest entries, one call per batch of them."""
         assert self._docs is not None
-        self._docs.upsert(
-            ids=[record.source],
-            embeddings=[[0.0]],
-            metadatas=[
-                {
-                    "content_hash": record.content_hash,
-                    "size": record.size,
-                    "mtime_ns": record.mtime_ns,
-                    "chunks": record.chunks,
-                    "title": record.title,
-                }
-            ],
-        )
+        batch = self._max_batch()
+        for i in range(0, len(records), batch):
+            part = records[i : i + batch]
+            self._docs.upsert(
+                ids=[r.source for r in part],
+                embeddings=[[0.0]] * len(part),
+                metadatas=[
+                    {
+                        "content_hash": r.content_hash,
+                        "size": r.size,
+                        "mtime_ns": r.mtime_ns,
+                        "chunks": r.chunks,
+                        "title": r.title,
+                    }
+                    for r in part
+                ],
+            )
 
     # -- chunks ----------------------------------------------------------------------------
     def embeddings_by_hash(self, chunk_hashes: Sequence[str]) -> dict[str, list[float]]:
@@ -312,45 +332,95 @@ class Store:
         return found
 
     def write_document(self, record: DocRecord, rows: Sequence[ChunkRow]) -> None:
-        """Replace a document's chunks with ``rows`` in a crash-safe order, then record it in the manifest.
+        """Replace one document's chunks with ``rows`` (all of them) in a crash-safe order; see ``write_batch``."""
+        self.write_batch(started=[record], rows=rows, finished=[FinishedDoc(record, [r.id for r in rows])])
 
-        1. The manifest entry becomes a placeholder no file matches: if the run dies after the
-           flip, the next run redoes this document, or removes its chunks if the file is gone
-           (without it, a new document whose file was deleted meanwhile would stay visible forever).
-        2. New chunks are added with ``live=False`` (chunks already stored under the same id, that
-           is the same content, are left as they are: re-adding them hidden would make a visible
-           document vanish).
-        3. One update sets ``live`` on the new chunks and clears it on the old ones: readers see
-           the old version or the new one, never both.
-        4. The old chunks are deleted, and 5. the manifest records the new version.
+    def write_batch(
+        self, *, started: Sequence[DocRecord], rows: Sequence[ChunkRow], finished: Sequence[FinishedDoc]
+    ) -> None:
+        """Write one batch of chunks, possibly of many documents, and make the documents it completes visible.
+
+        Args:
+            started: documents whose first chunks are in ``rows``.
+            rows: the chunks to write (a document larger than a batch comes in several calls).
+            finished: documents whose last chunks are in ``rows`` (all their chunks are then written).
+
+        The order makes every step safe to be killed after:
+
+        1. The manifest entries of ``started`` become placeholders no file matches: if the run dies
+           after the flip, the next run redoes those documents, or removes their chunks if the file
+           is gone (without it, a new document whose file was deleted meanwhile would stay visible
+           forever).
+        2. The rows are added with ``live=False``. Rows already stored under the same id (same
+           document, same content, same position) are left as they are: those are the hidden rows of
+           a killed run, reused, or visible rows of this very version, which must not vanish.
+        3. One update sets ``live`` on every chunk of the finished documents (written in this batch
+           or before) and clears it on their old versions: readers see the old version or the new
+           one, never both, never part of the new one.
+        4. The old chunks are deleted, and 5. the manifest records the finished documents.
         """
         assert self._chunks is not None
-        self.record_document(DocRecord(record.source, "", -1, -1, 0, record.title))
-        batch = self._batch_size()
-        present = self._existing_ids([r.id for r in rows])
-        fresh = [r for r in rows if r.id not in present]
-        for i in range(0, len(fresh), batch):
-            part = fresh[i : i + batch]
-            self._chunks.add(
-                ids=[r.id for r in part],
-                embeddings=[list(r.embedding) for r in part],
-                documents=[r.text for r in part],
-                metadatas=[replace(r.meta, live=False).to_chroma() for r in part],
-            )
-        old = self._chunks.get(
-            where={"$and": [{SOURCE: record.source}, {DOC_HASH: {"$ne": record.content_hash}}]}, include=[]
-        )
-        old_ids = list(old["ids"])
-        flip_ids = [r.id for r in rows] + old_ids
-        flip_meta: list[Any] = [{LIVE: True}] * len(rows) + [{LIVE: False}] * len(old_ids)
-        flip_batch = self._max_batch()
-        if len(flip_ids) > flip_batch:  # Chroma caps one call; only a huge document gets here
-            log.warning("%s: %d chunks flipped in several calls, not atomically", record.source, len(flip_ids))
-        for i in range(0, len(flip_ids), flip_batch):
-            self._chunks.update(ids=flip_ids[i : i + flip_batch], metadatas=flip_meta[i : i + flip_batch])
-        if old_ids:
-            self._chunks.delete(ids=old_ids)
-        self.record_document(record)
+        if started:
+            self.record_documents([DocRecord(r.source, "", -1, -1, 0, r.title) for r in started])
+        if rows:
+            present = self._existing_ids([r.id for r in rows])
+            fresh = [r for r in rows if r.id not in present]
+            batch = self._batch_size()
+            for i in range(0, len(fresh), batch):
+                part = fresh[i : i + batch]
+                self._chunks.add(
+                    ids=[r.id for r in part],
+                    embeddings=[list(r.embedding) for r in part],
+                    documents=[r.text for r in part],
+                    metadatas=[replace(r.meta, live=False).to_chroma() for r in part],
+                )
+        if not finished:
+            return
+        old = self._old_versions(finished)
+        for ids, metas in self._flips(finished, old):
+            self._chunks.update(ids=ids, metadatas=metas)
+        stale = [cid for doc in finished for cid in old[doc.record.source]]
+        limit = self._max_batch()
+        for i in range(0, len(stale), limit):
+            self._chunks.delete(ids=stale[i : i + limit])
+        self.record_documents([doc.record for doc in finished])
+
+    def _old_versions(self, finished: Sequence[FinishedDoc]) -> dict[str, list[str]]:
+        """The ids of the chunks of each finished document that belong to another version than its new one."""
+        assert self._chunks is not None
+        new_hash = {doc.record.source: doc.record.content_hash for doc in finished}
+        old: dict[str, list[str]] = {source: [] for source in new_hash}
+        sources = list(new_hash)
+        for i in range(0, len(sources), 500):
+            res = self._chunks.get(where={SOURCE: {"$in": sources[i : i + 500]}}, include=["metadatas"])
+            for cid, meta in zip(res["ids"], res["metadatas"] or []):
+                source = str((meta or {}).get(SOURCE, ""))
+                if source in new_hash and (meta or {}).get(DOC_HASH) != new_hash[source]:
+                    old[source].append(cid)
+        return old
+
+    def _flips(
+        self, finished: Sequence[FinishedDoc], old: dict[str, list[str]]
+    ) -> Iterator[tuple[list[str], list[Any]]]:
+        """The flip updates: as few calls as Chroma's batch limit allows, never splitting a document between two."""
+        limit = self._max_batch()
+        ids: list[str] = []
+        metas: list[Any] = []
+        for doc in finished:
+            stale = old[doc.record.source]
+            size = len(doc.ids) + len(stale)
+            if ids and len(ids) + size > limit:
+                yield ids, metas
+                ids, metas = [], []
+            if size > limit:  # Chroma caps one call; only a huge document gets here
+                log.warning("%s: %d chunks flipped in several calls, not atomically", doc.record.source, size)
+            ids.extend([*doc.ids, *stale])
+            metas.extend([{LIVE: True}] * len(doc.ids) + [{LIVE: False}] * len(stale))
+            while len(ids) > limit:
+                yield ids[:limit], metas[:limit]
+                ids, metas = ids[limit:], metas[limit:]
+        if ids:
+            yield ids, metas
 
     def _existing_ids(self, ids: Sequence[str]) -> set[str]:
         assert self._chunks is not None
@@ -361,10 +431,16 @@ class Store:
 
     def remove_document(self, source: str) -> None:
         """Delete a document's chunks, then its manifest entry."""
-        if self._chunks is not None:
-            self._chunks.delete(where={SOURCE: source})
-        if self._docs is not None:
-            self._docs.delete(ids=[source])
+        self.remove_documents([source])
+
+    def remove_documents(self, sources: Sequence[str]) -> None:
+        """Delete these documents' chunks, then their manifest entries (a batch of them per call)."""
+        for i in range(0, len(sources), 500):
+            part = list(sources[i : i + 500])
+            if self._chunks is not None:
+                self._chunks.delete(where={SOURCE: {"$in": part}})
+            if self._docs is not None:
+                self._docs.delete(ids=part)
 
     def drop_hidden(self) -> int:
         """Delete chunks left invisible by an interrupted run; returns how many."""
@@ -432,17 +508,25 @@ class Store:
             )
         ]
 
-    def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
-        """The visible chunks with these ids, in the order asked; missing ones are left out."""
+    def get_chunks(self, ids: Sequence[str], *, embeddings: bool = False) -> list[StoredChunk]:
+        """The visible chunks with these ids (with embeddings if asked), in the order asked; missing ones left out."""
         if self._chunks is None or not ids:
             return []
+        include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
         try:
-            res = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])  # live checked below, cheaply
+            res = self._chunks.get(ids=list(ids), include=include)  # live checked below, cheaply
         except Exception as exc:  # a server read that raced a delete: see chunks_of
             log.debug("unfiltered read raced a delete (%s); reading visible chunks only", exc)
-            res = self._chunks.get(ids=list(ids), where=_VISIBLE, include=["documents", "metadatas"])
-        found = {c.id: c for c in _stored(res, embeddings=False) if c.meta.live}
+            res = self._chunks.get(ids=list(ids), where=_VISIBLE, include=include)
+        found = {c.id: c for c in _stored(res, embeddings=embeddings) if c.meta.live}
         return [found[cid] for cid in ids if cid in found]
+
+    def chunk_counts(self, sources: Sequence[str]) -> dict[str, int]:
+        """How many chunks the manifest gives these documents (0 while one is being written, absent if unknown)."""
+        if self._docs is None or not sources:
+            return {}
+        res = self._docs.get(ids=list(dict.fromkeys(sources)), include=["metadatas"])
+        return {source: int((meta or {}).get("chunks", 0)) for source, meta in zip(res["ids"], res["metadatas"] or [])}
 
     def chunks_of(self, sources: Sequence[str], *, embeddings: bool = False) -> list[StoredChunk]:
         """Every visible chunk (with its embedding if asked) of these documents."""

@@ -1,11 +1,12 @@
 """Test driver for the kill tests: ingest a folder with the fake embedder, numbering every write.
 
-    python tests/crash_driver.py INDEX_DIR DOCS_DIR [PAUSE_AFTER]
+    python tests/crash_driver.py INDEX_DIR DOCS_DIR [PAUSE_AFTER [BATCH]]
 
 Each Chroma call that writes (add, upsert, update, delete, modify) prints ``WRITE <n> <collection>
 <method>`` on stdout. With PAUSE_AFTER = n the driver prints ``PAUSED`` after the n-th write and
-waits forever, so the test can kill it (SIGKILL) exactly between two writes. This hook lives
-here, in test code: the production write path is untouched.
+waits forever, so the test can kill it (SIGKILL) exactly between two writes. BATCH is the
+ingest's batch size in chunks (small in the tests, so that batches cut documents). This hook
+lives here, in test code: the production write path is untouched.
 """
 
 from __future__ import annotations
@@ -42,15 +43,16 @@ class WriteCounter:
             self.on_write(write)
 
 
-def ingest_counting(index_dir: Path, docs_dir: Path, counter: WriteCounter) -> IngestReport:
+def ingest_counting(index_dir: Path, docs_dir: Path, counter: WriteCounter, batch: int) -> IngestReport:
     """Ingest ``docs_dir`` into ``index_dir`` with the fake embedder, every write passing through ``counter``."""
     store = make_store(index_dir, client=TappedClient(open_client(index_dir), after=counter))
-    return make_ingestor(store, FakeEmbedder()).run(docs_dir)
+    return make_ingestor(store, FakeEmbedder(), batch_chunks=batch).run(docs_dir)
 
 
 def main() -> None:
     index_dir, docs_dir = Path(sys.argv[1]), Path(sys.argv[2])
     pause_after = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    batch = int(sys.argv[4]) if len(sys.argv) > 4 else 256
 
     def show(write: Write) -> None:
         print("WRITE", *write, flush=True)
@@ -60,7 +62,7 @@ def main() -> None:
                 time.sleep(60)
 
     counter = WriteCounter(show)
-    report = ingest_counting(index_dir, docs_dir, counter)
+    report = ingest_counting(index_dir, docs_dir, counter, batch)
     print(f"DONE {len(counter.writes)} added={report.added} updated={report.updated}", flush=True)
 
 

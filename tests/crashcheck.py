@@ -56,6 +56,7 @@ class IndexView:
     manifest: dict[str, str]
     dirty: bool
     generation: int
+    stored: frozenset[str] = frozenset()  # content hashes of every chunk stored, visible or hidden
 
     @property
     def state(self) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -72,12 +73,14 @@ def view(store: Store) -> IndexView:
         hashes.add(record.doc_hash)
         chunks.append((cid, text))
     hidden = len(col.get(where={LIVE: False}, include=[])["ids"])
+    every = col.get(include=["metadatas"])
     return IndexView(
         docs={s: (frozenset(h), tuple(sorted(c))) for s, (h, c) in docs.items()},
         hidden=hidden,
         manifest={s: r.content_hash for s, r in store.documents().items()},
         dirty=store.dirty,
         generation=store.generation(),
+        stored=frozenset(ChunkMeta.from_chroma(m).chunk_hash for m in every["metadatas"] or []),
     )
 
 
@@ -104,10 +107,10 @@ def driver_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def run_driver(index_dir: Path, docs: Path, pause_after: int = 0, timeout: float = 120) -> list[str]:
+def run_driver(index_dir: Path, docs: Path, pause_after: int = 0, batch: int = 256, timeout: float = 120) -> list[str]:
     """Run the driver; with ``pause_after`` kill it with SIGKILL right after that write. Returns its lines."""
     proc = subprocess.Popen(
-        [sys.executable, str(DRIVER), str(index_dir), str(docs), str(pause_after)],
+        [sys.executable, str(DRIVER), str(index_dir), str(docs), str(pause_after), str(batch)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -131,10 +134,10 @@ def run_driver(index_dir: Path, docs: Path, pause_after: int = 0, timeout: float
     return lines
 
 
-def record_writes(index_dir: Path, docs: Path) -> list[Write]:
+def record_writes(index_dir: Path, docs: Path, batch: int = 256) -> list[Write]:
     """The numbered writes of an ingest run here, in this process (no kill: nothing to wait for)."""
     counter = WriteCounter()
-    ingest_counting(index_dir, docs, counter)
+    ingest_counting(index_dir, docs, counter, batch)
     return counter.writes
 
 

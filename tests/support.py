@@ -16,6 +16,7 @@ from typing import Any
 from ingest.chroma_client import open_client
 from ingest.chunking import Chunker, ChunkParams
 from ingest.embedder import token_counter
+from ingest.encoder import Encoded, Span
 from ingest.pipeline import Ingestor
 from ingest.store import Store
 
@@ -54,15 +55,48 @@ class FakeEmbedder:
         return [x / norm for x in vec]
 
 
+class FakeSpanEmbedder(FakeEmbedder):
+    """The fake model as a span-pooling encoder (like the ONNX one): one call gives texts' and spans' vectors.
+
+    A span's vector mixes its own words with a little of the whole text's (it is read in context);
+    spans ending past ``window`` characters get None, as a real model's truncated tail does.
+    """
+
+    def __init__(self, window: int = 100_000) -> None:
+        super().__init__()
+        self.window = window
+        self.spans_pooled = 0
+
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[Encoded]:
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        out = []
+        for text, wanted in zip(texts, spans):
+            whole = self._one(text)
+            vectors: list[list[float] | None] = []
+            for start, end in wanted:
+                if end > self.window:
+                    vectors.append(None)
+                    continue
+                mixed = [0.8 * a + 0.2 * b for a, b in zip(self._one(text[start:end]), whole)]
+                norm = math.sqrt(sum(x * x for x in mixed)) or 1.0
+                vectors.append([x / norm for x in mixed])
+                self.spans_pooled += 1
+            out.append(Encoded(whole, vectors))
+        return out
+
+
 def make_store(index_dir: Path, name: str = "test-index", fingerprint: dict | None = None, client: Any = None) -> Store:
     """A real embedded Chroma index in ``index_dir`` (or on ``client``, e.g. a ``TappedClient``)."""
     return Store(client or open_client(index_dir), name, fingerprint or FINGERPRINT, create=True)
 
 
-def make_ingestor(store: Store, embedder, max_bytes: int = 5_000_000, chunk_tokens: int | None = None) -> Ingestor:
+def make_ingestor(
+    store: Store, embedder, max_bytes: int = 5_000_000, chunk_tokens: int | None = None, batch_chunks: int = 256
+) -> Ingestor:
     tokens = chunk_tokens or FINGERPRINT["chunk_tokens"]
     chunker = Chunker(ChunkParams(tokens=tokens), token_counter("all-MiniLM-L6-v2"))
-    return Ingestor(store, embedder, chunker, max_bytes=max_bytes)
+    return Ingestor(store, embedder, chunker, max_bytes=max_bytes, batch_chunks=batch_chunks)
 
 
 def raw_collection(store: Store) -> Any:

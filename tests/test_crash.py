@@ -35,6 +35,11 @@ from tests.crashcheck import (
 )
 from tests.support import FakeEmbedder, make_ingestor, make_store
 
+#: Chunks per batch in the kill tests. Every test document has 4 chunks, so a batch holds the end of
+#: one document and the start of the next, and each document becomes visible in its second batch.
+BATCH = 3
+Labelled = tuple[str, str, str, str]  # (collection role, method, "ids" or "where", what the write is)
+
 
 @dataclass
 class World:
@@ -45,39 +50,64 @@ class World:
     killed: dict[tuple[str, str], Path]  # (scenario, step) -> an index whose ingest was killed there
 
 
+def protocol(changes: list[tuple[str, bool]], chunks: int, removals: bool) -> list[Labelled]:
+    """The writes the crash-safe protocol makes for these changed documents (source, replaces an old version).
+
+    Documents of ``chunks`` chunks each flow through batches of BATCH chunks. Each batch writes the
+    placeholder manifest entries of the documents it starts, adds its chunks hidden, then, if it
+    completes documents: one flip, the delete of their old versions (if any), their manifest entries.
+    """
+    batches: list[list[tuple[str, bool, bool, bool]]] = [[]]  # (source, starts here, ends here, has old)
+    filled = 0
+    for source, old in changes:
+        start = 0
+        while start < chunks:
+            if filled == BATCH:
+                batches.append([])
+                filled = 0
+            end = min(chunks, start + BATCH - filled)
+            batches[-1].append((source, start == 0, end == chunks, old))
+            filled += end - start
+            start = end
+    out: list[Labelled] = [("chunks", "modify", "ids", "begin")]
+    for batch in batches:
+        starting = [s for s, first, _, _ in batch if first]
+        ending = [(s, old) for s, _, last, old in batch if last]
+        if starting:
+            out.append(("docs", "upsert", "ids", "placeholder " + " ".join(starting)))
+        out.append(("chunks", "add", "ids", "add" + ("" if ending else " (no document completed)")))
+        if ending:
+            out.append(("chunks", "update", "ids", "flip " + " ".join(s for s, _ in ending)))
+            if any(old for _, old in ending):
+                out.append(("chunks", "delete", "ids", "delete old versions"))
+            out.append(("docs", "upsert", "ids", "manifest " + " ".join(s for s, _ in ending)))
+    if removals:
+        out += [("chunks", "delete", "where", "removal"), ("docs", "delete", "ids", "removal from the manifest")]
+    out.append(("chunks", "modify", "ids", "end"))
+    return out
+
+
 def _kill_points(fresh: list, edit: list) -> dict[tuple[str, str], int]:
-    """Find the writes of the first document written, by their shape, and check the write order."""
-    f = next(n for n, role, method, _ in fresh if (role, method) == ("chunks", "update"))
-    d = next(n for n, role, method, kind in edit if (role, method, kind) == ("chunks", "delete", "ids"))
-    r = next(n for n, role, method, kind in edit if (role, method, kind) == ("chunks", "delete", "where"))
-    shape = {n: (role, method) for n, role, method, _ in fresh}
-    assert [shape[n] for n in (1, f - 2, f - 1, f, f + 1)] == [
-        ("chunks", "modify"),  # begin_changes: dirty + generation
-        ("docs", "upsert"),  # placeholder manifest entry
-        ("chunks", "add"),  # new chunks, hidden
-        ("chunks", "update"),  # the flip
-        ("docs", "upsert"),  # manifest
-    ]
-    assert shape[len(fresh)] == ("chunks", "modify")  # end_changes
-    edit_shape = {n: (role, method) for n, role, method, _ in edit}
-    assert [edit_shape[n] for n in range(d - 3, d + 2)] == [
-        ("docs", "upsert"),
-        ("chunks", "add"),
-        ("chunks", "update"),
-        ("chunks", "delete"),  # old version's chunks
-        ("docs", "upsert"),
-    ]
+    """Check both runs' writes against the protocol, then name the writes to kill after (1-based numbers)."""
+    fresh_plan = protocol([(f"doc{d}.txt", False) for d in range(8)], 4, removals=False)
+    edited = [("doc1.txt", True), ("doc3.txt", True), ("doc5.txt", True), ("renamed7.txt", False)]
+    edit_plan = protocol([*edited, ("new/doc0.txt", False)], 4, removals=True)
+    assert [w[1:] for w in fresh] == [p[:3] for p in fresh_plan]
+    assert [w[1:] for w in edit] == [p[:3] for p in edit_plan]
+
+    def first(plan: list[Labelled], label: str) -> int:
+        return next(n for n, p in enumerate(plan, 1) if p[3].startswith(label))
+
     return {
-        ("fresh", "after-placeholder"): f - 2,
-        ("fresh", "after-hidden-add"): f - 1,
-        ("fresh", "after-flip"): f,
-        ("fresh", "before-end"): len(fresh) - 1,
-        ("edit", "after-placeholder"): d - 3,
-        ("edit", "after-hidden-add"): d - 2,
-        ("edit", "after-flip"): d - 1,
-        ("edit", "after-delete-old"): d,
-        ("edit", "after-removal"): r,
-        ("edit", "before-end"): len(edit) - 1,
+        ("fresh", "after-partial-add"): first(fresh_plan, "add (no document completed)"),
+        ("fresh", "after-flip"): first(fresh_plan, "flip"),
+        ("fresh", "before-end"): len(fresh_plan) - 1,
+        ("edit", "after-placeholder"): first(edit_plan, "placeholder"),
+        ("edit", "after-hidden-add"): first(edit_plan, "add"),
+        ("edit", "after-flip"): first(edit_plan, "flip"),
+        ("edit", "after-delete-old"): first(edit_plan, "delete old"),
+        ("edit", "after-removal"): first(edit_plan, "removal"),
+        ("edit", "before-end"): len(edit_plan) - 1,
     }
 
 
@@ -88,10 +118,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     write_corpus(v1, 8)
     edit_corpus(v1, v2)
     index_v1 = base / "index-v1"
-    fresh = writes(run_driver(index_v1, v1))
+    fresh = writes(run_driver(index_v1, v1, batch=BATCH))
     probe = base / "probe"
     shutil.copytree(index_v1, probe)
-    edit = record_writes(probe, v2)  # in this process: the copy is not reused, so nothing must be flushed
+    edit = record_writes(probe, v2, batch=BATCH)  # in this process: the copy is not reused, so nothing must be flushed
     points = _kill_points(fresh, edit)
     points = {case: points[case] for case in STEPS}
     points[("orphan", "after-flip")] = points[("fresh", "after-flip")]
@@ -100,34 +130,42 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         index = base / "-".join(case)
         if case[0] == "edit":
             shutil.copytree(index_v1, index)
-        lines = run_driver(index, v2 if case[0] == "edit" else v1, points[case])
+        lines = run_driver(index, v2 if case[0] == "edit" else v1, points[case], batch=BATCH)
         assert lines[-1] == "PAUSED"
         return case, index
 
     with ThreadPoolExecutor(max_workers=4) as pool:  # the drivers are independent processes
         killed = dict(pool.map(kill, points))
+    # the clean ingests use the default batch size: the end state must not depend on it
     return World(v1, v2, clean_view(v1, base / "clean1"), clean_view(v2, base / "clean2"), killed)
 
 
 def _expect_at_kill(scenario: str, step: str, seen: IndexView, w: World) -> None:
     """Prove the kill landed where intended (the invariants alone would also hold for a no-op)."""
-    first = "doc0.txt" if scenario == "fresh" else "doc1.txt"
+    d0, d1 = "doc0.txt", "doc1.txt"
     expected = {
-        ("fresh", "after-placeholder"): lambda: seen.docs == {} and seen.manifest == {first: ""},
-        ("fresh", "after-hidden-add"): lambda: seen.docs == {} and seen.hidden > 0,
-        ("fresh", "after-flip"): lambda: set(seen.docs) == {first} and seen.hidden == 0,
+        # doc0's first 3 chunks written, hidden: a document larger than a batch is not visible in part
+        ("fresh", "after-partial-add"): lambda: seen.docs == {} and seen.hidden == 3 and seen.manifest == {d0: ""},
+        # doc0 complete and visible; doc1's first 2 chunks hidden
+        ("fresh", "after-flip"): lambda: (
+            set(seen.docs) == {d0} and seen.hidden == 2 and seen.manifest == {d0: "", d1: ""}
+        ),
         ("fresh", "before-end"): lambda: seen.state == w.clean1.state and seen.dirty,
-        ("edit", "after-placeholder"): lambda: seen.state == w.clean1.state and seen.manifest[first] == "",
-        ("edit", "after-hidden-add"): lambda: seen.state == w.clean1.state and seen.hidden > 0,
-        ("edit", "after-flip"): lambda: seen.state[first] == w.clean2.state[first] and seen.hidden > 0,
-        ("edit", "after-delete-old"): lambda: seen.state[first] == w.clean2.state[first] and seen.hidden == 0,
+        ("edit", "after-placeholder"): lambda: (
+            seen.state == w.clean1.state and seen.manifest[d1] == "" and seen.hidden == 0
+        ),
+        ("edit", "after-hidden-add"): lambda: seen.state == w.clean1.state and seen.hidden == 3,
+        # doc1's new version visible, its old 4 chunks and doc3's first 2 new ones hidden
+        ("edit", "after-flip"): lambda: seen.state[d1] == w.clean2.state[d1] and seen.hidden == 6,
+        ("edit", "after-delete-old"): lambda: seen.state[d1] == w.clean2.state[d1] and seen.hidden == 2,
         ("edit", "after-removal"): lambda: "doc6.txt" not in seen.docs and "doc6.txt" in w.clean1.docs,
         ("edit", "before-end"): lambda: seen.state == w.clean2.state and seen.dirty,
     }[(scenario, step)]
     assert expected(), f"state at the kill does not match {scenario}/{step}"
 
 
-STEPS = [  # (the fresh placeholder and hidden-add steps behave as the edit ones; left out for speed)
+STEPS = [
+    ("fresh", "after-partial-add"),
     ("fresh", "after-flip"),
     ("fresh", "before-end"),
     ("edit", "after-placeholder"),
@@ -152,13 +190,15 @@ def test_sigkill_between_writes_leaves_complete_documents_and_next_run_finishes(
     _expect_at_kill(scenario, step, seen, world)
 
     store = make_store(index)
-    report = make_ingestor(store, FakeEmbedder()).run(docs)
+    report = make_ingestor(store, FakeEmbedder(), batch_chunks=BATCH).run(docs)
     done = view(store)
     assert done.state == final.state
     assert done.manifest == final.manifest
     assert done.hidden == 0 and not done.dirty
     assert done.generation > seen.generation  # caches refresh even when nothing was left to write
     assert not report.failed
+    # nothing written before the kill is embedded again (hidden chunks included): a kill loses one batch at most
+    assert report.embedded == len(final.stored - seen.stored)
 
 
 def test_new_document_killed_after_flip_then_deleted_does_not_linger(world, tmp_path):
@@ -169,7 +209,7 @@ def test_new_document_killed_after_flip_then_deleted_does_not_linger(world, tmp_
     shutil.copytree(world.v1, docs)
     (docs / "doc0.txt").unlink()
     store = make_store(index)
-    make_ingestor(store, FakeEmbedder()).run(docs)
+    make_ingestor(store, FakeEmbedder(), batch_chunks=BATCH).run(docs)
     assert view(store).state == clean_view(docs, tmp_path / "clean").state
 
 
@@ -178,7 +218,8 @@ def test_real_cli_killed_mid_ingest_then_rerun_equals_clean_ingest(tmp_path):
     """`citebot ingest` with the real model, SIGKILLed as soon as it has written a document."""
     docs = tmp_path / "docs"
     write_corpus(docs, 16, seed=7, paragraphs=5)
-    env = {**driver_env(), "CITEBOT_INDEX_DIR": str(tmp_path / "index")}
+    # batches of 8 chunks: documents (about 5 chunks each) complete one or two at a time
+    env = {**driver_env(), "CITEBOT_INDEX_DIR": str(tmp_path / "index"), "CITEBOT_INGEST_BATCH": "8"}
     cmd = [sys.executable, "-m", "bot.cli", "-v", "ingest", str(docs), "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     assert proc.stderr is not None

@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -198,6 +199,58 @@ def test_a_damaged_index_is_one_line_and_rebuild_repairs_it(fake_cli, docs_dir, 
     assert code == 0 and "BlackBerry" in out, err
 
 
+# -- 6: a sentence cache that cannot be read ----------------------------------------------------------------
+
+
+def _wreck_sentence_vectors(index: Path) -> None:
+    """Overwrite the HNSW metadata of the sentence collection's vector segment, as a full disk left it."""
+    with sqlite3.connect(index / "chroma.sqlite3") as db:
+        rows = db.execute(
+            "SELECT s.id FROM segments s JOIN collections c ON s.collection = c.id "
+            "WHERE c.name LIKE '%-sentences' AND s.scope = 'VECTOR'"
+        ).fetchall()
+    pickle = index / rows[0][0] / "index_metadata.pickle"
+    assert pickle.is_file()  # enough sentences that Chroma wrote its HNSW files
+    pickle.write_bytes(b"\x80\x04truncated")
+
+
+@pytest.mark.timeout(240)
+def test_an_unreadable_sentence_cache_slows_answers_but_never_stops_them(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(80):  # 1,600 sentences: past Chroma's threshold for writing its HNSW files
+        (docs / f"pier-{i:02d}.txt").write_text(
+            " ".join(f"Ferry {i}-{j} leaves pier {i} at {j % 12 + 1} o'clock for island {j}." for j in range(20))
+        )
+    env = {"CITEBOT_INDEX_DIR": str(tmp_path / "index"), "CITEBOT_SENTENCE_CACHE": "true"}
+    proc = driver("ingest", str(docs), "--json", env=env)
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0 and json.loads(out)["sentences_embedded"] >= 1600, err
+    _wreck_sentence_vectors(tmp_path / "index")
+
+    proc = driver("ask", "When does ferry 7-3 leave pier 7?", env=env)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "[1]" in out, err
+    assert "Traceback" not in err and err.count("sentence cache cannot be read") == 1
+
+    proc = driver("doctor", env=env)
+    out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in out + err
+    assert "sentence cache" in out and "unreadable" in out and "citebot ingest --rebuild" in out
+
+    (docs / "pier-new.txt").write_text("Ferry new-1 leaves the new pier at noon for the lighthouse.")
+    proc = driver("ingest", str(docs), "--json", env=env)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and json.loads(out)["added"] == 1, err
+    assert "sentence cache cannot be written" in err and "Traceback" not in err
+
+    proc = driver("ingest", "--rebuild", str(docs), env=env)
+    assert proc.communicate(timeout=180) and proc.returncode == 0
+    proc = driver("ask", "When does ferry 7-3 leave pier 7?", env=env)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "[1]" in out and "sentence cache" not in err, err
+
+
 # -- the disk refuses writes ------------------------------------------------------------------------------------
 
 
@@ -251,7 +304,7 @@ class GatedEmbedder(FakeEmbedder):
 
 @pytest.mark.parametrize("where", ["embedded", pytest.param("server", marks=pytest.mark.server)])
 def test_a_reader_keeps_answering_through_a_rebuild_and_follows_it(where, tmp_path, docs_dir, request):
-    overrides: dict[str, object] = {"docs_dir": docs_dir}
+    overrides: dict[str, object] = {"docs_dir": docs_dir, "ingest_batch": 2}  # a batch, an embedding call, per 2 chunks
     if where == "server":
         server = request.getfixturevalue("chroma")
         overrides.update(chroma_host=server.host, chroma_port=server.port)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ingest.embedder import SentenceTransformerEmbedder
-from ingest.onnx_encoder import OnnxEmbedder, ensure_export, export_path, exportable
+from ingest.onnx_encoder import OnnxEmbedder, export_path, exportable
+from ingest.onnx_export import ensure_export
 
 pytestmark = pytest.mark.e2e
 MODEL = "all-MiniLM-L6-v2"

@@ -3,6 +3,8 @@ import shutil
 
 import pytest
 
+from bot.services import Services
+from bot.settings import load_settings
 from ingest.chroma_client import open_client
 from ingest.errors import IngestError
 from ingest.records import LIVE
@@ -226,3 +228,18 @@ def test_a_fifo_is_skipped_not_read(setup):
     report = result["report"]
     assert {"path": "pipe.txt", "reason": "not a regular file (a pipe, socket or device)"} in report.skipped
     assert report.added == 5
+
+
+def test_a_file_slower_to_read_than_the_limit_is_skipped_and_the_rest_indexed(tmp_path, docs_dir, fake_embedder):
+    """The application reads files in a child process: one that takes too long is a reported skip, not a hang."""
+    slow = docs_dir / "slow.md"
+    slow.write_text("\n\n".join(f"Paragraph {i} with a few words in it." for i in range(60_000)))  # ~5 s to read
+    services = Services(load_settings(index_dir=tmp_path / "idx", file_timeout=1.0), embedder=fake_embedder)
+    try:
+        report = services.ingest(docs_dir)
+    finally:
+        services.reader.close()
+    assert [f["path"] for f in report.failed] == ["slow.md"]
+    assert "CITEBOT_FILE_TIMEOUT" in report.failed[0]["reason"]
+    assert report.added == len(list(docs_dir.iterdir())) - 1
+    assert "slow.md" not in services.store().documents()

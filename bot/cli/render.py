@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +13,7 @@ from rich.text import Text
 from bot.cli.doctor import Check
 from bot.schema import Answer, IngestReport, Passage
 from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.pipeline import ProgressFn
+from ingest.report import IngestProgress, ProgressFn
 
 #: A quote under a model-written answer's source is a reminder, not the passage.
 QUOTE_CHARS = 200
@@ -108,25 +108,57 @@ def checks(items: Sequence[Check], console: Console = out) -> None:
 
 
 @contextmanager
-def ingest_progress(enabled: bool = True) -> Iterator[ProgressFn | None]:
-    """A progress bar on stderr while files are read, or nothing when stderr is not a terminal."""
-    if not enabled or not sys.stderr.isatty():
+def ingest_progress(enabled: bool = True, console: Console = err) -> Iterator[ProgressFn | None]:
+    """A progress bar on stderr while an ingest runs (files, chunks written, chunks/s, ETA); nothing in pipes.
+
+    The bar and the ETA follow the bytes of the changed files done with, so one large file moves
+    the bar batch by batch; chunks count what reached the index.
+    """
+    if not enabled or not console.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
         TextColumn("ingesting"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=err,
+        TextColumn("{task.fields[files]} files"),
+        TextColumn("{task.fields[chunks]} chunks"),
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}", style="dim"),
+        console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("", total=None)
+        task = bar.add_task("", total=None, files="0/?", chunks="0", rate="")
+        clock = _Rate()
 
-        def update(done: int, total: int, path: str) -> None:
-            bar.update(task, completed=done, total=total, description=path[-50:])
+        def update(p: IngestProgress) -> None:
+            bar.update(
+                task,
+                completed=p.work_done,
+                total=p.work_total or None,
+                files=f"{p.files_done:,}/{p.files_total:,}",
+                chunks=f"{p.chunks_written:,}",
+                rate=clock.rate(p.chunks_written),
+                description=p.current[-40:],
+            )
 
         yield update
+
+
+class _Rate:
+    """Chunks written per second since the first chunk was written (model start-up left out)."""
+
+    def __init__(self) -> None:
+        self._first: tuple[float, int] | None = None
+
+    def rate(self, chunks: int) -> str:
+        now = time.monotonic()
+        if self._first is None:
+            if chunks:
+                self._first = (now, chunks)
+            return ""
+        since, base = self._first
+        return f"{(chunks - base) / (now - since):.1f} chunks/s" if now - since >= 1 and chunks > base else ""

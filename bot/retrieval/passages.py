@@ -11,6 +11,11 @@ paraphrases. Here every chunk of each chosen document is scored again:
 * dense: the cosine similarity of the chunk's stored embedding to the question's, times a weight.
 
 A document given ``m`` slots gets its ``m`` best chunks, in the slots' order.
+
+The work per question is bounded by k, not by the size of the documents: a document of up to
+``WHOLE_DOCUMENT`` chunks is scored whole, a larger one (a changelog of 1,600 chunks) only on its
+chunks that rank best for the question by embedding and by keywords, ``PER_RANKING`` of each,
+found with the index's own searches restricted to that document.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from bot.retrieval.keyword import KeywordIndex, tokenize
 from bot.schema import Passage
 from bot.text import split_sentences
 from ingest.embedder import cosine
-from ingest.records import StoredChunk
+from ingest.records import SOURCE, StoredChunk
 from ingest.store import Store
 
 
@@ -34,6 +39,14 @@ class Slot(Protocol):
     source: str
     score: float
     ranks: dict[str, int]
+
+
+#: Documents up to this many chunks are scored whole (nearly every article or page).
+WHOLE_DOCUMENT = 40
+#: A larger document offers this many of its best chunks by embedding, and as many by keywords.
+PER_RANKING = 8
+#: BM25 hits over the whole index searched for the keyword candidates of large documents.
+KEYWORD_DEPTH = 200
 
 
 def choose_passages(
@@ -46,8 +59,9 @@ def choose_passages(
 ) -> list[Passage]:
     """The passages for ``chosen`` (document slots, best first): each document's best chunks for ``query``."""
     sources = list(dict.fromkeys(c.source for c in chosen))
+    use_dense = vector is not None and dense_weight > 0
     by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
-    for chunk in store.chunks_of(sources, embeddings=vector is not None and dense_weight > 0):
+    for chunk in candidates(store, keyword, query, vector if use_dense else None, sources):
         by_doc[chunk.meta.source].append(chunk)
     terms = set(tokenize(query))
     idf = keyword.idf(terms) if keyword is not None else dict.fromkeys(terms, 1.0)
@@ -72,6 +86,37 @@ def choose_passages(
             out.append(to_passage(chunks[used[slot.source]], score=slot.score, ranks=slot.ranks))
             used[slot.source] += 1
     return out
+
+
+def candidates(
+    store: Store, keyword: KeywordIndex | None, query: str, vector: Sequence[float] | None, sources: Sequence[str]
+) -> list[StoredChunk]:
+    """The chunks of ``sources`` worth scoring (with embeddings when ``vector`` is given), a bounded number of each.
+
+    A document whose manifest entry gives up to WHOLE_DOCUMENT chunks offers all of them; a larger
+    one, or one being rewritten (its count unknown), its PER_RANKING nearest chunks to ``vector``
+    and its PER_RANKING best by BM25 among the index's KEYWORD_DEPTH best.
+    """
+    sizes = store.chunk_counts(sources)
+    whole = [s for s in sources if 0 < sizes.get(s, 0) <= WHOLE_DOCUMENT]
+    large = [s for s in sources if s not in whole]
+    found = store.chunks_of(whole, embeddings=vector is not None)
+    if not large:
+        return found
+    ids: dict[str, None] = {}
+    if vector is not None:
+        for source in large:
+            ids.update(dict.fromkeys(hit.id for hit in store.query(vector, PER_RANKING, where={SOURCE: source})))
+    if keyword is not None:
+        taken: dict[str, int] = defaultdict(int)
+        for pos, _score in keyword.search(query, KEYWORD_DEPTH):
+            source = keyword.info[pos].source
+            if source in large and taken[source] < PER_RANKING:
+                ids.setdefault(keyword.ids[pos], None)
+                taken[source] += 1
+    picked = store.get_chunks(list(ids), embeddings=vector is not None)
+    unseen = set(large) - {c.meta.source for c in picked}  # found by neither search: read whole, never dropped
+    return found + picked + store.chunks_of([s for s in large if s in unseen], embeddings=vector is not None)
 
 
 def best_sentence_score(text: str, idf: dict[str, float]) -> float:

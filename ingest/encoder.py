@@ -1,0 +1,161 @@
+"""Mean-pooled embeddings from token states: length-bucketed batches, chunk and sentence vectors in one pass.
+
+A sentence-transformers model such as all-MiniLM-L6-v2 embeds a text as the mean of its last
+token states, normalised. ``PoolingEncoder`` computes that from any backend that returns token
+states (ONNX on the CPU, torch on a GPU: ``TokenBackend``) and, in the same pass, the mean of the
+token states over spans of the text: the sentences of a chunk. Those sentence vectors are read in
+context (the chunk around them shapes their tokens' states), which is what the answerer compares
+questions with; they cost no second model run.
+
+Texts are tokenized once, sorted by length and cut into batches of similar length with a budget
+of padded tokens, so short texts do not pay for a long one's padding and a batch of one-line files
+holds hundreds of them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: A character span ``(start, end)`` inside a text.
+Span = tuple[int, int]
+
+
+class TokenBackend(Protocol):
+    """Runs the model: padded token ids and mask -> pooled rows ``weights @ states`` per text."""
+
+    name: str
+
+    def pooled(self, ids: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``ids``/``mask``: [batch, tokens] int64; ``weights``: [batch, rows, tokens] float32 -> [batch, rows, dim]."""
+        ...
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A text's vector and the vectors of the spans asked for (None where a span lies past the model's window)."""
+
+    vector: list[float]
+    spans: list[list[float] | None]
+
+
+def bucket(lengths: Sequence[int], max_tokens: int, max_texts: int) -> list[list[int]]:
+    """Indices of ``lengths`` grouped by length: each group holds at most ``max_texts`` texts and pads to at most
+    ``max_tokens`` tokens in all (a text longer than the budget gets a group of its own)."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for i in order:  # ascending, so the text added last is the longest: it sets the padded width
+        if current and (len(current) >= max_texts or (len(current) + 1) * lengths[i] > max_tokens):
+            groups.append(current)
+            current = []
+        current.append(i)
+    if current:
+        groups.append(current)
+    return groups
+
+
+class TokenMap:
+    """Where each word piece of one encoded text lies in the text (special tokens left out)."""
+
+    def __init__(self, offsets: Sequence[tuple[int, int]], special: Sequence[int]) -> None:
+        kept = [(i, o) for i, (o, s) in enumerate(zip(offsets, special)) if not s]
+        self.positions = [i for i, _ in kept]
+        self.starts = [o[0] for _, o in kept]
+        self.ends = [o[1] for _, o in kept]
+
+    def tokens(self, span: Span) -> list[int] | None:
+        """Token positions covering the character ``span``; None if it runs past the last token read (truncated)."""
+        start, end = span
+        if not self.ends or end > self.ends[-1] or end <= start:
+            return None
+        lo = bisect_right(self.ends, start)  # first piece ending after the span starts
+        hi = bisect_left(self.starts, end)  # first piece starting at or after the span's end
+        return self.positions[lo:hi] or None
+
+
+class PoolingEncoder:
+    """Embeds texts, and spans inside them, as mean-pooled, L2-normalised token states of one backend pass.
+
+    Args:
+        name: the model's name as the index records it.
+        tokenizer_file: the model's ``tokenizer.json``.
+        max_len: word pieces the model reads (longer texts are truncated, as sentence-transformers does).
+        backend: runs the model.
+        batch_tokens: padded tokens per batch (the backend's memory and speed sweet spot).
+        max_batch: most texts per batch, however short.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tokenizer_file: Path,
+        max_len: int,
+        backend: TokenBackend,
+        *,
+        batch_tokens: int,
+        max_batch: int,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        self.name = name
+        self.backend = backend
+        self.max_len = max_len
+        self.batch_tokens = batch_tokens
+        self.max_batch = max_batch
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        tokenizer.enable_truncation(max_len)
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed ``texts``; vectors are L2-normalised."""
+        return [e.vector for e in self.embed_spans(texts, [()] * len(texts))]
+
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[Encoded]:
+        """Embed ``texts`` and, from the same pass, each text's character ``spans`` (e.g. its sentences)."""
+        import numpy as np  # here, like every numeric import: `citebot --help` never pays for it
+
+        if not texts:
+            return []
+        encodings = self._tokenizer.encode_batch(list(texts))
+        lengths = [len(e.ids) for e in encodings]
+        out: list[Encoded | None] = [None] * len(texts)
+        for group in bucket(lengths, self.batch_tokens, self.max_batch):
+            width = max(lengths[i] for i in group)
+            maps = [TokenMap(encodings[i].offsets, encodings[i].special_tokens_mask) for i in group]
+            picks = [[m.tokens(s) for s in spans[i]] for m, i in zip(maps, group)]
+            rows = 1 + max(len(p) for p in picks)
+            ids = np.zeros((len(group), width), dtype=np.int64)
+            mask = np.zeros((len(group), width), dtype=np.int64)
+            weights = np.zeros((len(group), rows, width), dtype=np.float32)
+            for r, i in enumerate(group):
+                n = lengths[i]
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+                weights[r, 0, :n] = 1.0 / n  # the text: every token it read, specials included
+                for s, tokens in enumerate(picks[r], 1):
+                    if tokens:
+                        weights[r, s, tokens] = 1.0 / len(tokens)
+            pooled = _normalise(self.backend.pooled(ids, mask, weights))
+            for r, i in enumerate(group):
+                vectors = pooled[r]
+                out[i] = Encoded(
+                    vector=vectors[0].tolist(),
+                    spans=[vectors[s].tolist() if tokens else None for s, tokens in enumerate(picks[r], 1)],
+                )
+        return [e for e in out if e is not None]
+
+
+def _normalise(pooled: Any) -> np.ndarray:
+    import numpy as np
+
+    array = np.asarray(pooled, dtype=np.float32)
+    norms = np.linalg.norm(array, axis=-1, keepdims=True)
+    return array / np.clip(norms, 1e-12, None)

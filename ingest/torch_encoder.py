@@ -1,0 +1,109 @@
+"""The embedding model on torch, for GPUs: large half-precision batches, chunk and sentence vectors in one pass.
+
+The model's token states are pooled on the device (one batched matrix product per batch), so only
+the vectors cross back to the host: a batch of 1,024 chunks moves 1,024 x (1 + sentences) vectors,
+not a quarter of a million token states. On the CPU ingest uses onnxruntime instead
+(ingest/onnx_encoder.py); this encoder also runs there, in float32, which is how its tests check
+it against sentence-transformers on a machine without a GPU.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest.devices import check_device
+from ingest.embedder import resolve_model
+from ingest.encoder import Encoded, PoolingEncoder, Span
+from ingest.errors import IngestError
+from ingest.onnx_encoder import model_config
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class TorchBackend:
+    """A transformers model on ``device``; returns pooled rows of its last token states."""
+
+    def __init__(self, model_dir: Path, device: str, half: bool) -> None:
+        import torch  # here: only a GPU ingest (or its tests) load torch
+        from transformers import AutoModel
+
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        try:
+            model = AutoModel.from_pretrained(str(model_dir))
+            model = model.to(device).eval()
+            if half:
+                model = model.half()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise IngestError(
+                f"cannot load the embedding model on {device}: {str(exc).splitlines()[0][:160]}"
+            ) from None
+        self.name = f"torch:{device}"
+        self._torch = torch
+        self._model = model
+        self._device = device
+
+    def pooled(self, ids: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            input_ids = torch.from_numpy(ids).to(self._device, non_blocking=True)
+            attention = torch.from_numpy(mask).to(self._device, non_blocking=True)
+            states = self._model(
+                input_ids=input_ids, attention_mask=attention, token_type_ids=torch.zeros_like(input_ids)
+            ).last_hidden_state
+            rows = torch.from_numpy(weights).to(self._device, dtype=states.dtype, non_blocking=True)
+            return torch.bmm(rows, states).float().cpu().numpy()  # type: ignore[no-any-return]
+
+
+class TorchEmbedder:
+    """Embeds with a transformers model on a GPU (or any torch device); loaded on first use, thread-safe.
+
+    Vectors are the sentence-transformers model's (mean pooled, normalised); in half precision
+    they differ from float32 in the fourth decimal of their cosines.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        device: str,
+        *,
+        half: bool,
+        batch_size: int,
+        device_problem: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.name = model
+        self.device = device
+        self.half = half
+        self.batch_size = batch_size
+        self._device_problem = device_problem
+        self._encoder: PoolingEncoder | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> PoolingEncoder:
+        with self._lock:
+            if self._encoder is None:
+                check_device(self.device, self._device_problem)
+                model_dir = Path(resolve_model(self.name))
+                _, max_len = model_config(model_dir)
+                backend: Any = TorchBackend(model_dir, self.device, self.half)
+                self._encoder = PoolingEncoder(
+                    self.name,
+                    model_dir / "tokenizer.json",
+                    max_len,
+                    backend,
+                    batch_tokens=self.batch_size * max_len,
+                    max_batch=self.batch_size * 4,
+                )
+            return self._encoder
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed ``texts``; vectors are L2-normalised."""
+        return self._load().embed(texts) if texts else []
+
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[Encoded]:
+        """Embed ``texts`` and the character ``spans`` of each (its sentences) in one pass."""
+        return self._load().embed_spans(texts, spans) if texts else []

@@ -1,0 +1,79 @@
+"""Passage choice reads a bounded number of chunks per document: a huge document costs what a small one does."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.retrieval.hybrid import HybridOptions, HybridRetriever
+from bot.retrieval.keyword import KeywordIndex
+from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT
+from ingest.chroma_client import open_client
+from ingest.records import StoredChunk
+from ingest.store import Store
+from tests.support import FINGERPRINT, FakeEmbedder, make_ingestor, make_store
+
+TOPICS = "harbour orchard glacier railway museum senate vaccine lantern festival tunnel".split()
+ANSWER = "Release 7.3 fixed the lantern flicker by replacing the copper relay in the signal box."
+
+
+class CountingStore(Store):
+    """A real Store that counts, per document, the chunks handed back to be scored (not the ranking's own search)."""
+
+    def __init__(self, index: Path) -> None:
+        super().__init__(open_client(index), "test-index", FINGERPRINT, create=False)
+        self.read: Counter[str] = Counter()
+
+    def _count(self, chunks: list[StoredChunk]) -> list[StoredChunk]:
+        self.read.update(c.meta.source for c in chunks)
+        return chunks
+
+    def chunks_of(self, sources, *, embeddings=False):
+        return self._count(super().chunks_of(sources, embeddings=embeddings))
+
+    def get_chunks(self, ids, *, embeddings=False):
+        return self._count(super().get_chunks(ids, embeddings=embeddings))
+
+
+def changelog(entries: int) -> str:
+    paras = []
+    for i in range(entries):
+        topic = TOPICS[i % len(TOPICS)]
+        paras.append(
+            f"Release {i // 10}.{i % 10} changed the {topic} module. The {topic} tests were rewritten and "
+            f"the {topic} documentation was updated for entry {i}. Several {topic} warnings were removed."
+        )
+    paras.insert(entries * 2 // 3, ANSWER)
+    return "Title: Changelog\n\n" + "\n\n".join(paras) + "\n"
+
+
+def build(tmp_path: Path, entries: int) -> tuple[CountingStore, FakeEmbedder]:
+    docs = tmp_path / f"docs-{entries}"
+    docs.mkdir()
+    (docs / "changelog.md").write_text(changelog(entries))
+    for t in TOPICS[:4]:
+        (docs / f"{t}.txt").write_text(f"Title: About the {t}\n\nThe {t} opened in spring. Visitors liked the {t}.\n")
+    embedder = FakeEmbedder()
+    make_ingestor(make_store(tmp_path / f"idx-{entries}"), embedder).run(docs)
+    return CountingStore(tmp_path / f"idx-{entries}"), embedder
+
+
+@pytest.mark.parametrize("entries", [300, 1200])
+def test_a_large_document_is_read_in_a_bounded_number_of_chunks(tmp_path, entries):
+    store, embedder = build(tmp_path, entries)
+    assert store.chunk_counts(["changelog.md"])["changelog.md"] > WHOLE_DOCUMENT
+    retriever = HybridRetriever(store, embedder, KeywordIndex(store), HybridOptions())
+    store.read.clear()
+    passages = retriever.retrieve("Which release fixed the lantern flicker in the signal box?", 4)
+    assert passages[0].source == "changelog.md" and ANSWER in passages[0].text
+    assert 0 < store.read["changelog.md"] <= 2 * PER_RANKING  # the same for 50 chunks or 200
+
+
+def test_small_documents_are_still_scored_whole(tmp_path):
+    store, embedder = build(tmp_path, 200)
+    retriever = HybridRetriever(store, embedder, KeywordIndex(store), HybridOptions())
+    store.read.clear()
+    retriever.retrieve("When did the orchard open?", 4)
+    assert store.read["orchard.txt"] >= store.chunk_counts(["orchard.txt"])["orchard.txt"]
