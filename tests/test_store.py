@@ -3,7 +3,7 @@ import pytest
 from ingest.chroma_client import open_client
 from ingest.errors import IndexMismatchError
 from ingest.records import ChunkMeta, ChunkRow
-from ingest.store import DocRecord, Store, chunk_id
+from ingest.store import SEARCH_EF, DocRecord, Store, chunk_id
 from tests.support import FINGERPRINT, make_store, raw_collection
 
 
@@ -121,3 +121,17 @@ def test_chunks_of_returns_the_live_chunks_of_the_asked_documents(tmp_path):
     first = next(c for c in both if c.text == "first")
     assert list(first.embedding)[0] == pytest.approx(1.0)
     assert store.chunks_of([]) == []
+
+
+def test_the_chunk_search_is_broad_enough_and_older_indexes_are_widened_by_a_writer(tmp_path):
+    """Chroma's default search breadth misses nearest chunks depending on write order (see SEARCH_EF)."""
+    store = make_store(tmp_path / "idx")
+    assert raw_collection(store).configuration["hnsw"]["ef_search"] == SEARCH_EF
+
+    client = open_client(tmp_path / "old")
+    client.create_collection("test-index", embedding_function=None, metadata={**FINGERPRINT, "generation": 0})
+    assert client.get_collection("test-index").configuration["hnsw"]["ef_search"] < SEARCH_EF
+    Store(client, "test-index", FINGERPRINT, create=False)  # a reader changes nothing
+    assert client.get_collection("test-index").configuration["hnsw"]["ef_search"] < SEARCH_EF
+    Store(client, "test-index", FINGERPRINT, create=True)
+    assert client.get_collection("test-index").configuration["hnsw"]["ef_search"] == SEARCH_EF
