@@ -1,18 +1,19 @@
-"""Sentence embeddings computed at ingest and looked up at answer time.
+"""Sentence vectors for the answerer: remembered, optionally cached in the index at ingest, else computed.
 
 The extractive answerer and the citation checker compare the question with every sentence of the
-retrieved passages. Embedding those ~40 sentences per question costs hundreds of milliseconds on
-a CPU; looking them up costs a few. Entries are keyed by the sentence's text, so they are shared
-by documents and survive renames. Entries of deleted documents linger unused until the next
-``--rebuild``.
+retrieved passages. Embedding those ~40-80 sentences costs about 100 ms a question here; looking
+them up costs a few. By default they are computed when answering (and remembered by a running
+bot), which keeps ingest to one model pass per chunk. With ``CITEBOT_SENTENCE_CACHE`` they are
+stored at ingest in ``<collection>-sentences``, keyed by the sentence's text, so entries are shared
+by documents and survive renames; entries of deleted documents linger unused until ``--rebuild``.
 
-A sentence's vector comes from the chunk pass itself when the encoder can pool spans
-(``SpanEmbedder``, see ingest/encoder.py): the mean of the chunk's token states over the
-sentence's tokens, so caching sentences costs no second model run. Such a vector reads the
-sentence in its context; on the dev sets it ranks answer sentences at least as well as embedding
-each sentence alone (bench/README.md). Sentences the pass could not pool (past the model's
-window, or chunks whose embedding was reused) are embedded alone, as are all of them with an
-encoder that cannot pool.
+Cached vectors are either each sentence embedded alone (``separate``: the vectors answers compute
+otherwise, so the same answers) or pooled from the chunk pass itself when the encoder can pool
+spans (``pooled``, see ``SpanEmbedder`` and ingest/encoder.py): the mean of the chunk's token
+states over the sentence's tokens, no second model run. A pooled vector reads the sentence in its
+context, which changes which sentences rank first: on the dev sets it moved answer accuracy and
+abstention by 0.01-0.08 either way (bench/README.md), so it is not the default. A cache that
+cannot be read or written costs speed only: one warning, and the sentences are embedded instead.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def cache_sentences(store: Store, embedder: Embedder, chunk_texts: Iterable[str]
 class CachedEmbedder:
     """An Embedder that looks texts up (memory, then the index's sentence cache) before running the model.
 
-    The cache holds sentences as read in their chunk (pooled from the chunk pass). Texts that need
+    The cache may hold sentences as read in their chunk (pooled from the chunk pass). Texts that need
     their own vector go through ``standalone`` (memory, then the model), which shares the memory:
     questions (one that repeats a sentence of a document must not get its in-context vector; the
     answer step then finds the question's own vector in memory), and the claims and passage
