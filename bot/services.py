@@ -327,7 +327,7 @@ class Services:
         )
         llm = self.llm
         # The citation checker tells a passage's sentences apart: with an LLM (seconds a question anyway),
-        # each sentence gets its own vector; the extractive answer uses the in-context ones cached at ingest.
+        # each sentence gets its own vector; the extractive answer may use those cached at ingest (pooled or not).
         embed = self.answer_embedder.standalone.embed if llm is not None else self.answer_embedder.embed
         return self._reading(
             lambda: answer(
