@@ -29,7 +29,7 @@ test: setup
 # The inner loop: no real model, no server (tests marked e2e or server are left out), two workers
 # (whole files per worker: module fixtures such as the kill tests' are built once).
 test-fast: setup
-	$(PY) -m pytest -q -m "not e2e and not server" -n 2 --dist loadfile
+	$(PY) -m pytest -q -m "not e2e and not server and not drill" -n 2 --dist loadfile
 
 lint: setup
 	$(VENV)/bin/ruff check bot ingest tests bench

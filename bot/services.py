@@ -29,7 +29,7 @@ from ingest.chroma_client import Place, open_client, release_client
 from ingest.chunking import Chunker, ChunkParams
 from ingest.devices import EncoderChoice, check_device, choose_encoder
 from ingest.embedder import Embedder, SentenceTransformerEmbedder, token_counter
-from ingest.errors import CollectionGoneError, IndexDamagedError
+from ingest.errors import CollectionGoneError, IndexDamagedError, IngestError
 from ingest.load_worker import LoadWorker
 from ingest.loaders import LOADER_VERSION
 from ingest.lock import WaitFn, ingest_lock
@@ -271,6 +271,9 @@ class Services:
         ``rebuild`` the new index is built beside the old one, which keeps answering until it is complete.
         """
         s = self.settings
+        folder = path or s.docs_dir
+        if not folder.is_dir():  # before the model loads (a first ingest exports it: seconds)
+            raise IngestError(f"folder not found: {folder}")
         _ = self.embedder  # a model or device problem stops the run before it takes the lock or stages a rebuild
         wait = s.ingest_wait if wait is None else wait
         client = self._client() if s.chroma_host else None  # a server holds the lock; a folder has a lock file
@@ -278,10 +281,10 @@ class Services:
             excluded = [*s.exclude, *excludes]
             if not rebuild:
                 self.follow_rebuild()  # another process may have rebuilt the index since this one opened it
-                report = self.ingestor().run(path or s.docs_dir, excludes=excluded, progress=progress)
+                report = self.ingestor().run(folder, excludes=excluded, progress=progress)
             else:
                 staged = self._staged_rebuild()
-                report = self.ingestor(staged).run(path or s.docs_dir, excludes=excluded, progress=progress)
+                report = self.ingestor(staged).run(folder, excludes=excluded, progress=progress)
                 staged.activate()
                 with self._lock:
                     if self._store is None:

@@ -177,6 +177,7 @@ STEPS = [
 ]
 
 
+@pytest.mark.drill
 @pytest.mark.parametrize(("scenario", "step"), STEPS, ids=[f"{s}-{t}" for s, t in STEPS])
 def test_sigkill_between_writes_leaves_complete_documents_and_next_run_finishes(world, tmp_path, scenario, step):
     index = world.killed[(scenario, step)]
