@@ -90,3 +90,22 @@ def test_headlines_fragments_and_clutter_are_not_quotable():
     assert not quotable("Share on Facebook Tweet this Share on LinkedIn Email this")
     assert not quotable("© 2023 Example Media Group. All rights reserved worldwide today.")
     assert quotable("The company said it would leave the market at the end of the year.")
+
+
+def test_a_sentence_that_restates_the_question_is_not_quoted_as_its_answer(fake_embedder):
+    """A folder's README or FAQ that names the question ('the question ... : "why did X?"') is about it, not an answer."""
+    question = "why did BlackBerry leave Pakistan?"
+    passages = [
+        p(1, f'The question this folder must answer well: "{question}"; the answer must cite the article.'),
+        p(
+            2,
+            "The government wanted the ability to monitor all BlackBerry Enterprise Service traffic in Pakistan. "
+            "BlackBerry refused and decided to leave Pakistan rather than build backdoors.",
+        ),
+    ]
+    result = extractive_answer(
+        question, passages, embed=fake_embedder.embed, options=AnswerOptions(answer_confidence=0.0)
+    )
+    assert not result.abstained
+    assert {c.passage.source for c in result.citations} == {"doc2.txt"}
+    assert "must answer well" not in result.text and "monitor all BlackBerry" in result.text

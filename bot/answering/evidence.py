@@ -127,6 +127,7 @@ def score_sentences(
 ) -> list[ScoredSentence]:
     """Every quotable sentence of the passages' prose, scored against the question."""
     q = q or analyse(question)
+    asked = _plain(question)
     candidates: list[tuple[int, Sentence, str, bool]] = []
     for rank, passage in enumerate(passages):
         for part in passage_parts(passage.text):
@@ -137,6 +138,8 @@ def score_sentences(
             for i, sentence in enumerate(split_sentences(part.text)):
                 if i == 0 and sentence.text[:1].islower() and part.start == 0:
                     continue  # the passage starts mid-sentence; its start is elsewhere
+                if asked and asked in _plain(sentence.text):
+                    continue  # it restates the question ("the question ... is: why did X?"), it does not answer it
                 if quotable(sentence.text) or (item and i == 0 and quotable_item(sentence.text)):
                     placed = Sentence(sentence.text, sentence.start + shift, sentence.end + shift)
                     candidates.append((rank, placed, part.text, item))
@@ -247,6 +250,15 @@ def _lead_in(parts: list[Part], index: int, scored: list[ScoredSentence]) -> Sco
         return None
     last = max(near, key=lambda s: s.sentence.start)  # the sentence right before the code leads into it
     return max(near, key=lambda s: s.score + (0.05 if s is last else 0.0))
+
+
+def _plain(text: str) -> str:
+    """Lowercase words joined by single spaces, padded: what "says the same words in the same order" compares.
+
+    Empty for a text of fewer than four words, which could appear inside any sentence.
+    """
+    tokens = re.findall(r"[\w']+", text.lower())
+    return f" {' '.join(tokens)} " if len(tokens) >= 4 else ""
 
 
 def quotable(sentence: str) -> bool:
