@@ -14,11 +14,15 @@ holds hundreds of them.
 
 from __future__ import annotations
 
+import json
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from ingest.embedder import resolve_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,3 +163,61 @@ def _normalise(pooled: Any) -> np.ndarray:
     array = np.asarray(pooled, dtype=np.float32)
     norms = np.linalg.norm(array, axis=-1, keepdims=True)
     return array / np.clip(norms, 1e-12, None)
+
+
+def model_config(model_dir: Path) -> tuple[bool, int]:
+    """(mean pooling?, max sequence length) from the sentence-transformers model folder."""
+    pooling = model_dir / "1_Pooling" / "config.json"
+    mean = False
+    if pooling.is_file():
+        cfg = json.loads(pooling.read_text())
+        mean = bool(cfg.get("pooling_mode_mean_tokens")) and not any(
+            cfg.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_lasttoken")
+        )
+    max_len = 256
+    st_cfg = model_dir / "sentence_bert_config.json"
+    if st_cfg.is_file():
+        max_len = int(json.loads(st_cfg.read_text()).get("max_seq_length", max_len))
+    return mean, max_len
+
+
+class PoolingEmbedder:
+    """An Embedder over a ``PoolingEncoder`` of the model ``name``, built on first use; safe to share between threads.
+
+    Subclasses give the backend (``_backend``). Batches hold ``batch_size`` full-length texts' worth
+    of tokens, and at most ``MAX_BATCH_FACTOR`` times as many short ones.
+    """
+
+    MAX_BATCH_FACTOR = 16
+
+    def __init__(self, name: str, batch_size: int) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self._encoder: PoolingEncoder | None = None
+        self._lock = threading.Lock()
+
+    def _backend(self, model_dir: Path) -> TokenBackend:
+        raise NotImplementedError
+
+    def _load(self) -> PoolingEncoder:
+        with self._lock:
+            if self._encoder is None:
+                model_dir = Path(resolve_model(self.name))
+                _, max_len = model_config(model_dir)
+                self._encoder = PoolingEncoder(
+                    self.name,
+                    model_dir / "tokenizer.json",
+                    max_len,
+                    self._backend(model_dir),
+                    batch_tokens=self.batch_size * max_len,
+                    max_batch=self.batch_size * self.MAX_BATCH_FACTOR,
+                )
+            return self._encoder
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed ``texts``; vectors are L2-normalised."""
+        return self._load().embed(texts) if texts else []
+
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[Encoded]:
+        """Embed ``texts`` and the character ``spans`` of each (its sentences) in one pass."""
+        return self._load().embed_spans(texts, spans) if texts else []

@@ -13,16 +13,13 @@ sentence-transformers models) are exported; others keep the torch path.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.embedder import resolve_model
-from ingest.encoder import Encoded, PoolingEncoder, Span
+from ingest.encoder import PoolingEmbedder, model_config
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,22 +54,6 @@ def find_export(cache_dir: Path, model: str, precision: str = "fp32") -> Path | 
     return legacy if precision == "fp32" and legacy.is_file() else None
 
 
-def model_config(model_dir: Path) -> tuple[bool, int]:
-    """(mean pooling?, max sequence length) from the sentence-transformers model folder."""
-    pooling = model_dir / "1_Pooling" / "config.json"
-    mean = False
-    if pooling.is_file():
-        cfg = json.loads(pooling.read_text())
-        mean = bool(cfg.get("pooling_mode_mean_tokens")) and not any(
-            cfg.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_lasttoken")
-        )
-    max_len = 256
-    st_cfg = model_dir / "sentence_bert_config.json"
-    if st_cfg.is_file():
-        max_len = int(json.loads(st_cfg.read_text()).get("max_seq_length", max_len))
-    return mean, max_len
-
-
 def exportable(model: str) -> bool:
     """True when ``model`` is a local mean-pooling model with a fast tokenizer (it can run on onnxruntime)."""
     model_dir = Path(resolve_model(model))
@@ -105,7 +86,7 @@ class OnnxBackend:
         return np.matmul(weights, states)  # [batch, rows, tokens] @ [batch, tokens, dim]
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(PoolingEmbedder):
     """Embeds with onnxruntime; vectors equal the sentence-transformers model's (mean pooled, normalised).
 
     Loads on first use and is safe to share between threads. ``embed_spans`` also returns the
@@ -113,32 +94,9 @@ class OnnxEmbedder:
     """
 
     def __init__(self, model: str, onnx_file: Path, threads: int | None = None, *, batch_size: int = CPU_BATCH) -> None:
-        self.name = model
+        super().__init__(model, batch_size)
         self.onnx_file = onnx_file
-        self.batch_size = batch_size
         self._threads = threads
-        self._encoder: PoolingEncoder | None = None
-        self._lock = threading.Lock()
 
-    def _load(self) -> PoolingEncoder:
-        with self._lock:
-            if self._encoder is None:
-                model_dir = Path(resolve_model(self.name))
-                _, max_len = model_config(model_dir)
-                self._encoder = PoolingEncoder(
-                    self.name,
-                    model_dir / "tokenizer.json",
-                    max_len,
-                    OnnxBackend(self.onnx_file, self._threads),
-                    batch_tokens=self.batch_size * max_len,
-                    max_batch=self.batch_size * 16,
-                )
-            return self._encoder
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed ``texts``; vectors are L2-normalised."""
-        return self._load().embed(texts) if texts else []
-
-    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[Encoded]:
-        """Embed ``texts`` and the character ``spans`` of each (its sentences) in one pass."""
-        return self._load().embed_spans(texts, spans) if texts else []
+    def _backend(self, model_dir: Path) -> OnnxBackend:
+        return OnnxBackend(self.onnx_file, self._threads)

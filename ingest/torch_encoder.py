@@ -10,16 +10,13 @@ it against sentence-transformers on a machine without a GPU.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ingest.devices import check_device
-from ingest.embedder import resolve_model
-from ingest.encoder import Encoded, PoolingEncoder, Span
+from ingest.encoder import PoolingEmbedder
 from ingest.errors import IngestError
-from ingest.onnx_encoder import model_config
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,12 +56,14 @@ class TorchBackend:
             return torch.bmm(rows, states).float().cpu().numpy()  # type: ignore[no-any-return]
 
 
-class TorchEmbedder:
+class TorchEmbedder(PoolingEmbedder):
     """Embeds with a transformers model on a GPU (or any torch device); loaded on first use, thread-safe.
 
     Vectors are the sentence-transformers model's (mean pooled, normalised); in half precision
     they differ from float32 in the fourth decimal of their cosines.
     """
+
+    MAX_BATCH_FACTOR = 4
 
     def __init__(
         self,
@@ -75,35 +74,11 @@ class TorchEmbedder:
         batch_size: int,
         device_problem: Callable[[str], str | None] | None = None,
     ) -> None:
-        self.name = model
+        super().__init__(model, batch_size)
         self.device = device
         self.half = half
-        self.batch_size = batch_size
         self._device_problem = device_problem
-        self._encoder: PoolingEncoder | None = None
-        self._lock = threading.Lock()
 
-    def _load(self) -> PoolingEncoder:
-        with self._lock:
-            if self._encoder is None:
-                check_device(self.device, self._device_problem)
-                model_dir = Path(resolve_model(self.name))
-                _, max_len = model_config(model_dir)
-                backend: Any = TorchBackend(model_dir, self.device, self.half)
-                self._encoder = PoolingEncoder(
-                    self.name,
-                    model_dir / "tokenizer.json",
-                    max_len,
-                    backend,
-                    batch_tokens=self.batch_size * max_len,
-                    max_batch=self.batch_size * 4,
-                )
-            return self._encoder
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed ``texts``; vectors are L2-normalised."""
-        return self._load().embed(texts) if texts else []
-
-    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[Encoded]:
-        """Embed ``texts`` and the character ``spans`` of each (its sentences) in one pass."""
-        return self._load().embed_spans(texts, spans) if texts else []
+    def _backend(self, model_dir: Path) -> TorchBackend:
+        check_device(self.device, self._device_problem)
+        return TorchBackend(model_dir, self.device, self.half)
