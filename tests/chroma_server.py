@@ -77,9 +77,9 @@ def chroma_process(path: Path, timeout: float = 60) -> Iterator[ChromaProcess]:
             time.sleep(0.2)
         yield ChromaProcess("127.0.0.1", port, proc)
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGCONT)  # a paused server cannot act on SIGTERM
-            proc.terminate()
+        # send_signal, not os.kill: a server a test killed (from another thread) may be reaped in between
+        proc.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
+        proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
