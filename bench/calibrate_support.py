@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--eval-dir", type=Path, default=EVAL)
     parser.add_argument("--limit", type=int, default=200)
     args = parser.parse_args()
-    from ingest.embedder import SentenceTransformerEmbedder
+    from ingest.embedding.embedder import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     corpus = {p.stem: passages_of(p) for p in sorted((args.eval_dir / "corpus").glob("*.txt"))}

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.services import Services  # noqa: E402  (after the path: run as a script from anywhere)
 from bot.settings import load_settings  # noqa: E402
+from ingest.embedding.torch_encoder import TorchEmbedder  # noqa: E402
 from ingest.report import IngestProgress  # noqa: E402
-from ingest.torch_encoder import TorchEmbedder  # noqa: E402
 
 MODEL = "all-MiniLM-L6-v2"
 WORDS = (

@@ -71,7 +71,7 @@ def main() -> None:
         victim = sorted(docs.iterdir())[0]
         victim.unlink()
         step(f"1 file deleted ({victim.name})")
-        total_chunks = services.store().count()
+        total_chunks = services.store().reader.count()
 
     full = rows[0]["seconds"]
     for row in rows:

@@ -178,7 +178,10 @@ def main() -> None:
         before = load()
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "ingest.onnx_export", MODEL, env["CITEBOT_CACHE_DIR"]], env=env, cwd=ROOT, check=True
+            [sys.executable, "-m", "ingest.embedding.onnx_export", MODEL, env["CITEBOT_CACHE_DIR"]],
+            env=env,
+            cwd=ROOT,
+            check=True,
         )
         results["one_time_export_s"] = {"seconds": round(time.perf_counter() - t0, 1), "load": [before, load()]}
 

@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.chroma_client import open_client
-from ingest.chunking import Chunker, ChunkParams
-from ingest.embedder import token_counter
+from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.documents.loaders import SUPPORTED_SUFFIXES, load_document
+from ingest.embedding.embedder import token_counter
 from ingest.errors import SkipFile
-from ingest.loaders import SUPPORTED_SUFFIXES, load_document
-from ingest.store import Store
+from ingest.index.chroma_client import open_client
+from ingest.index.store import Store
 from tests.support import markup_in
 
 
@@ -49,7 +49,7 @@ def from_folder(folder: Path) -> Iterator[tuple[str, str, str]]:
 
 def from_index(index: Path, collection: str) -> Iterator[tuple[str, str, str]]:
     store = Store(open_client(index), collection, {}, create=False)
-    for chunk in store.iter_chunks():
+    for chunk in store.reader.iter_chunks():
         yield chunk.meta.source, chunk.meta.title, chunk.text
 
 

@@ -81,7 +81,7 @@ def main() -> None:
         build(args.index)
     services = Services(load_settings(index_dir=args.index))
     store = services.ready_store()
-    size = store.chunk_counts([BIG]).get(BIG, 0)
+    size = store.manifest.chunk_counts([BIG]).get(BIG, 0)
     items = [json.loads(line) for line in (TECHDOCS / "questions.jsonl").read_text().splitlines() if line.strip()]
     variants = {"this checkout": hybrid.choose_passages}
     if args.old_passages:

@@ -36,9 +36,11 @@ from bot.evaluation.metrics import percentile
 from bot.retrieval.base import DenseRetriever
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
-from ingest.chroma_client import open_client
-from ingest.records import ChunkMeta, ChunkRow
-from ingest.store import DocRecord, Store, chunk_id
+from ingest.index.chroma_client import open_client
+from ingest.index.manifest import DocRecord
+from ingest.index.records import ChunkMeta, ChunkRow
+from ingest.index.store import Store
+from ingest.index.writes import chunk_id
 
 DIM = 384
 
@@ -132,13 +134,13 @@ def ingest_random(store: Store, docs: list[list[str]], embedder: RandomEmbedder)
             )
             for i, (text, vec) in enumerate(zip(texts, vectors))
         ]
-        store.write_document(DocRecord(source, content_hash, 0, 0, len(rows), f"Report {d}"), rows)
+        store.writer.write_document(DocRecord(source, content_hash, 0, 0, len(rows), f"Report {d}"), rows)
     store.bump_generation()
 
 
 def ingest_model(store: Store, docs: list[list[str]], folder: Path):
-    from ingest.chunking import Chunker, ChunkParams
-    from ingest.embedder import SentenceTransformerEmbedder, token_counter
+    from ingest.documents.chunking import Chunker, ChunkParams
+    from ingest.embedding.embedder import SentenceTransformerEmbedder, token_counter
     from ingest.pipeline import Ingestor
 
     folder.mkdir(parents=True, exist_ok=True)

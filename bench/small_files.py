@@ -31,11 +31,11 @@ import hashlib, json, math, sys, time
 from collections import Counter
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from ingest.chunking import Chunker, ChunkParams
-from ingest.embedder import token_counter
+from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.embedding.embedder import token_counter
 from ingest.pipeline import Ingestor
-from ingest.store import Store
-from ingest.chroma_client import open_client
+from ingest.index.store import Store
+from ingest.index.chroma_client import open_client
 
 class Words:
     name = "hashed-words"

@@ -25,21 +25,21 @@ from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
-from ingest.chroma_client import Place, open_client, release_client
-from ingest.chunking import Chunker, ChunkParams
-from ingest.devices import EncoderChoice, check_device, choose_encoder
-from ingest.embedder import Embedder, SentenceTransformerEmbedder, token_counter
+from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.documents.load_worker import LoadWorker
+from ingest.documents.loaders import LOADER_VERSION
+from ingest.embedding.devices import EncoderChoice, check_device, choose_encoder
+from ingest.embedding.embedder import Embedder, SentenceTransformerEmbedder, token_counter
+from ingest.embedding.onnx_encoder import OnnxEmbedder, exportable, find_export
+from ingest.embedding.onnx_export import ensure_export, ensure_quantized
+from ingest.embedding.torch_encoder import TorchEmbedder
 from ingest.errors import CollectionGoneError, IndexDamagedError, IngestError
-from ingest.load_worker import LoadWorker
-from ingest.loaders import LOADER_VERSION
-from ingest.lock import WaitFn, ingest_lock
-from ingest.onnx_encoder import OnnxEmbedder, exportable, find_export
-from ingest.onnx_export import ensure_export, ensure_quantized
+from ingest.index.chroma_client import Place, open_client, release_client
+from ingest.index.lock import WaitFn, ingest_lock
+from ingest.index.sentence_cache import CachedEmbedder
+from ingest.index.store import Store
 from ingest.pipeline import Ingestor
 from ingest.report import ProgressFn
-from ingest.sentence_cache import CachedEmbedder
-from ingest.store import Store
-from ingest.torch_encoder import TorchEmbedder
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -380,7 +380,7 @@ class Services:
         store = self.ready_store()
         out = []
         for passage in passages:
-            chunks = store.section_chunks(passage.source, passage.section) if passage.section else []
+            chunks = store.reader.section_chunks(passage.source, passage.section) if passage.section else []
             if len(chunks) <= 1:
                 out.append(passage)
                 continue
@@ -403,7 +403,7 @@ class Services:
     def ready_store(self) -> Store:
         """The index, which must hold documents (else a NotIngestedError saying how to fill it)."""
         store = self.store()
-        if not store.has_chunks():
+        if not store.reader.has_chunks():
             where = (
                 f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
                 if self.settings.chroma_host

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.sentences import Sentence, split_sentences
+from ingest.documents.sentences import Sentence, split_sentences
 
 __all__ = [
     "CITATION_MARKER",

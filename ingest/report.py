@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -58,3 +59,43 @@ class IngestProgress:
 
 
 ProgressFn = Callable[[IngestProgress], None]
+
+
+class ProgressTracker:
+    """Counts what a run has done and written, and tells the progress callback (if any); safe across threads."""
+
+    def __init__(self, callback: ProgressFn | None, files_total: int, work_total: float) -> None:
+        self.callback = callback
+        self.files_total = files_total
+        self.work_total = work_total
+        self.files_done = 0
+        self.chunks_written = 0
+        self.work_done = 0.0
+        self._lock = threading.Lock()
+
+    def settle(self, path: str, work: float = 0.0) -> None:
+        """One file is done with: unchanged, failed, or its new version is visible."""
+        with self._lock:
+            self.files_done += 1
+            self.work_done += work
+            self._tell(path)
+
+    def written(self, path: str, chunks: int, work: float) -> None:
+        """Chunks of a document reached the index (hidden until the document is complete)."""
+        with self._lock:
+            self.chunks_written += chunks
+            self.work_done += work
+            self._tell(path)
+
+    def _tell(self, path: str) -> None:
+        if self.callback is not None:
+            self.callback(
+                IngestProgress(
+                    files_done=self.files_done,
+                    files_total=self.files_total,
+                    chunks_written=self.chunks_written,
+                    work_done=min(self.work_done, self.work_total),
+                    work_total=self.work_total,
+                    current=path,
+                )
+            )

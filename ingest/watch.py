@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ingest.documents.loaders import SUPPORTED_SUFFIXES
 from ingest.errors import IngestError
-from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.pipeline import IGNORE_FILE, IGNORED_DIRS
 from ingest.report import IngestReport
+from ingest.sources.folder import IGNORE_FILE, IGNORED_DIRS
 
 log = logging.getLogger(__name__)
 

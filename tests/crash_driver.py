@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.chroma_client import open_client
+from ingest.index.chroma_client import open_client
 from ingest.report import IngestReport
 from tests.support import FakeEmbedder, TappedClient, make_ingestor, make_store
 

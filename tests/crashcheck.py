@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.chroma_client import open_client
-from ingest.records import LIVE, ChunkMeta
-from ingest.store import Store
+from ingest.index.chroma_client import open_client
+from ingest.index.records import LIVE, ChunkMeta
+from ingest.index.store import Store
 from tests.crash_driver import Write, WriteCounter, ingest_counting
 from tests.support import FINGERPRINT, FakeEmbedder, make_ingestor, make_store, raw_collection
 
@@ -77,7 +77,7 @@ def view(store: Store) -> IndexView:
     return IndexView(
         docs={s: (frozenset(h), tuple(sorted(c))) for s, (h, c) in docs.items()},
         hidden=hidden,
-        manifest={s: r.content_hash for s, r in store.documents().items()},
+        manifest={s: r.content_hash for s, r in store.manifest.documents().items()},
         dirty=store.dirty,
         generation=store.generation(),
         stored=frozenset(ChunkMeta.from_chroma(m).chunk_hash for m in every["metadatas"] or []),

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.chroma_client import open_client
-from ingest.chunking import Chunker, ChunkParams
-from ingest.embedder import token_counter
-from ingest.encoder import Encoded, Span
+from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.embedding.embedder import token_counter
+from ingest.embedding.encoder import Encoded, Span
+from ingest.index.chroma_client import open_client
+from ingest.index.store import Store
 from ingest.pipeline import Ingestor
-from ingest.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples" / "docs"

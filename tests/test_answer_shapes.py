@@ -11,10 +11,10 @@ from __future__ import annotations
 from bot.answering.extractive import AnswerOptions, extractive_answer
 from bot.retrieval.base import to_passage
 from bot.schema import Passage
-from ingest.chunking import Chunker, ChunkParams
-from ingest.embedder import token_counter
-from ingest.loaders import load_document
-from ingest.records import ChunkMeta, StoredChunk
+from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.documents.loaders import load_document
+from ingest.embedding.embedder import token_counter
+from ingest.index.records import ChunkMeta, StoredChunk
 from tests.support import FIXTURES
 
 ALWAYS = AnswerOptions(answer_confidence=0.0, closest_confidence=0.0)

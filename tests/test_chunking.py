@@ -2,9 +2,9 @@
 
 import pytest
 
-from ingest.chunking import HEADER_TOKENS, Chunker, ChunkParams
-from ingest.document import Block, BlockBuilder, Document
-from ingest.embedder import DEFAULT_MAX_TOKENS, token_counter
+from ingest.documents.chunking import HEADER_TOKENS, Chunker, ChunkParams
+from ingest.documents.document import Block, BlockBuilder, Document
+from ingest.embedding.embedder import DEFAULT_MAX_TOKENS, token_counter
 
 TOKENS = token_counter("all-MiniLM-L6-v2")
 

@@ -1,4 +1,4 @@
-from ingest.clean import clean_text, is_clutter_line
+from ingest.documents.clean import clean_text, is_clutter_line
 from tests.support import FIXTURES
 
 

@@ -7,9 +7,9 @@ import pytest
 from bot.errors import ConfigError
 from bot.services import Services
 from bot.settings import load_settings
-from ingest.devices import CPU_BATCH, GPU_BATCH, check_device, choose_encoder
+from ingest.embedding.devices import CPU_BATCH, GPU_BATCH, check_device, choose_encoder
+from ingest.embedding.torch_encoder import TorchEmbedder
 from ingest.errors import IngestError
-from ingest.torch_encoder import TorchEmbedder
 
 
 def test_the_cpu_runs_onnx_in_float32_with_small_batches():

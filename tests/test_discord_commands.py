@@ -17,7 +17,7 @@ from bot.discord_bot.cogs.feedback import AnswerLog, FeedbackCog, VoteButton
 from bot.discord_bot.feedback_log import FeedbackStore
 from bot.errors import NotIngestedError
 from bot.schema import Answer, Citation, Passage
-from ingest.lock import ingest_lock
+from ingest.index.lock import ingest_lock
 from tests.discord_support import fake_services, make_docs
 
 BOT_ID = 900000000000000001

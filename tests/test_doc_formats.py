@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.chunking import Chunker, ChunkParams
-from ingest.clean import strip_controls
-from ingest.document import Document
-from ingest.embedder import token_counter
-from ingest.loaders import load_document
-from ingest.loaders.pdf import load_pdf
+from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.documents.clean import strip_controls
+from ingest.documents.document import Document
+from ingest.documents.loaders import load_document
+from ingest.documents.loaders.pdf import load_pdf
+from ingest.embedding.embedder import token_counter
 from tests.pdfgen import make_pdf
 from tests.support import FIXTURES, markup_in
 
@@ -250,7 +250,7 @@ def test_pdf_headings_pages_and_hyphenation():
 
 
 def test_latex_en_dash_options_and_ligatures_read_back(tmp_path):
-    from ingest.loaders.pdf import _content_lines
+    from ingest.documents.loaders.pdf import _content_lines
 
     lines = _content_lines(["–help Print help.\nThe ﬁle is read with [–seed=<int>] options – as usual."])
     assert [line.text for line in lines] == [

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from ingest.embedder import resolve_model
-from ingest.encoder import PoolingEncoder, TokenMap, bucket
-from ingest.sentence_cache import chunk_sentences
+from ingest.embedding.embedder import resolve_model
+from ingest.embedding.encoder import PoolingEncoder, TokenMap, bucket
+from ingest.index.sentence_cache import chunk_sentences
 
 TOKENIZER = Path(resolve_model("all-MiniLM-L6-v2")) / "tokenizer.json"
 PIECES = Tokenizer.from_file(str(TOKENIZER))  # the same word pieces, to predict the pooled vectors

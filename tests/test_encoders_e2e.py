@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.devices import check_device
-from ingest.embedder import SentenceTransformerEmbedder, cosine
+from ingest.embedding.devices import check_device
+from ingest.embedding.embedder import SentenceTransformerEmbedder, cosine
+from ingest.embedding.onnx_encoder import OnnxEmbedder, export_path, find_export
+from ingest.embedding.onnx_export import ensure_export, ensure_quantized
+from ingest.embedding.torch_encoder import TorchEmbedder
 from ingest.errors import IngestError
-from ingest.onnx_encoder import OnnxEmbedder, export_path, find_export
-from ingest.onnx_export import ensure_export, ensure_quantized
-from ingest.sentence_cache import chunk_sentences
-from ingest.torch_encoder import TorchEmbedder
+from ingest.index.sentence_cache import chunk_sentences
 
 pytestmark = pytest.mark.e2e
 MODEL = "all-MiniLM-L6-v2"

@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.text import split_sentences
-from ingest.chunking import Chunker, ChunkParams
-from ingest.clean import clean_text
-from ingest.document import BlockBuilder, Document
-from ingest.embedder import token_counter
+from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.documents.clean import clean_text
+from ingest.documents.document import BlockBuilder, Document
+from ingest.documents.loaders import load_document
+from ingest.embedding.embedder import token_counter
 from ingest.errors import SkipFile
-from ingest.loaders import load_document
 
 CHUNKER = Chunker(ChunkParams(tokens=64, overlap=8, max_chars=300), token_counter("all-MiniLM-L6-v2"))
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -53,8 +53,8 @@ def test_hostile_documents_are_reported_and_the_rest_answers(services, hostile_d
     assert "not prose" in failed["one-line.txt"]
     assert "PDF" in failed["bomb.pdf"]
     assert "symlink" in failed["loop-a.txt"] and "symlink" in failed["loop-b.txt"]
-    assert "nested.html" in failed or "nested.html" in services.store().documents()
-    assert not any(path.startswith("dirloop") for path in services.store().documents())
+    assert "nested.html" in failed or "nested.html" in services.store().manifest.documents()
+    assert not any(path.startswith("dirloop") for path in services.store().manifest.documents())
     assert report.added >= 7  # five samples + injection + ping
 
     result = services.ask("How often is the office kitchen cleaned?")

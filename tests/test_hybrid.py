@@ -9,8 +9,8 @@ import pytest
 
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever, cover, named_days, named_publishers, select_diverse
 from bot.retrieval.keyword import KeywordIndex
-from ingest.chroma_client import open_client
-from ingest.store import Store
+from ingest.index.chroma_client import open_client
+from ingest.index.store import Store
 from tests.chroma_server import chroma_server as run_chroma_server
 from tests.support import FINGERPRINT, make_ingestor, make_store
 
@@ -184,7 +184,7 @@ def test_passage_choice_prefers_the_chunk_whose_one_sentence_matches_the_questio
     write(docs, "port.txt", article("Port diary", "Quay News", "2024-06-01", f"{spread}\n\n{filler} {answer}"))
     store = make_store(tmp_path / "index")
     ingest(store, docs, fake_embedder)
-    assert len(store.chunks_of(["port.txt"])) >= 2
+    assert len(store.reader.chunks_of(["port.txt"])) >= 2
     keyword = KeywordIndex(store)
     question = "Which harbour crane lifted the blue container?"
     plain = HybridRetriever(store, None, keyword, replace(KEYWORD_ONLY, max_per_doc=1, passage_choice=False))

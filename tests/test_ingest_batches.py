@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chroma_client import open_client
-from ingest.records import LIVE, SOURCE
+from ingest.index.chroma_client import open_client
+from ingest.index.records import LIVE, SOURCE
+from ingest.index.sentence_cache import chunk_sentences, quotable_sentences, sentence_key
 from ingest.report import IngestProgress
-from ingest.sentence_cache import chunk_sentences, quotable_sentences, sentence_key
 from tests.support import FakeEmbedder, FakeSpanEmbedder, TappedClient, make_ingestor, make_store, raw_collection
 
 WRITES = {"add", "upsert", "update", "delete", "modify"}
@@ -51,7 +51,7 @@ def test_many_small_files_share_a_handful_of_store_calls(tmp_path):
     calls: Counter = Counter()
     store = counted_store(tmp_path / "idx", calls)
     report = make_ingestor(store, FakeEmbedder(), batch_chunks=256).run(docs)
-    assert report.added == 300 and report.chunks == 300 and store.count() == 300
+    assert report.added == 300 and report.chunks == 300 and store.reader.count() == 300
     # two batches of a few calls each, not half a dozen per document
     assert sum(calls.values()) < 60, calls
     assert calls[("chunks", "add")] == 2 and calls[("chunks", "update")] == 2
@@ -66,7 +66,7 @@ def test_many_small_files_share_a_handful_of_store_calls(tmp_path):
     for path in sorted(docs.iterdir())[:100]:
         path.unlink()
     report = make_ingestor(store, FakeEmbedder()).run(docs)
-    assert report.removed == 100 and store.count() == 200
+    assert report.removed == 100 and store.reader.count() == 200
     assert calls[("chunks", "delete")] == 1 and calls[("docs", "delete")] == 1
 
 
@@ -87,7 +87,7 @@ def test_a_document_larger_than_a_batch_is_written_in_batches_and_shown_at_once(
     assert len(visible_at_adds) == -(-report.chunks // 5)  # one add per batch: durable as it goes
     assert set(visible_at_adds) == {0}  # never visible in part
     assert calls[("chunks", "update")] == 1  # then one flip shows all of it
-    assert store.count() == report.chunks
+    assert store.reader.count() == report.chunks
 
 
 def test_a_run_stopped_mid_document_loses_at_most_one_batch(tmp_path):
@@ -105,7 +105,7 @@ def test_a_run_stopped_mid_document_loses_at_most_one_batch(tmp_path):
     store = make_store(index, client=TappedClient(open_client(index), before=stop_at_third_add))
     with pytest.raises(KeyboardInterrupt):
         make_ingestor(store, FakeEmbedder(), batch_chunks=5).run(docs)
-    assert store.count() == 0  # nothing of the document is visible
+    assert store.reader.count() == 0  # nothing of the document is visible
     embedder = FakeEmbedder()
     report = make_ingestor(make_store(index), embedder, batch_chunks=5).run(docs)
     assert report.added + report.updated == 1
@@ -137,13 +137,13 @@ def test_a_span_encoder_fills_the_sentence_cache_from_the_chunk_pass(tmp_path, d
     embedder = FakeSpanEmbedder()
     store = make_store(tmp_path / "idx")
     report = make_ingestor(store, embedder).run(docs_dir)
-    texts = [c.text for c in store.iter_chunks()]
+    texts = [c.text for c in store.reader.iter_chunks()]
     sentences = quotable_sentences(texts)
     assert report.sentences_embedded == len(sentences) > 10
     assert embedder.texts_embedded == report.embedded  # no second model pass over the sentences
-    cached = store.sentence_vectors([sentence_key(s) for s in sentences])
+    cached = store.sentences.get([sentence_key(s) for s in sentences])
     assert len(cached) == len(sentences)
-    chunk = next(c for c in store.iter_chunks() if len(chunk_sentences(c.text, c.text).texts) > 1)
+    chunk = next(c for c in store.reader.iter_chunks() if len(chunk_sentences(c.text, c.text).texts) > 1)
     plan = chunk_sentences(chunk.text, chunk.text)
     pooled = embedder.embed_spans([chunk.text], [plan.spans])[0].spans
     for text, vector in zip(plan.texts, pooled):
@@ -155,11 +155,11 @@ def test_sentences_the_pass_could_not_pool_are_embedded_alone(tmp_path, docs_dir
     embedder = FakeSpanEmbedder(window=300)  # a short "model window": later sentences are not pooled
     store = make_store(tmp_path / "idx")
     report = make_ingestor(store, embedder).run(docs_dir)
-    sentences = quotable_sentences(c.text for c in store.iter_chunks())
+    sentences = quotable_sentences(c.text for c in store.reader.iter_chunks())
     alone = embedder.texts_embedded - report.embedded
     assert alone > 0 and embedder.spans_pooled > 0
     assert report.sentences_embedded == len(sentences)
-    assert len(store.sentence_vectors([sentence_key(s) for s in sentences])) == len(sentences)
+    assert len(store.sentences.get([sentence_key(s) for s in sentences])) == len(sentences)
 
 
 def test_separate_sentence_vectors_embed_each_sentence_alone(tmp_path, docs_dir):
@@ -169,7 +169,7 @@ def test_separate_sentence_vectors_embed_each_sentence_alone(tmp_path, docs_dir)
     ingestor.pool_sentences = False
     report = ingestor.run(docs_dir)
     assert embedder.spans_pooled == 0 and embedder.texts_embedded == report.embedded + report.sentences_embedded
-    sentence = quotable_sentences(c.text for c in store.iter_chunks())[0]
-    assert store.sentence_vectors([sentence_key(sentence)])[sentence_key(sentence)] == pytest.approx(
+    sentence = quotable_sentences(c.text for c in store.reader.iter_chunks())[0]
+    assert store.sentences.get([sentence_key(sentence)])[sentence_key(sentence)] == pytest.approx(
         embedder.embed([sentence])[0]
     )

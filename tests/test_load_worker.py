@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest.documents.load_worker import LoadWorker
 from ingest.errors import SkipFile
-from ingest.load_worker import LoadWorker
 from tests.support import EXAMPLES
 
 
@@ -23,7 +23,7 @@ def worker():
 
 
 def test_documents_read_in_the_child_are_the_same_as_read_here(worker):
-    from ingest.loaders import load_document
+    from ingest.documents.loaders import load_document
 
     for path in sorted(EXAMPLES.iterdir()):
         assert worker.load(path) == load_document(path)

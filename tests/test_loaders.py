@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest.documents.loaders import decode_text, load_document
 from ingest.errors import SkipFile
-from ingest.loaders import decode_text, load_document
 from tests.pdfgen import make_pdf
 from tests.support import FIXTURES
 

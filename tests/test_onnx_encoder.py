@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedder import SentenceTransformerEmbedder
-from ingest.onnx_encoder import OnnxEmbedder, export_path, exportable
-from ingest.onnx_export import ensure_export
+from ingest.embedding.embedder import SentenceTransformerEmbedder
+from ingest.embedding.onnx_encoder import OnnxEmbedder, export_path, exportable
+from ingest.embedding.onnx_export import ensure_export
 
 pytestmark = pytest.mark.e2e
 MODEL = "all-MiniLM-L6-v2"

@@ -10,21 +10,23 @@ import pytest
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
 from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT
-from ingest.chroma_client import open_client
-from ingest.records import StoredChunk
-from ingest.store import Store
+from ingest.index.chroma_client import open_client
+from ingest.index.collections import Collections
+from ingest.index.queries import ChunkReader
+from ingest.index.records import StoredChunk
+from ingest.index.store import Store
 from tests.support import FINGERPRINT, FakeEmbedder, make_ingestor, make_store
 
 TOPICS = "harbour orchard glacier railway museum senate vaccine lantern festival tunnel".split()
 ANSWER = "Release 7.3 fixed the lantern flicker by replacing the copper relay in the signal box."
 
 
-class CountingStore(Store):
-    """A real Store that counts, per document, the chunks handed back to be scored (not the ranking's own search)."""
+class CountingReader(ChunkReader):
+    """A real reader that counts, per document, the chunks handed back to be scored (not the ranking's own search)."""
 
-    def __init__(self, index: Path) -> None:
-        super().__init__(open_client(index), "test-index", FINGERPRINT, create=False)
-        self.read: Counter[str] = Counter()
+    def __init__(self, collections: Collections, read: Counter[str]) -> None:
+        super().__init__(collections)
+        self.read = read
 
     def _count(self, chunks: list[StoredChunk]) -> list[StoredChunk]:
         self.read.update(c.meta.source for c in chunks)
@@ -35,6 +37,15 @@ class CountingStore(Store):
 
     def get_chunks(self, ids, *, embeddings=False):
         return self._count(super().get_chunks(ids, embeddings=embeddings))
+
+
+class CountingStore(Store):
+    """A real Store whose reader counts the chunks it hands back (``read``, per document)."""
+
+    def __init__(self, index: Path) -> None:
+        super().__init__(open_client(index), "test-index", FINGERPRINT, create=False)
+        self.read: Counter[str] = Counter()
+        self.reader = CountingReader(self.collections, self.read)
 
 
 def changelog(entries: int) -> str:
@@ -63,7 +74,7 @@ def build(tmp_path: Path, entries: int) -> tuple[CountingStore, FakeEmbedder]:
 @pytest.mark.parametrize("entries", [300, 1200])
 def test_a_large_document_is_read_in_a_bounded_number_of_chunks(tmp_path, entries):
     store, embedder = build(tmp_path, entries)
-    assert store.chunk_counts(["changelog.md"])["changelog.md"] > WHOLE_DOCUMENT
+    assert store.manifest.chunk_counts(["changelog.md"])["changelog.md"] > WHOLE_DOCUMENT
     retriever = HybridRetriever(store, embedder, KeywordIndex(store), HybridOptions())
     store.read.clear()
     passages = retriever.retrieve("Which release fixed the lantern flicker in the signal box?", 4)
@@ -76,4 +87,4 @@ def test_small_documents_are_still_scored_whole(tmp_path):
     retriever = HybridRetriever(store, embedder, KeywordIndex(store), HybridOptions())
     store.read.clear()
     retriever.retrieve("When did the orchard open?", 4)
-    assert store.read["orchard.txt"] >= store.chunk_counts(["orchard.txt"])["orchard.txt"]
+    assert store.read["orchard.txt"] >= store.manifest.chunk_counts(["orchard.txt"])["orchard.txt"]

@@ -5,9 +5,9 @@ import pytest
 
 from bot.services import Services
 from bot.settings import load_settings
-from ingest.chroma_client import open_client
 from ingest.errors import IngestError
-from ingest.records import LIVE
+from ingest.index.chroma_client import open_client
+from ingest.index.records import LIVE
 from tests.support import TappedClient, make_ingestor, make_store, raw_collection
 
 
@@ -20,8 +20,8 @@ def setup(tmp_path, docs_dir, fake_embedder):
 def test_first_run_adds_every_document(setup):
     docs, store, ingestor, _ = setup
     report = ingestor.run(docs)
-    assert report.added == 5 and report.failed == [] and report.chunks == store.count() > 5
-    assert set(store.documents()) == {
+    assert report.added == 5 and report.failed == [] and report.chunks == store.reader.count() > 5
+    assert set(store.manifest.documents()) == {
         "blackberry-pakistan-exit.md",
         "heat-pumps.html",
         "octopus.txt",
@@ -51,16 +51,16 @@ def test_touched_but_identical_file_is_unchanged(setup):
 def test_edit_replaces_only_that_documents_chunks(setup):
     docs, store, ingestor, emb = setup
     ingestor.run(docs)
-    other_ids = {c.id for c in store.iter_chunks() if c.meta.source != "tide-pools.md"}
+    other_ids = {c.id for c in store.reader.iter_chunks() if c.meta.source != "tide-pools.md"}
     path = docs / "tide-pools.md"
     path.write_text(path.read_text() + "\nStarfish can regrow a lost arm over several months.\n")
     before = emb.texts_embedded
     report = ingestor.run(docs)
     assert (report.updated, report.unchanged) == (1, 4)
-    tide = [c for c in store.iter_chunks() if c.meta.source == "tide-pools.md"]
+    tide = [c for c in store.reader.iter_chunks() if c.meta.source == "tide-pools.md"]
     assert any("Starfish" in c.text for c in tide)
     assert len({c.meta.doc_hash for c in tide}) == 1  # one version only
-    assert {c.id for c in store.iter_chunks() if c.meta.source != "tide-pools.md"} == other_ids
+    assert {c.id for c in store.reader.iter_chunks() if c.meta.source != "tide-pools.md"} == other_ids
     assert emb.texts_embedded - before == report.embedded + report.sentences_embedded
     assert report.embedded <= len(tide)
     assert report.sentences_embedded == 1  # only the new sentence; the others are cached
@@ -72,7 +72,7 @@ def test_delete_removes_its_chunks(setup):
     (docs / "heat-pumps.html").unlink()
     report = ingestor.run(docs)
     assert report.removed == 1
-    assert all(c.meta.source != "heat-pumps.html" for c in store.iter_chunks())
+    assert all(c.meta.source != "heat-pumps.html" for c in store.reader.iter_chunks())
 
 
 def test_rename_reuses_embeddings(setup):
@@ -84,7 +84,7 @@ def test_rename_reuses_embeddings(setup):
     report = ingestor.run(docs)
     assert (report.added, report.removed) == (1, 1)
     assert emb.texts_embedded == before and report.embedded == 0
-    assert {c.meta.source for c in store.iter_chunks()} >= {"sub/pools.md"}
+    assert {c.meta.source for c in store.reader.iter_chunks()} >= {"sub/pools.md"}
 
 
 def test_unreadable_file_is_reported_and_keeps_its_previous_chunks(setup):
@@ -94,7 +94,7 @@ def test_unreadable_file_is_reported_and_keeps_its_previous_chunks(setup):
     report = ingestor.run(docs)
     assert report.failed == [{"path": "tide-pools.md", "reason": "binary file (contains NUL bytes)"}]
     assert report.removed == 0
-    assert any(c.meta.source == "tide-pools.md" for c in store.iter_chunks())
+    assert any(c.meta.source == "tide-pools.md" for c in store.reader.iter_chunks())
 
 
 def test_bad_inputs_are_reported_and_the_rest_ingested(setup):
@@ -124,7 +124,7 @@ def test_hidden_ignored_large_and_outside_links_are_skipped(setup, tmp_path):
     (docs / "loop").symlink_to(docs, target_is_directory=True)
     (docs / "photo.jpg").write_bytes(b"\xff\xd8")
     report = ingestor.run(docs)
-    sources = set(store.documents())
+    sources = set(store.manifest.documents())
     assert not any(s.startswith((".", "node_modules", "loop")) for s in sources)
     skipped = {s["path"]: s["reason"] for s in report.skipped}
     assert "MB limit" in skipped["big.txt"]
@@ -143,7 +143,7 @@ def test_missing_folder_and_empty_folder(setup, tmp_path):
     ingestor.run(docs)
     with pytest.raises(IngestError, match="refusing to empty"):
         ingestor.run(empty)
-    assert store.count() > 0
+    assert store.reader.count() > 0
 
 
 def test_interrupted_write_is_finished_by_the_next_run(tmp_path, docs_dir, fake_embedder):
@@ -162,12 +162,12 @@ def test_interrupted_write_is_finished_by_the_next_run(tmp_path, docs_dir, fake_
     with pytest.raises(KeyboardInterrupt):
         ingestor.run(docs_dir)
     crashing["on"] = False
-    visible = [c for c in store.iter_chunks() if c.meta.source == "sourdough-starter.txt"]
+    visible = [c for c in store.reader.iter_chunks() if c.meta.source == "sourdough-starter.txt"]
     assert len({c.meta.doc_hash for c in visible}) == 1  # never both versions
     assert raw_collection(store).get(where={LIVE: False})["ids"]  # the old version is left hidden
     report = ingestor.run(docs_dir)
     assert report.updated == 1
-    visible = [c for c in store.iter_chunks() if c.meta.source == "sourdough-starter.txt"]
+    visible = [c for c in store.reader.iter_chunks() if c.meta.source == "sourdough-starter.txt"]
     assert any("Rye flour" in c.text for c in visible)
     assert raw_collection(store).get(where={LIVE: False})["ids"] == []
 
@@ -178,14 +178,14 @@ def test_citebotignore_and_excludes_leave_files_out_and_are_reported(setup):
     (docs / "notes" / "draft.md").write_text("# Draft\n\nA draft about starfish that nobody should read yet.\n")
     (docs / "CHANGELOG.md").write_text("# Changelog\n\n## 1.0\n\n- First release of the sourdough guide.\n")
     first = ingestor.run(docs)
-    assert {"notes/draft.md", "CHANGELOG.md"} <= set(store.documents())
+    assert {"notes/draft.md", "CHANGELOG.md"} <= set(store.manifest.documents())
     (docs / ".citebotignore").write_text("# release notes are noise here\nCHANGELOG.md\n")
     report = ingestor.run(docs, excludes=["notes/"])
     assert {"path": "CHANGELOG.md", "reason": "excluded by .citebotignore"} in report.skipped
     assert {"path": "notes/", "reason": "excluded by --exclude 'notes/'"} in report.skipped
     assert report.removed == 2  # excluded files that were indexed before leave the index
-    assert not {"notes/draft.md", "CHANGELOG.md"} & set(store.documents())
-    assert all(c.meta.source not in {"notes/draft.md", "CHANGELOG.md"} for c in store.iter_chunks())
+    assert not {"notes/draft.md", "CHANGELOG.md"} & set(store.manifest.documents())
+    assert all(c.meta.source not in {"notes/draft.md", "CHANGELOG.md"} for c in store.reader.iter_chunks())
     assert first.added == report.unchanged + 2
 
 
@@ -197,7 +197,7 @@ def test_sections_and_anchors_reach_the_index(tmp_path, fake_embedder):
     docs.mkdir()
     shutil.copy(FIXTURES / "docs" / "sphinx-settings.html", docs / "settings.html")
     make_ingestor(store, fake_embedder).run(docs)
-    chunk = next(c for c in store.iter_chunks() if "Workers silent" in c.text)
+    chunk = next(c for c in store.reader.iter_chunks() if "Workers silent" in c.text)
     assert chunk.meta.section == "Worker Processes › timeout" and chunk.meta.anchor == "timeout"
     assert chunk.meta.url == "https://docs.gunicorn.org/en/stable/settings.html"
 
@@ -209,8 +209,8 @@ def test_a_file_name_that_is_not_utf8_is_indexed_under_an_escaped_name(setup):
         fh.write(b"The cafe opens at seven and closes when the bakery runs out of croissants.\n")
     report = ingestor.run(docs)
     assert report.failed == [] and report.added == 6
-    assert "caf\\xe9-notes.txt" in store.documents()
-    assert any("croissants" in c.text for c in store.iter_chunks() if c.meta.source == "caf\\xe9-notes.txt")
+    assert "caf\\xe9-notes.txt" in store.manifest.documents()
+    assert any("croissants" in c.text for c in store.reader.iter_chunks() if c.meta.source == "caf\\xe9-notes.txt")
     again = ingestor.run(docs)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 6)  # the same name on every run
 
@@ -242,4 +242,4 @@ def test_a_file_slower_to_read_than_the_limit_is_skipped_and_the_rest_indexed(tm
     assert [f["path"] for f in report.failed] == ["slow.md"]
     assert "CITEBOT_FILE_TIMEOUT" in report.failed[0]["reason"]
     assert report.added == len(list(docs_dir.iterdir())) - 1
-    assert "slow.md" not in services.store().documents()
+    assert "slow.md" not in services.store().manifest.documents()

@@ -9,7 +9,7 @@ import pytest
 from bot.answering.answer import AnswerOptions, answer
 from bot.retrieval.base import DenseRetriever
 from ingest.errors import IndexDamagedError, StoreUnavailableError
-from ingest.sentence_cache import CachedEmbedder, quotable_sentences, sentence_key
+from ingest.index.sentence_cache import CachedEmbedder, quotable_sentences, sentence_key
 from tests.support import make_ingestor, make_store
 
 
@@ -22,10 +22,10 @@ def indexed(tmp_path, docs_dir, fake_embedder):
 
 def test_ingest_caches_every_quotable_sentence(indexed, fake_embedder):
     store, report = indexed
-    texts = [c.text for c in store.iter_chunks()]
+    texts = [c.text for c in store.reader.iter_chunks()]
     sentences = quotable_sentences(texts)
     assert report.sentences_embedded == len(sentences) > 10
-    cached = store.sentence_vectors([sentence_key(s) for s in sentences])
+    cached = store.sentences.get([sentence_key(s) for s in sentences])
     assert len(cached) == len(sentences)
     probe = sentences[3]
     assert cached[sentence_key(probe)] == pytest.approx(fake_embedder.embed([probe])[0])
@@ -67,9 +67,9 @@ def test_reingest_of_a_renamed_file_embeds_no_sentences(tmp_path, docs_dir, fake
 
 def test_questions_are_never_taken_from_the_sentence_cache(indexed, fake_embedder):
     store, _ = indexed
-    sentence = quotable_sentences(c.text for c in store.iter_chunks())[0]
+    sentence = quotable_sentences(c.text for c in store.reader.iter_chunks())[0]
     planted = [1.0] + [0.0] * (fake_embedder.dim - 1)  # an in-context vector differs from the sentence alone
-    store.put_sentence_vectors({sentence_key(sentence): planted})
+    store.sentences.put({sentence_key(sentence): planted})
     cached = CachedEmbedder(fake_embedder, store)
     assert cached.embed([sentence])[0] == pytest.approx(planted)  # an answer sentence: the cached vector
     fresh = CachedEmbedder(fake_embedder, store)
@@ -86,8 +86,8 @@ def test_an_unreadable_sentence_cache_costs_speed_not_answers(indexed, fake_embe
     def damaged(keys):
         raise IndexDamagedError("the index is damaged: sentences segment unreadable")
 
-    monkeypatch.setattr(store, "sentence_vectors", damaged)
-    with caplog.at_level(logging.WARNING, logger="ingest.sentence_cache"):
+    monkeypatch.setattr(store.sentences, "get", damaged)
+    with caplog.at_level(logging.WARNING, logger="ingest.index.sentence_cache"):
         for _ in range(2):
             got = cached.embed(texts)
             cached._memory.clear()
@@ -104,13 +104,13 @@ def test_an_unwritable_sentence_cache_does_not_stop_the_ingest(tmp_path, docs_di
         calls.append(len(vectors))
         raise StoreUnavailableError("could not save changes to the index (disk full or read-only?)")
 
-    monkeypatch.setattr(store, "put_sentence_vectors", refuse)
+    monkeypatch.setattr(store.sentences, "put", refuse)
     ingestor = make_ingestor(store, fake_embedder, batch_chunks=2)
     with caplog.at_level(logging.WARNING, logger="ingest.pipeline"):
         report = ingestor.run(docs_dir)
     assert report.added == len(list(docs_dir.iterdir())) and report.failed == []
     assert report.sentences_embedded == 0 and len(calls) == 1  # tried once, then the run went on without it
-    assert store.documents().keys() == {p.name for p in docs_dir.iterdir()}
+    assert store.manifest.documents().keys() == {p.name for p in docs_dir.iterdir()}
     assert any("sentence cache cannot be written" in r.getMessage() for r in caplog.records)
     monkeypatch.undo()
     (docs_dir / "new.md").write_text("# New\n\nA fresh page about kelp forests growing along the coast.\n")

@@ -12,9 +12,9 @@ import pytest
 
 from bot.services import Services
 from bot.settings import load_settings
-from ingest.chroma_client import open_client
 from ingest.errors import IndexMismatchError
-from ingest.store import Store
+from ingest.index.chroma_client import open_client
+from ingest.index.store import Store
 from tests.chroma_server import chroma_server, free_port
 from tests.crashcheck import write_corpus
 from tests.support import FINGERPRINT, FakeEmbedder, make_ingestor
@@ -91,10 +91,10 @@ def test_readers_keep_answering_while_an_ingest_rewrites_documents(server, tmp_p
     write_corpus(docs, 6, seed=0)
     assert writer.ingest(docs).added == 6
     versions = {  # doc hash prefix (as in chunk ids) -> round; chunk count per (source, doc hash)
-        c.meta.doc_hash[:12]: 0 for c in writer.store().iter_chunks()
+        c.meta.doc_hash[:12]: 0 for c in writer.store().reader.iter_chunks()
     }
     expected_counts: dict[tuple[str, str], int] = defaultdict(int)
-    for c in writer.store().iter_chunks():
+    for c in writer.store().reader.iter_chunks():
         expected_counts[(c.meta.source, c.meta.doc_hash[:12])] += 1
 
     reader = _services(server, name)
@@ -142,7 +142,7 @@ def test_readers_keep_answering_while_an_ingest_rewrites_documents(server, tmp_p
             write_corpus(docs, 6, seed=r)  # every document rewritten
             report = writer.ingest(docs)
             assert report.updated == 6
-            for c in writer.store().iter_chunks():
+            for c in writer.store().reader.iter_chunks():
                 key = (c.meta.source, c.meta.doc_hash[:12])
                 versions[key[1]] = r
                 expected_counts[key] += 1

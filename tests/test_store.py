@@ -1,9 +1,12 @@
 import pytest
 
-from ingest.chroma_client import open_client
 from ingest.errors import IndexMismatchError
-from ingest.records import ChunkMeta, ChunkRow
-from ingest.store import SEARCH_EF, DocRecord, Store, chunk_id
+from ingest.index.chroma_client import open_client
+from ingest.index.manifest import DocRecord
+from ingest.index.queries import SEARCH_EF
+from ingest.index.records import ChunkMeta, ChunkRow
+from ingest.index.store import Store
+from ingest.index.writes import chunk_id
 from tests.support import FINGERPRINT, make_store, raw_collection
 
 
@@ -25,19 +28,19 @@ def rows(source: str, doc_hash: str, texts: list[str]) -> list[ChunkRow]:
 
 def test_write_replace_and_remove_a_document(tmp_path):
     store = make_store(tmp_path / "idx")
-    store.write_document(DocRecord("a.txt", "h1", 10, 1, 2), rows("a.txt", "h1", ["one", "two"]))
-    assert store.count() == 2
-    store.write_document(DocRecord("a.txt", "h2", 11, 2, 3), rows("a.txt", "h2", ["uno", "dos", "tres"]))
-    texts = sorted(c.text for c in store.iter_chunks())
+    store.writer.write_document(DocRecord("a.txt", "h1", 10, 1, 2), rows("a.txt", "h1", ["one", "two"]))
+    assert store.reader.count() == 2
+    store.writer.write_document(DocRecord("a.txt", "h2", 11, 2, 3), rows("a.txt", "h2", ["uno", "dos", "tres"]))
+    texts = sorted(c.text for c in store.reader.iter_chunks())
     assert texts == ["dos", "tres", "uno"]  # the old version is gone, no duplicates
-    assert store.documents()["a.txt"].content_hash == "h2"
-    store.remove_document("a.txt")
-    assert store.count() == 0 and store.documents() == {}
+    assert store.manifest.documents()["a.txt"].content_hash == "h2"
+    store.writer.remove_document("a.txt")
+    assert store.reader.count() == 0 and store.manifest.documents() == {}
 
 
 def test_query_sees_only_live_chunks_and_scores_by_cosine(tmp_path):
     store = make_store(tmp_path / "idx")
-    store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
+    store.writer.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
     # an interrupted run leaves invisible chunks behind
     raw_collection(store).upsert(
         ids=["ghost"],
@@ -45,17 +48,17 @@ def test_query_sees_only_live_chunks_and_scores_by_cosine(tmp_path):
         documents=["ghost"],
         metadatas=[{"source": "b.txt", "live": False}],
     )
-    hits = store.query([1.0] + [0.0] * 7, k=5)
+    hits = store.reader.query([1.0] + [0.0] * 7, k=5)
     assert [h.text for h in hits][0] == "first"
     assert "ghost" not in [h.text for h in hits]
     assert hits[0].score == pytest.approx(1.0, abs=1e-4)
-    assert store.drop_hidden() == 1
+    assert store.writer.drop_hidden() == 1
 
 
 def test_many_hidden_chunks_nearest_the_query_are_never_returned(tmp_path):
     """More hidden chunks than the unfiltered search's slack, all closer than the live ones: the filtered search runs."""
     store = make_store(tmp_path / "idx")
-    store.write_document(DocRecord("a.txt", "h1", 1, 1, 3), rows("a.txt", "h1", ["first", "second", "third"]))
+    store.writer.write_document(DocRecord("a.txt", "h1", 1, 1, 3), rows("a.txt", "h1", ["first", "second", "third"]))
     ghosts = [f"ghost{i}" for i in range(20)]
     raw_collection(store).upsert(
         ids=ghosts,
@@ -63,17 +66,17 @@ def test_many_hidden_chunks_nearest_the_query_are_never_returned(tmp_path):
         documents=ghosts,
         metadatas=[{"source": "b.txt", "live": False}] * 20,
     )
-    hits = store.query([1.0, 0.5] + [0.0] * 6, k=3)
+    hits = store.reader.query([1.0, 0.5] + [0.0] * 6, k=3)
     assert sorted(h.text for h in hits) == ["first", "second", "third"]
-    assert [h.text for h in store.query([1.0, 0.5] + [0.0] * 6, k=1)] == ["first"]
-    assert store.drop_hidden() == 20
-    assert [h.text for h in store.query([0.0, 1.0] + [0.0] * 6, k=1)] == ["second"]
+    assert [h.text for h in store.reader.query([1.0, 0.5] + [0.0] * 6, k=1)] == ["first"]
+    assert store.writer.drop_hidden() == 20
+    assert [h.text for h in store.reader.query([0.0, 1.0] + [0.0] * 6, k=1)] == ["second"]
 
 
 def test_embeddings_are_found_by_content_hash(tmp_path):
     store = make_store(tmp_path / "idx")
-    store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
-    found = store.embeddings_by_hash(["h10", "h11", "nope"])
+    store.writer.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
+    found = store.writer.embeddings_by_hash(["h10", "h11", "nope"])
     assert set(found) == {"h10", "h11"}
     assert found["h11"][1] == pytest.approx(1.0)
 
@@ -91,7 +94,7 @@ def test_fingerprint_mismatch_names_both_and_the_fix(tmp_path):
 
 def test_missing_index_is_not_created_by_readers(tmp_path):
     store = Store(open_client(tmp_path / "idx"), "absent", FINGERPRINT, create=False)
-    assert not store.exists and not store.has_chunks() and store.query([1.0], 3) == []
+    assert not store.exists and not store.reader.has_chunks() and store.reader.query([1.0], 3) == []
 
 
 def test_generation_counts_changes(tmp_path):
@@ -105,22 +108,22 @@ def test_generation_counts_changes(tmp_path):
 
 def test_chunks_of_returns_the_live_chunks_of_the_asked_documents(tmp_path):
     store = make_store(tmp_path / "idx")
-    store.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
-    store.write_document(DocRecord("b.txt", "h2", 1, 1, 1), rows("b.txt", "h2", ["other"]))
+    store.writer.write_document(DocRecord("a.txt", "h1", 1, 1, 2), rows("a.txt", "h1", ["first", "second"]))
+    store.writer.write_document(DocRecord("b.txt", "h2", 1, 1, 1), rows("b.txt", "h2", ["other"]))
     raw_collection(store).upsert(
         ids=["ghost"],
         embeddings=[[1.0] + [0.0] * 7],
         documents=["ghost"],
         metadatas=[{"source": "a.txt", "live": False}],
     )
-    plain = store.chunks_of(["a.txt"])
+    plain = store.reader.chunks_of(["a.txt"])
     assert sorted(c.text for c in plain) == ["first", "second"]
     assert all(c.embedding is None for c in plain)
-    both = store.chunks_of(["a.txt", "b.txt"], embeddings=True)
+    both = store.reader.chunks_of(["a.txt", "b.txt"], embeddings=True)
     assert sorted(c.text for c in both) == ["first", "other", "second"]
     first = next(c for c in both if c.text == "first")
     assert list(first.embedding)[0] == pytest.approx(1.0)
-    assert store.chunks_of([]) == []
+    assert store.reader.chunks_of([]) == []
 
 
 def test_the_chunk_search_is_broad_enough_and_older_indexes_are_widened_by_a_writer(tmp_path):

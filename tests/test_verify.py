@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def embed():
-    from ingest.embedder import SentenceTransformerEmbedder
+    from ingest.embedding.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder().embed
 

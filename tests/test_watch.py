@@ -88,7 +88,7 @@ def test_watch_reports_created_edited_deleted_and_bursts(watched):
         burst.append(reports.get(timeout=WAIT))
     assert sum(r.added for r in burst) == 5 and burst[0].added >= 2  # grouped, not one run per file
 
-    sources = {c.meta.source for c in services.store().iter_chunks()}
+    sources = {c.meta.source for c in services.store().reader.iter_chunks()}
     assert sources == {"harbour.txt", "glacier.txt", "tunnel.txt", "copper.txt"} | {f"burst{i}.txt" for i in range(5)}
     assert reports.empty()
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from bot.answering.question import Question, analyse
 from bot.schema import Passage
 from bot.text import Sentence, content_terms, words
-from ingest.clean import is_clutter_line
-from ingest.document import SECTION_SEPARATOR, Part, passage_parts
-from ingest.embedder import cosine
-from ingest.sentences import ENDS_SENTENCE, split_sentences
+from ingest.documents.clean import is_clutter_line
+from ingest.documents.document import SECTION_SEPARATOR, Part, passage_parts
+from ingest.documents.sentences import ENDS_SENTENCE, split_sentences
+from ingest.embedding.embedder import cosine
 
 EmbedFn = Callable[[Sequence[str]], list[list[float]]]
 #: Rarity (IDF) of terms in the indexed collection; rare terms weigh more in coverage.

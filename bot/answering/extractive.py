@@ -34,7 +34,7 @@ from bot.answering.evidence import (
 )
 from bot.schema import Citation, Passage
 from bot.text import Sentence, content_terms, split_sentences, words
-from ingest.document import Part, passage_parts
+from ingest.documents.document import Part, passage_parts
 
 NOT_FOUND = "I could not find this in the documents."
 WEAK_LEAD = "The documents don't say this directly; closest:"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bot.answering.evidence import overlap, term_weights
 from bot.schema import Citation, Claim, Passage
 from bot.text import CITATION_MARKER, CITATION_RUN, content_terms, split_sentences, strip_citations
-from ingest.embedder import cosine
+from ingest.embedding.embedder import cosine
 
 EmbedFn = Callable[[Sequence[str]], list[list[float]]]
 

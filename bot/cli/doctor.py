@@ -7,10 +7,10 @@ from pathlib import Path
 
 from bot.errors import USER_ERRORS
 from bot.services import Services
-from ingest.embedder import resolve_model
+from ingest.embedding.embedder import resolve_model
+from ingest.embedding.onnx_encoder import export_path, exportable
 from ingest.errors import IndexDamagedError, IndexMismatchError
-from ingest.onnx_encoder import export_path, exportable
-from ingest.store import Store
+from ingest.index.store import Store
 
 
 @dataclass(frozen=True)
@@ -104,13 +104,13 @@ def _index_checks(services: Services, where: str) -> list[Check]:
     store = services.store()
     if not store.exists:
         return [Check("index", "fail", f"no collection '{s.collection}' in {where}", "run `citebot ingest FOLDER`")]
-    docs = len(store.documents())
-    chunks = store.count()
+    docs = len(store.manifest.documents())
+    chunks = store.reader.count()
     if not chunks:
         return [
             Check("index", "fail", f"collection '{s.collection}' in {where} is empty", "run `citebot ingest FOLDER`")
         ]
-    store.check_search()
+    store.reader.check_search()
     rebuilt = f", rebuild {store.rebuild}" if store.rebuild else ""
     checks = [
         Check("index", "ok", f"{docs} documents, {chunks} chunks in '{s.collection}' ({where}{rebuilt})"),
@@ -123,7 +123,7 @@ def _index_checks(services: Services, where: str) -> list[Check]:
 
 def _sentence_cache(store: Store) -> Check:
     try:
-        cached = store.check_sentence_cache()
+        cached = store.sentences.check()
     except USER_ERRORS as exc:
         return Check(
             "sentence cache",

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from bot.cli.doctor import Check
 from bot.schema import Answer, IngestReport, Passage
-from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.documents.loaders import SUPPORTED_SUFFIXES
 from ingest.report import IngestProgress, ProgressFn
 
 #: A quote under a model-written answer's source is a reminder, not the passage.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.schema import Answer
 from bot.text import CITATION_RUN
-from ingest.sentences import SENTENCE_STOP
+from ingest.documents.sentences import SENTENCE_STOP
 
 if TYPE_CHECKING:
     import discord

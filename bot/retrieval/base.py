@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.schema import Passage
-from ingest.embedder import Embedder
-from ingest.records import StoredChunk
-from ingest.store import Store
+from ingest.embedding.embedder import Embedder
+from ingest.index.records import StoredChunk
+from ingest.index.store import Store
 
 
 class Retriever(Protocol):
@@ -49,4 +49,4 @@ class DenseRetriever:
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         vector = self.embedder.embed([query])[0]
-        return [to_passage(hit, ranks={"dense": i}) for i, hit in enumerate(self.store.query(vector, k), 1)]
+        return [to_passage(hit, ranks={"dense": i}) for i, hit in enumerate(self.store.reader.query(vector, k), 1)]

@@ -37,9 +37,9 @@ from bot.retrieval.keyword import KeywordIndex
 from bot.retrieval.passages import choose_passages
 from bot.schema import Passage
 from bot.settings import Settings
-from ingest.embedder import Embedder
-from ingest.records import StoredChunk
-from ingest.store import Store
+from ingest.embedding.embedder import Embedder
+from ingest.index.records import StoredChunk
+from ingest.index.store import Store
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class HybridRetriever:
         vector: list[float] | None = None
         if self.embedder is not None and opts.dense_weight > 0:
             vector = self.embedder.embed([query])[0]
-            for rank, hit in enumerate(self.store.query(vector, pool), 1):
+            for rank, hit in enumerate(self.store.reader.query(vector, pool), 1):
                 c = cands.setdefault(hit.id, _Candidate(hit.id, hit.meta.source, hit.meta.source_name, "", hit))
                 c.date = hit.meta.date
                 c.ranks["dense"] = rank
@@ -143,7 +143,7 @@ class HybridRetriever:
 
     def _passages(self, chosen: list[_Candidate]) -> list[Passage]:
         missing = [c.index for c in chosen if c.hit is None]
-        fetched = {h.id: h for h in self.store.get_chunks(missing)} if missing else {}
+        fetched = {h.id: h for h in self.store.reader.get_chunks(missing)} if missing else {}
         out = []
         for c in chosen:
             hit = c.hit or fetched.get(c.index)

@@ -1,6 +1,6 @@
 """The keyword (BM25) index over the chunks, built from the collection itself and kept in step with it.
 
-Built from ``Store.iter_chunks()``, so it works the same against the embedded store and a Chroma
+Built from ``store.reader.iter_chunks()``, so it works the same against the embedded store and a Chroma
 server, and always describes exactly the visible chunks. Every search first compares the store's
 ``stamp()`` (creation time + generation, bumped by every ingest that changed something) with the
 stamp the index was built at and rebuilds when they differ. For the embedded store the built index
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.text import content_terms
-from ingest.records import StoredChunk
-from ingest.store import Store
+from ingest.index.records import StoredChunk
+from ingest.index.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class KeywordIndex:
         ids: list[str] = []
         info: list[ChunkInfo] = []
         corpus: list[list[str]] = []
-        for chunk in self.store.iter_chunks():
+        for chunk in self.store.reader.iter_chunks():
             ids.append(chunk.id)
             info.append(ChunkInfo(chunk.meta.source, chunk.meta.source_name, chunk.meta.date))
             corpus.append(tokenize(indexed_text(chunk)) or ["\x00empty"])

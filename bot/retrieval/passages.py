@@ -28,9 +28,9 @@ from bot.retrieval.base import to_passage
 from bot.retrieval.keyword import KeywordIndex, tokenize
 from bot.schema import Passage
 from bot.text import split_sentences
-from ingest.embedder import cosine
-from ingest.records import SOURCE, StoredChunk
-from ingest.store import Store
+from ingest.embedding.embedder import cosine
+from ingest.index.records import SOURCE, StoredChunk
+from ingest.index.store import Store
 
 
 class Slot(Protocol):
@@ -97,16 +97,16 @@ def candidates(
     one, or one being rewritten (its count unknown), its PER_RANKING nearest chunks to ``vector``
     and its PER_RANKING best by BM25 among the index's KEYWORD_DEPTH best.
     """
-    sizes = store.chunk_counts(sources)
+    sizes = store.manifest.chunk_counts(sources)
     whole = [s for s in sources if 0 < sizes.get(s, 0) <= WHOLE_DOCUMENT]
     large = [s for s in sources if s not in whole]
-    found = store.chunks_of(whole, embeddings=vector is not None)
+    found = store.reader.chunks_of(whole, embeddings=vector is not None)
     if not large:
         return found
     ids: dict[str, None] = {}
     if vector is not None:
         for source in large:
-            ids.update(dict.fromkeys(hit.id for hit in store.query(vector, PER_RANKING, where={SOURCE: source})))
+            ids.update(dict.fromkeys(hit.id for hit in store.reader.query(vector, PER_RANKING, where={SOURCE: source})))
     if keyword is not None:
         taken: dict[str, int] = defaultdict(int)
         for pos, _score in keyword.search(query, KEYWORD_DEPTH):
@@ -114,9 +114,9 @@ def candidates(
             if source in large and taken[source] < PER_RANKING:
                 ids.setdefault(keyword.ids[pos], None)
                 taken[source] += 1
-    picked = store.get_chunks(list(ids), embeddings=vector is not None)
+    picked = store.reader.get_chunks(list(ids), embeddings=vector is not None)
     unseen = set(large) - {c.meta.source for c in picked}  # found by neither search: read whole, never dropped
-    return found + picked + store.chunks_of([s for s in large if s in unseen], embeddings=vector is not None)
+    return found + picked + store.reader.chunks_of([s for s in large if s in unseen], embeddings=vector is not None)
 
 
 def best_sentence_score(text: str, idf: dict[str, float]) -> float:

@@ -15,16 +15,16 @@ from dataclasses import replace
 from html import unescape
 from pathlib import Path
 
-from ingest.clean import clean_blocks, defuse_citation_markers, normalize, strip_controls
-from ingest.document import Block, Document
+from ingest.documents.clean import clean_blocks, defuse_citation_markers, normalize, strip_controls
+from ingest.documents.document import Block, Document
+from ingest.documents.loaders.html import load_html
+from ingest.documents.loaders.markdown import load_markdown
+from ingest.documents.loaders.notebook import load_notebook
+from ingest.documents.loaders.pdf import load_pdf
+from ingest.documents.loaders.rst import load_rst
+from ingest.documents.loaders.text import decode_text, load_text
+from ingest.documents.sentences import SENTENCE_STOP
 from ingest.errors import SkipFile
-from ingest.loaders.html import load_html
-from ingest.loaders.markdown import load_markdown
-from ingest.loaders.notebook import load_notebook
-from ingest.loaders.pdf import load_pdf
-from ingest.loaders.rst import load_rst
-from ingest.loaders.text import decode_text, load_text
-from ingest.sentences import SENTENCE_STOP
 
 __all__ = ["LOADER_VERSION", "SUPPORTED_SUFFIXES", "Document", "decode_text", "load_document"]
 

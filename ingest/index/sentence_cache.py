@@ -9,7 +9,7 @@ by documents and survive renames; entries of deleted documents linger unused unt
 
 Cached vectors are either each sentence embedded alone (``separate``: the vectors answers compute
 otherwise, so the same answers) or pooled from the chunk pass itself when the encoder can pool
-spans (``pooled``, see ``SpanEmbedder`` and ingest/encoder.py): the mean of the chunk's token
+spans (``pooled``, see ``SpanEmbedder`` and ingest/embedding/encoder.py): the mean of the chunk's token
 states over the sentence's tokens, no second model run. A pooled vector reads the sentence in its
 context, which changes which sentences rank first: on the dev sets it moved answer accuracy and
 abstention by 0.01-0.08 either way (bench/README.md), so it is not the default. A cache that
@@ -26,11 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from ingest.embedder import Embedder
-from ingest.encoder import Encoded, Span
+from ingest.documents.sentences import passage_sentences
+from ingest.embedding.embedder import Embedder
+from ingest.embedding.encoder import Encoded, Span
 from ingest.errors import StoreUnavailableError
-from ingest.sentences import passage_sentences
-from ingest.store import Store
+from ingest.index.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +101,13 @@ class SentenceBatch:
         """Store the batch's sentence vectors not cached yet (embedding alone those not pooled); returns how many."""
         if not self.texts:
             return 0
-        have = store.sentence_vectors(list(self.texts))
+        have = store.sentences.get(list(self.texts))
         todo = [key for key in self.texts if key not in have]
         alone = [key for key in todo if key not in self.pooled]
         vectors = {key: self.pooled[key] for key in todo if key in self.pooled}
         if alone:
             vectors.update(zip(alone, embedder.embed([self.texts[key] for key in alone])))
-        store.put_sentence_vectors(vectors)
+        store.sentences.put(vectors)
         return len(vectors)
 
 
@@ -173,7 +173,7 @@ class CachedEmbedder:
     def _cached(self, keys: list[str]) -> dict[str, list[float]]:
         """Vectors the index's sentence cache holds; none (the model computes them) when it cannot be read."""
         try:
-            return self.store.sentence_vectors(keys)
+            return self.store.sentences.get(keys)
         except StoreUnavailableError as exc:
             if not self._warned:  # once: the answers stay right, only slower
                 self._warned = True

@@ -1,10 +1,10 @@
 """The embedding model on onnxruntime: the encoder ingest and questions run on, without torch.
 
 Loading torch and sentence-transformers costs seconds and hundreds of megabytes; onnxruntime runs
-the same model faster on a CPU. The model is exported once (ingest/onnx_export.py, where torch is
+the same model faster on a CPU. The model is exported once (ingest/embedding/onnx_export.py, where torch is
 needed), checked to give the sentence-transformers vectors, and cached under ``CITEBOT_CACHE_DIR``.
 Ingest embeds chunks with it (pooling each chunk's sentences from the same pass, see
-ingest/encoder.py) and a one-shot `citebot ask` embeds the question with it.
+ingest/embedding/encoder.py) and a one-shot `citebot ask` embeds the question with it.
 
 Only models whose pooling is a plain mean of token embeddings (all-MiniLM-L6-v2 and most
 sentence-transformers models) are exported; others keep the torch path.
@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.embedder import resolve_model
-from ingest.encoder import PoolingEmbedder, model_config
+from ingest.embedding.embedder import resolve_model
+from ingest.embedding.encoder import PoolingEmbedder, model_config
 
 if TYPE_CHECKING:
     import numpy as np

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ingest.embedder import resolve_model
+from ingest.embedding.embedder import resolve_model
 
 if TYPE_CHECKING:
     import numpy as np

@@ -19,10 +19,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ingest.clean import clean_text
-from ingest.document import BlockBuilder, Document
+from ingest.documents.clean import clean_text
+from ingest.documents.document import BlockBuilder, Document
+from ingest.documents.loaders.markdown import table_row
 from ingest.errors import SkipFile
-from ingest.loaders.markdown import table_row
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ingest.chroma_client import Place, guard
 from ingest.errors import IngestLockedError
+from ingest.index.chroma_client import Place, guard
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _lock_path(index_dir: Path | None, name: str) -> Path:
         raise IngestLockedError("no index folder to lock (set CITEBOT_INDEX_DIR)")
     folder = index_dir.resolve()
     folder.parent.mkdir(parents=True, exist_ok=True)
-    return folder.parent / f".{folder.name}.{name}.ingest.lock"
+    return folder.parent / f".{folder.name}.{name}.ingest.index.lock"
 
 
 class _Lock:

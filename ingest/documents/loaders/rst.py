@@ -14,8 +14,8 @@ import re
 import threading
 from typing import Any
 
-from ingest.document import BlockBuilder, Document
-from ingest.loaders.markdown import table_row
+from ingest.documents.document import BlockBuilder, Document
+from ingest.documents.loaders.markdown import table_row
 
 _CODE_DIRECTIVES = ("code-block", "sourcecode", "ipython")
 _LABELLED = {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from ingest.clean import clean_text
-from ingest.document import BlockBuilder, Document
+from ingest.documents.clean import clean_text
+from ingest.documents.document import BlockBuilder, Document
+from ingest.documents.loaders.frontmatter import split_front_matter, split_header_lines
+from ingest.documents.sentences import ENDS_SENTENCE
 from ingest.errors import SkipFile
-from ingest.loaders.frontmatter import split_front_matter, split_header_lines
-from ingest.sentences import ENDS_SENTENCE
 
 _MAX_BAD_BYTE_SHARE = 0.002  # a few stray bytes are replaced; more means "not text"
 
@@ -60,7 +60,7 @@ def _standalone_lines(paragraph: str) -> list[str]:
     """A paragraph's lines joined back into prose, except short heading-like lines, which stand alone.
 
     A hard-wrapped line goes on; a line of at most eight words without end punctuation, followed by a
-    line that starts a new sentence, is a heading or a caption (as ingest/sentences.py reads lines).
+    line that starts a new sentence, is a heading or a caption (as ingest/documents/sentences.py reads lines).
     """
     lines = [line.strip() for line in paragraph.split("\n") if line.strip()]
     out: list[str] = []

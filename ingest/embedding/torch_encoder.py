@@ -3,7 +3,7 @@
 The model's token states are pooled on the device (one batched matrix product per batch), so only
 the vectors cross back to the host: a batch of 1,024 chunks moves 1,024 x (1 + sentences) vectors,
 not a quarter of a million token states. On the CPU ingest uses onnxruntime instead
-(ingest/onnx_encoder.py); this encoder also runs there, in float32, which is how its tests check
+(ingest/embedding/onnx_encoder.py); this encoder also runs there, in float32, which is how its tests check
 it against sentence-transformers on a machine without a GPU.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.devices import check_device
-from ingest.encoder import PoolingEmbedder
+from ingest.embedding.devices import check_device
+from ingest.embedding.encoder import PoolingEmbedder
 from ingest.errors import IngestError
 
 if TYPE_CHECKING:

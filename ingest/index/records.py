@@ -39,7 +39,7 @@ class ChunkMeta:
     doc_hash: str = ""
     chunk_hash: str = ""
     page: int | None = None
-    live: bool = True  # False while an ingest writes a new version (see ingest/store.py)
+    live: bool = True  # False while an ingest writes a new version (see ingest/index/writes.py)
 
     def to_chroma(self) -> dict[str, str | int | float | bool]:
         """Flat metadata for Chroma (``page`` left out when the document has no pages)."""

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from ingest.embedding.onnx_encoder import CPU_BATCH as ONNX_CPU_BATCH
 from ingest.errors import IngestError
-from ingest.onnx_encoder import CPU_BATCH as ONNX_CPU_BATCH
 
 #: Full-length texts per embedding batch: small on a CPU (onnx_encoder.CPU_BATCH), large on a GPU (to fill it).
 CPU_BATCH = ONNX_CPU_BATCH

@@ -21,8 +21,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ingest.document import BlockBuilder, Document
-from ingest.loaders.frontmatter import split_front_matter
+from ingest.documents.document import BlockBuilder, Document
+from ingest.documents.loaders.frontmatter import split_front_matter
 
 #: Labels of admonition types as readers know them.
 _DOCUSAURUS_TYPES = frozenset({"note", "tip", "info", "caution", "danger", "warning", "important", "success"})

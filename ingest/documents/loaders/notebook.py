@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.document import BlockBuilder, Document
+from ingest.documents.document import BlockBuilder, Document
+from ingest.documents.loaders.markdown import walk_markdown
 from ingest.errors import SkipFile
-from ingest.loaders.markdown import walk_markdown
 
 
 def load_notebook(text: str) -> Document:

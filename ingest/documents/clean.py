@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ingest.document import Block
+from ingest.documents.document import Block
 
 _FLAGS = re.IGNORECASE
 

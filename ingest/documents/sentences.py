@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.document import passage_parts
+from ingest.documents.document import passage_parts
 
 #: Characters that end a sentence, and what may close it after them (quotes, brackets).
 STOPS = ".!?…。！？"

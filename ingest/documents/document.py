@@ -1,6 +1,6 @@
 """A loaded document as its author structured it: a sequence of blocks, each in its section.
 
-Every loader (one per format, in ingest/loaders/) produces the same shape: blocks of plain text
+Every loader (one per format, in ingest/documents/loaders/) produces the same shape: blocks of plain text
 (headings, paragraphs, list items, code, table rows, admonitions) with the heading trail they sit
 under and, where the source has one, the anchor id of their section. Markup is gone by then:
 the text of a block is what a reader sees; code keeps its lines and its language.

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.document import BLOCK_SEPARATOR, Block, Document, section_label
+from ingest.documents.document import BLOCK_SEPARATOR, Block, Document, section_label
 
 #: Word pieces kept free for the header and the model's special tokens.
 HEADER_TOKENS = 36

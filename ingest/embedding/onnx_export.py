@@ -1,7 +1,7 @@
 """Making the ONNX export of the embedding model: once per machine, verified, optionally quantised to int8.
 
 Exporting needs torch. ``ensure_export`` without a reference model runs the export in a child
-process (``python -m ingest.onnx_export MODEL CACHE_DIR``), so the ingest that asks for it never
+process (``python -m ingest.embedding.onnx_export MODEL CACHE_DIR``), so the ingest that asks for it never
 loads torch and its memory stays small. The export uses eager attention, which onnxruntime's
 transformer optimizer fuses into its own attention, layer-norm and GELU kernels (faster on a
 CPU), and is kept only if it gives the sentence-transformers model's vectors on a few probes.
@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ingest.embedder import Embedder, SentenceTransformerEmbedder, cosine, resolve_model
-from ingest.onnx_encoder import OnnxEmbedder, export_path, exportable
+from ingest.embedding.embedder import Embedder, SentenceTransformerEmbedder, cosine, resolve_model
+from ingest.embedding.onnx_encoder import OnnxEmbedder, export_path, exportable
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def _export_in_child(model: str, cache_dir: Path) -> Path | None:
     log.info("exporting %s to ONNX (once per machine)", model)
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "ingest.onnx_export", model, str(cache_dir)],
+            [sys.executable, "-m", "ingest.embedding.onnx_export", model, str(cache_dir)],
             env=env,
             capture_output=True,
             text=True,
@@ -196,7 +196,7 @@ def _fuse(raw: Path, target: Path, config: Any) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m ingest.onnx_export MODEL CACHE_DIR``: make the verified export; exit 1 if it could not be made."""
+    """``python -m ingest.embedding.onnx_export MODEL CACHE_DIR``: make the verified export (exit 1 if it cannot)."""
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     model, cache_dir = argv[0], Path(argv[1])

@@ -20,9 +20,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from ingest.document import Document
+from ingest.documents.document import Document
+from ingest.documents.loaders import load_document
 from ingest.errors import SkipFile
-from ingest.loaders import load_document
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class LoadWorker:
         # a plain child process, not multiprocessing's spawn: that would re-run the parent's __main__
         root = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-        command = [sys.executable, "-m", "ingest.load_worker", str(self.memory_mb * 1024 * 1024)]
+        command = [sys.executable, "-m", "ingest.documents.load_worker", str(self.memory_mb * 1024 * 1024)]
         try:
             proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         except OSError as exc:
@@ -148,7 +148,7 @@ class LoadWorker:
 
 
 def main() -> None:
-    """``python -m ingest.load_worker MEMORY_BYTES``: serve paths from stdin, documents to stdout."""
+    """``python -m ingest.documents.load_worker MEMORY_BYTES``: serve paths from stdin, documents to stdout."""
     protocol_out = os.dup(1)
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
     _serve(Connection(os.dup(0)), Connection(protocol_out), int(sys.argv[1]) if len(sys.argv) > 1 else 0)
