@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -23,6 +22,7 @@ from bot.errors import CitebotError, ConfigError, NotIngestedError
 from bot.retrieval.base import DenseRetriever, Retriever
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
+from bot.retrieval.sections import whole_sections
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
 from ingest.documents.chunking import Chunker, ChunkParams
@@ -43,9 +43,6 @@ from ingest.report import ProgressFn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-#: The most of a section one passage shows (the retrieved chunk and its neighbours in the section).
-SECTION_CHARS = 2400
 
 
 class Services:
@@ -376,29 +373,8 @@ class Services:
         return cleaned
 
     def whole_sections(self, passages: Sequence[Passage]) -> list[Passage]:
-        """Each passage widened to its section: the retrieved chunk and its neighbours, up to ``SECTION_CHARS``."""
-        store = self.ready_store()
-        out = []
-        for passage in passages:
-            chunks = store.reader.section_chunks(passage.source, passage.section) if passage.section else []
-            if len(chunks) <= 1:
-                out.append(passage)
-                continue
-            at = next((i for i, c in enumerate(chunks) if c.id == passage.chunk_id), 0)
-            lo = hi = at
-            size = len(chunks[at].text)
-            while True:
-                grown = False
-                for j in (hi + 1, lo - 1):
-                    if 0 <= j < len(chunks) and not lo <= j <= hi and size + len(chunks[j].text) <= SECTION_CHARS:
-                        lo, hi = min(lo, j), max(hi, j)
-                        size += len(chunks[j].text)
-                        grown = True
-                if not grown:
-                    break
-            text = "\n\n".join(c.text for c in chunks[lo : hi + 1])
-            out.append(replace(passage, text=text))
-        return out
+        """Each passage widened to its section (see ``bot.retrieval.sections``)."""
+        return whole_sections(self.ready_store(), passages)
 
     def ready_store(self) -> Store:
         """The index, which must hold documents (else a NotIngestedError saying how to fill it)."""
