@@ -7,34 +7,30 @@ can be passed in instead (keyword-only arguments): tests and benchmarks swap in 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
+from bot import components
 from bot.answering.answer import AnswerOptions, answer
 from bot.answering.evidence import RarityFn
-from bot.answering.llm import ChatModel, OpenAICompatibleChatModel
+from bot.answering.llm import ChatModel
 from bot.answering.prompts import Prompts, load_prompts
-from bot.errors import CitebotError, ConfigError, NotIngestedError
+from bot.errors import CitebotError
+from bot.index_access import IndexAccess
 from bot.retrieval.base import DenseRetriever, Retriever
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
 from bot.retrieval.sections import whole_sections
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
-from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.documents.chunking import Chunker
 from ingest.documents.load_worker import LoadWorker
-from ingest.documents.loaders import LOADER_VERSION
-from ingest.embedding.devices import EncoderChoice, check_device, choose_encoder
-from ingest.embedding.embedder import Embedder, SentenceTransformerEmbedder, token_counter
-from ingest.embedding.onnx_encoder import OnnxEmbedder, exportable, find_export
-from ingest.embedding.onnx_export import ensure_export, ensure_quantized
-from ingest.embedding.torch_encoder import TorchEmbedder
-from ingest.errors import CollectionGoneError, IndexDamagedError, IngestError
-from ingest.index.chroma_client import Place, open_client, release_client
+from ingest.embedding.devices import EncoderChoice
+from ingest.embedding.embedder import Embedder, token_counter
+from ingest.errors import CollectionGoneError, IngestError
+from ingest.index.chroma_client import Place
 from ingest.index.lock import WaitFn, ingest_lock
 from ingest.index.sentence_cache import CachedEmbedder
 from ingest.index.store import Store
@@ -68,44 +64,20 @@ class Services:
         self._query_embedder = query_embedder
         self._llm = llm
         self._prompts = prompts
-        self._store: Store | None = store
-        self._lock = threading.Lock()
+        self.index = IndexAccess(settings, store)
 
     # -- parts -----------------------------------------------------------------------------
     @cached_property
     def encoder_choice(self) -> EncoderChoice:
         """How the model runs at ingest (backend, device, precision, batch size); a bad combination is an error."""
-        s = self.settings
-        return choose_encoder(s.embed_device, s.embed_precision, s.embed_batch_size, poolable=exportable(s.embed_model))
+        return components.encoder_choice(self.settings)
 
     @cached_property
     def embedder(self) -> Embedder:
-        """The model that embeds chunks at ingest: ONNX on the CPU, torch on a GPU (unless one was passed in).
-
-        The ONNX export is made here on first use (in a child process: this one never loads torch).
-        """
+        """The model that embeds chunks at ingest (unless one was passed in); see ``components.ingest_embedder``."""
         if self._embedder is not None:
             return self._embedder
-        s = self.settings
-        choice = self.encoder_choice
-        if choice.backend == "onnx":
-            path = ensure_export(s.embed_model, s.cache_dir)
-            if path is not None and choice.precision == "int8":
-                path = ensure_quantized(s.embed_model, s.cache_dir)
-                if path is None:
-                    raise ConfigError(
-                        "CITEBOT_EMBED_PRECISION=int8: the int8 copy of the model could not be made "
-                        "(run with -v for the reason); unset it to use fp32"
-                    )
-            if path is not None:
-                return OnnxEmbedder(s.embed_model, path, batch_size=choice.batch_size)
-            log.warning("no ONNX export of %s (see above); ingest runs on sentence-transformers", s.embed_model)
-        elif choice.backend == "torch":
-            check_device(choice.device)  # now, not at the first batch: --rebuild must not clear the index first
-            return TorchEmbedder(
-                s.embed_model, choice.device, half=choice.precision == "fp16", batch_size=choice.batch_size
-            )
-        return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device, batch_size=choice.batch_size)
+        return components.ingest_embedder(self.settings, self.encoder_choice)
 
     @cached_property
     def query_embedder(self) -> Embedder:
@@ -114,20 +86,7 @@ class Services:
             return self._query_embedder
         if self._embedder is not None:
             return self._embedder  # a model passed in serves questions too
-        s = self.settings
-        choice = self.encoder_choice
-        # The ONNX file is a faster copy of the configured sentence-transformers model, nothing else.
-        if choice.backend == "onnx" and s.query_encoder != "torch":
-            onnx_file = find_export(s.cache_dir, s.embed_model, choice.precision) or find_export(
-                s.cache_dir, s.embed_model
-            )
-            if onnx_file is not None:
-                return OnnxEmbedder(s.embed_model, onnx_file, threads=None)
-            if s.query_encoder == "onnx":
-                log.warning("no ONNX export in %s yet (it is made by `citebot ingest`); using torch", s.cache_dir)
-        if choice.backend == "torch":
-            return self.embedder
-        return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device)
+        return components.query_embedder(self.settings, self.encoder_choice, lambda: self.embedder)
 
     @cached_property
     def answer_embedder(self) -> CachedEmbedder:
@@ -135,54 +94,17 @@ class Services:
         return CachedEmbedder(self.query_embedder, self.ready_store(), lookup=self.settings.sentence_cache)
 
     @property
-    def chunk_params(self) -> ChunkParams:
-        s = self.settings
-        return ChunkParams(
-            tokens=s.chunk_tokens,
-            overlap=s.chunk_overlap,
-            max_chars=s.chunk_max_chars,
-            embed_header=s.chunk_embed_header,
-        )
-
-    @property
-    def fingerprint(self) -> dict[str, str | int]:
-        """What built the index; a different value at open time is an error pointing at --rebuild."""
-        p = self.chunk_params
-        return {
-            "embed_model": self.settings.embed_model,
-            "loader_version": LOADER_VERSION,
-            "chunk_tokens": p.tokens,
-            "chunk_overlap": p.overlap,
-            "chunk_max_chars": p.max_chars,
-            "chunk_embed_header": p.embed_header,
-        }
-
-    @property
     def place(self) -> Place:
         """Where the index lives (embedded folder or server), with the server timeouts."""
-        s = self.settings
-        return Place(s.index_dir, s.chroma_host, s.chroma_port, s.chroma_connect_timeout, s.chroma_timeout)
-
-    def _client(self) -> object:
-        p = self.place
-        return open_client(p.index_dir, p.host, p.port, connect_timeout=p.connect_timeout, timeout=p.timeout)
+        return self.index.place
 
     def store(self, *, create: bool = False) -> Store:
         """The index; with ``create`` it is made if missing. Checked against the settings either way."""
-        with self._lock:
-            if self._store is None or (create and not self._store.exists):
-                self._store = Store(
-                    self._client(), self.settings.collection, self.fingerprint, create=create, place=self.place
-                )
-            self._store.check_fingerprint()
-            return self._store
+        return self.index.store(create=create)
 
-    def follow_rebuild(self) -> None:
-        """Move this process's readers to the index a finished ``--rebuild`` switched to (a cheap check)."""
-        with self._lock:
-            store = self._store
-        if store is not None and store.follow():
-            store.check_fingerprint()
+    def ready_store(self) -> Store:
+        """The index, which must hold documents (else a NotIngestedError saying how to fill it)."""
+        return self.index.ready()
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -205,21 +127,7 @@ class Services:
     @cached_property
     def llm(self) -> ChatModel | None:
         """The configured chat model, or None for extractive answers."""
-        if self._llm is not None:
-            return self._llm
-        s = self.settings
-        if not s.llm_base_url:
-            return None
-        if not s.llm_model:
-            raise ConfigError("CITEBOT_LLM_BASE_URL is set but CITEBOT_LLM_MODEL is empty; name the model to use")
-        return OpenAICompatibleChatModel(
-            s.llm_base_url,
-            s.llm_model,
-            api_key=s.llm_api_key.get_secret_value() if s.llm_api_key else None,
-            timeout=s.llm_timeout,
-            max_retries=s.llm_max_retries,
-            temperature=s.llm_temperature,
-        )
+        return self._llm if self._llm is not None else components.chat_model(self.settings)
 
     @cached_property
     def prompts(self) -> Prompts | None:
@@ -231,7 +139,7 @@ class Services:
     def ingestor(self, store: Store | None = None) -> Ingestor:
         """An Ingestor writing ``store`` (default: the index, made if missing)."""
         s = self.settings
-        chunker = Chunker(self.chunk_params, token_counter(s.embed_model))
+        chunker = Chunker(components.chunk_params(s), token_counter(s.embed_model))
         return Ingestor(
             store or self.store(create=True),
             self.embedder,
@@ -273,38 +181,19 @@ class Services:
             raise IngestError(f"folder not found: {folder}")
         _ = self.embedder  # a model or device problem stops the run before it takes the lock or stages a rebuild
         wait = s.ingest_wait if wait is None else wait
-        client = self._client() if s.chroma_host else None  # a server holds the lock; a folder has a lock file
+        client = self.index.client() if s.chroma_host else None  # a server holds the lock; a folder has a lock file
         with ingest_lock(client=client, name=s.collection, wait=wait, on_wait=on_wait, place=self.place):
             excluded = [*s.exclude, *excludes]
             if not rebuild:
-                self.follow_rebuild()  # another process may have rebuilt the index since this one opened it
+                self.index.follow()  # another process may have rebuilt the index since this one opened it
                 report = self.ingestor().run(folder, excludes=excluded, progress=progress)
             else:
-                staged = self._staged_rebuild()
+                staged = self.index.staged_rebuild()
                 report = self.ingestor(staged).run(folder, excludes=excluded, progress=progress)
                 staged.activate()
-                with self._lock:
-                    if self._store is None:
-                        self._store = staged
-                self.follow_rebuild()
+                self.index.adopt(staged)
+                self.index.follow()
         return report
-
-    def _staged_rebuild(self) -> Store:
-        """The new, empty index a rebuild fills beside the live one; an embedded index too damaged to use is
-        moved aside first (kept, renamed ``<folder>.damaged-<time>``)."""
-        s = self.settings
-        try:
-            return Store(self._client(), s.collection, self.fingerprint, create=False, place=self.place).staged()
-        except IndexDamagedError:
-            if s.chroma_host or not s.index_dir.is_dir():
-                raise
-        aside = s.index_dir.with_name(f"{s.index_dir.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        release_client(s.index_dir)
-        s.index_dir.rename(aside)
-        log.warning("moved the damaged index %s aside to %s; building a new one", s.index_dir, aside)
-        with self._lock:
-            self._store = None
-        return Store(self._client(), s.collection, self.fingerprint, create=False, place=self.place).staged()
 
     def ask(
         self,
@@ -351,12 +240,11 @@ class Services:
 
     def _reading(self, read: Callable[[], T]) -> T:
         """Run ``read`` on the current index: follow a finished rebuild first, and again if it lands mid-read."""
-        self.follow_rebuild()
+        self.index.follow()
         try:
             return read()
         except CollectionGoneError:
-            with self._lock:
-                store = self._store
+            store = self.index.current()
             if store is None or not store.follow():
                 raise
             log.info("the index was rebuilt during a question; asking the new one")
@@ -375,18 +263,3 @@ class Services:
     def whole_sections(self, passages: Sequence[Passage]) -> list[Passage]:
         """Each passage widened to its section (see ``bot.retrieval.sections``)."""
         return whole_sections(self.ready_store(), passages)
-
-    def ready_store(self) -> Store:
-        """The index, which must hold documents (else a NotIngestedError saying how to fill it)."""
-        store = self.store()
-        if not store.reader.has_chunks():
-            where = (
-                f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
-                if self.settings.chroma_host
-                else str(self.settings.index_dir)
-            )
-            raise NotIngestedError(
-                f"no documents are indexed yet in {where} (collection '{self.settings.collection}'); "
-                "run `citebot ingest [FOLDER]` first"
-            )
-        return store

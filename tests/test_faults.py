@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import bot.cli.app as cli
-import bot.services as services_module
+import bot.index_access as index_access
 from bot.cli.chat import ChatSession, lines_reader
 from bot.errors import USER_ERRORS
 from bot.services import Services
@@ -91,14 +91,14 @@ def many_docs(folder: Path, n: int) -> Path:
 @pytest.mark.server
 @pytest.mark.timeout(120)
 def test_a_server_killed_in_the_middle_of_a_write_is_one_line(chroma, fake_cli, docs_dir, monkeypatch):
-    real_open = services_module.open_client
+    real_open = index_access.open_client
 
     def kill_during_add(role: str, method: str, _kwargs: dict) -> None:
         if role == "chunks" and method == "add":  # dies while the request is on its way
             threading.Timer(0.01, chroma.kill).start()
 
     monkeypatch.setattr(
-        services_module, "open_client", lambda *a, **k: TappedClient(real_open(*a, **k), before=kill_during_add)
+        index_access, "open_client", lambda *a, **k: TappedClient(real_open(*a, **k), before=kill_during_add)
     )
     code, _out, err = run("ingest", str(docs_dir))
     line = one_line(err)

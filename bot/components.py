@@ -1,0 +1,112 @@
+"""How each part is built from the settings: the embedders, the chat model, the chunking parameters.
+
+Plain functions, called lazily by the composition root (``bot.services.Services``), which caches
+what they build and lets a caller pass any part in instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.answering.llm import ChatModel, OpenAICompatibleChatModel
+from bot.errors import ConfigError
+from bot.settings import Settings
+from ingest.documents.chunking import ChunkParams
+from ingest.documents.loaders import LOADER_VERSION
+from ingest.embedding.devices import EncoderChoice, check_device, choose_encoder
+from ingest.embedding.embedder import Embedder, SentenceTransformerEmbedder
+from ingest.embedding.onnx_encoder import OnnxEmbedder, exportable, find_export
+from ingest.embedding.onnx_export import ensure_export, ensure_quantized
+from ingest.embedding.torch_encoder import TorchEmbedder
+from ingest.index.chroma_client import Place
+
+log = logging.getLogger(__name__)
+
+
+def encoder_choice(s: Settings) -> EncoderChoice:
+    """How the model runs at ingest (backend, device, precision, batch size); a bad combination is an error."""
+    return choose_encoder(s.embed_device, s.embed_precision, s.embed_batch_size, poolable=exportable(s.embed_model))
+
+
+def ingest_embedder(s: Settings, choice: EncoderChoice) -> Embedder:
+    """The model that embeds chunks at ingest: ONNX on the CPU, torch on a GPU.
+
+    The ONNX export is made here on first use (in a child process: this one never loads torch).
+    """
+    if choice.backend == "onnx":
+        path = ensure_export(s.embed_model, s.cache_dir)
+        if path is not None and choice.precision == "int8":
+            path = ensure_quantized(s.embed_model, s.cache_dir)
+            if path is None:
+                raise ConfigError(
+                    "CITEBOT_EMBED_PRECISION=int8: the int8 copy of the model could not be made "
+                    "(run with -v for the reason); unset it to use fp32"
+                )
+        if path is not None:
+            return OnnxEmbedder(s.embed_model, path, batch_size=choice.batch_size)
+        log.warning("no ONNX export of %s (see above); ingest runs on sentence-transformers", s.embed_model)
+    elif choice.backend == "torch":
+        check_device(choice.device)  # now, not at the first batch: --rebuild must not clear the index first
+        return TorchEmbedder(
+            s.embed_model, choice.device, half=choice.precision == "fp16", batch_size=choice.batch_size
+        )
+    return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device, batch_size=choice.batch_size)
+
+
+def query_embedder(s: Settings, choice: EncoderChoice, ingest: Callable[[], Embedder]) -> Embedder:
+    """The encoder for questions and answer sentences: the cached ONNX export when allowed and present.
+
+    ``ingest`` gives the ingest embedder, which serves questions too on a torch backend.
+    """
+    # The ONNX file is a faster copy of the configured sentence-transformers model, nothing else.
+    if choice.backend == "onnx" and s.query_encoder != "torch":
+        onnx_file = find_export(s.cache_dir, s.embed_model, choice.precision) or find_export(s.cache_dir, s.embed_model)
+        if onnx_file is not None:
+            return OnnxEmbedder(s.embed_model, onnx_file, threads=None)
+        if s.query_encoder == "onnx":
+            log.warning("no ONNX export in %s yet (it is made by `citebot ingest`); using torch", s.cache_dir)
+    if choice.backend == "torch":
+        return ingest()
+    return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device)
+
+
+def chat_model(s: Settings) -> ChatModel | None:
+    """The configured chat model, or None for extractive answers."""
+    if not s.llm_base_url:
+        return None
+    if not s.llm_model:
+        raise ConfigError("CITEBOT_LLM_BASE_URL is set but CITEBOT_LLM_MODEL is empty; name the model to use")
+    return OpenAICompatibleChatModel(
+        s.llm_base_url,
+        s.llm_model,
+        api_key=s.llm_api_key.get_secret_value() if s.llm_api_key else None,
+        timeout=s.llm_timeout,
+        max_retries=s.llm_max_retries,
+        temperature=s.llm_temperature,
+    )
+
+
+def chunk_params(s: Settings) -> ChunkParams:
+    """How documents are cut into chunks."""
+    return ChunkParams(
+        tokens=s.chunk_tokens, overlap=s.chunk_overlap, max_chars=s.chunk_max_chars, embed_header=s.chunk_embed_header
+    )
+
+
+def fingerprint(s: Settings) -> dict[str, str | int]:
+    """What built the index; a different value at open time is an error pointing at --rebuild."""
+    p = chunk_params(s)
+    return {
+        "embed_model": s.embed_model,
+        "loader_version": LOADER_VERSION,
+        "chunk_tokens": p.tokens,
+        "chunk_overlap": p.overlap,
+        "chunk_max_chars": p.max_chars,
+        "chunk_embed_header": p.embed_header,
+    }
+
+
+def place(s: Settings) -> Place:
+    """Where the index lives (embedded folder or server), with the server timeouts."""
+    return Place(s.index_dir, s.chroma_host, s.chroma_port, s.chroma_connect_timeout, s.chroma_timeout)
