@@ -9,6 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,10 +19,11 @@ from bot.schema import IngestReport
 from bot.services import Services
 from bot.settings import load_settings
 from ingest.watch import is_relevant, watch_changes
-from tests.crashcheck import ROOT, driver_env
+from tests.crashcheck import ROOT, driver_env, open_view
 from tests.support import FakeEmbedder
 
 WAIT = 60  # seconds; generous because the test machine is shared
+CLI_DRIVER = ROOT / "tests" / "cli_driver.py"  # the real CLI with the fake embedder
 
 
 def _doc(words: str) -> str:
@@ -115,51 +119,120 @@ def test_relevance_filter(tmp_path):
     assert not keep(None, "/elsewhere/a.txt")
 
 
-@pytest.mark.e2e
-def test_cli_watch_follows_changes_and_exits_cleanly_on_ctrl_c(tmp_path):
+class WatchProcess:
+    """`citebot ingest DOCS --watch --json` in a child process, started with a chosen SIGINT disposition.
+
+    Every wait is on the child's output (a line that says the event happened) or on its exit, never
+    on a fixed sleep that a busy machine can outrun.
+    """
+
+    def __init__(self, command: list[str], env: dict[str, str], sigint: Any) -> None:
+        # The child's SIGINT disposition is set explicitly: otherwise it inherits pytest's, which is
+        # "ignored" when the suite runs as a background job of a non-interactive shell.
+        self.proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # end of output: the child closed it (it exited)
+
+    def until(self, predicate: Callable[[str], bool], timeout: float = 120) -> str:
+        """The first line of output that satisfies ``predicate``; fails if the child exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError(f"the watch exited ({self.proc.wait()}) before the line awaited:\n{self.output}")
+            self.seen.append(line)
+            if predicate(line):
+                return line
+        raise AssertionError(self.output)
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C: SIGINT to the child; its exit code, with all it wrote read to the end."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"SIGINT did not stop the watch within {timeout} s:\n{self.output}") from None
+        self._reader.join(timeout=timeout)  # the rest of the output, up to end of file
+        while not self.lines.empty():
+            line = self.lines.get()
+            if line is not None:
+                self.seen.append(line)
+        return code
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.seen)
+
+
+def _watch_ctrl_c(command: list[str], env: dict[str, str], docs: Path, sigint: Any) -> str:
+    """Start the watch, change a file, await its report, press Ctrl-C; check the exit; return the output."""
+    watch = WatchProcess(command, env, sigint)
+    try:
+        watch.until(lambda line: line.startswith("watching "))
+        (docs / "tunnel.txt").write_text(_doc("The tunnel under the river opened"))
+        report = json.loads(watch.until(lambda line: line.startswith('{"added"')))
+        assert report["added"] == 1 and report["unchanged"] == 1
+        code = watch.interrupt()
+    finally:
+        watch.close()
+    assert code == 0, watch.output  # README: "Ctrl-C stops it cleanly (exit 0)"
+    assert "stopped watching" in watch.output and "Traceback" not in watch.output
+    return watch.output
+
+
+def _assert_consistent(index_dir: Path, collection: str) -> None:
+    """The index Ctrl-C left: both documents, each one complete version, nothing hidden, nothing mid-change."""
+    seen = open_view(index_dir, collection)
+    assert set(seen.docs) == {"harbour.txt", "tunnel.txt"} == set(seen.manifest)
+    assert all(len(hashes) == 1 for hashes, _chunks in seen.docs.values())
+    assert seen.hidden == 0 and not seen.dirty
+
+
+def _watched_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "harbour.txt").write_text(_doc("The harbour crane lifts containers"))
-    env = {**driver_env(), "CITEBOT_INDEX_DIR": str(tmp_path / "index")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "ingest", str(docs), "--watch", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    seen: list[str] = []
+    return docs, {**driver_env(), "CITEBOT_INDEX_DIR": str(tmp_path / "index"), "CITEBOT_COLLECTION": "watch-test"}
 
-    def until(predicate) -> str:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=1)
-            except queue.Empty:
-                assert proc.poll() is None, "".join(seen)
-                continue
-            seen.append(line)
-            if predicate(line):
-                return line
-        raise AssertionError("".join(seen))
 
-    try:
-        until(lambda line: line.startswith("watching "))
-        (docs / "tunnel.txt").write_text(_doc("The tunnel under the river opened"))
-        report = json.loads(until(lambda line: line.startswith('{"added"')))
-        assert report["added"] == 1 and report["unchanged"] == 1
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    time.sleep(0.2)
-    while not lines.empty():
-        seen.append(lines.get())
-    output = "".join(seen)
-    assert proc.returncode == 0, output
-    assert "stopped watching" in output and "Traceback" not in output
+@pytest.mark.e2e
+def test_cli_watch_follows_changes_and_exits_cleanly_on_ctrl_c(tmp_path):
+    docs, env = _watched_folder(tmp_path)
+    command = [sys.executable, "-m", "bot.cli", "ingest", str(docs), "--watch", "--json"]
+    _watch_ctrl_c(command, env, docs, signal.SIG_DFL)
+    _assert_consistent(tmp_path / "index", "watch-test")
+
+
+def test_ctrl_c_stops_a_watch_started_with_sigint_ignored(tmp_path):
+    """The background-job condition: a non-interactive shell's `make test &` starts everything with SIGINT
+    ignored, which survives exec. The watch must still stop on Ctrl-C, with the index consistent."""
+    docs, env = _watched_folder(tmp_path)
+    command = [sys.executable, str(CLI_DRIVER), "ingest", str(docs), "--watch", "--json"]
+    _watch_ctrl_c(command, env, docs, signal.SIG_IGN)
+    _assert_consistent(tmp_path / "index", "watch-test")

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +136,7 @@ def ingest(
     else:
         render.ingest_report(report, folder)
     if watch:
+        _interrupt_on_ctrl_c()
         render.err.print(f"watching {folder} for changes (Ctrl-C to stop)")
         show = _report_printer(folder, as_json)
         watch_changes(
@@ -144,6 +146,16 @@ def ingest(
             user_errors=USER_ERRORS,
         )
         render.err.print("stopped watching")
+
+
+def _interrupt_on_ctrl_c() -> None:
+    """Make Ctrl-C (SIGINT) stop the watch, whatever disposition this process inherited.
+
+    A background job started by a non-interactive shell (``make test &``, a CI step, ``nohup``-style
+    wrappers) gets SIGINT ignored, and an ignored signal stays ignored across exec, so Python never
+    installs its KeyboardInterrupt handler and `kill -INT` would not stop the watch.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _report_printer(folder: Path, as_json: bool) -> Callable[[IngestReport], None]:
