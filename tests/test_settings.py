@@ -2,6 +2,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
@@ -12,6 +13,35 @@ ENV_EXAMPLE = Path(__file__).parent.parent / ".env.example"
 def test_env_example_lists_every_field_and_nothing_else():
     names = set(re.findall(r"^CITEBOT_([A-Z_]+)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
     assert names == {name.upper() for name in Settings.model_fields}
+
+
+def test_env_example_says_what_the_settings_class_says():
+    """Each variable's comment starts with its field's description and its value is the field's default.
+
+    .env.example is written by hand (grouped, with examples), so this is what keeps it from drifting:
+    change a field's description or default and this fails until .env.example says the same.
+    """
+    text = ENV_EXAMPLE.read_text()
+    entries = re.findall(r"((?:^#.*\n)+)^CITEBOT_([A-Z_]+)=(.*)$", text, re.MULTILINE)
+    assert {name for _c, name, _v in entries} == {name.upper() for name in Settings.model_fields}
+    drift = []
+    for comment, name, value in entries:
+        field = Settings.model_fields[name.lower()]
+        lines = [line.lstrip("#").strip() for line in comment.splitlines()]
+        said = " ".join(line for line in lines if line and not line.startswith(("---", "citebot settings")))
+        if not said.startswith(field.description or "?"):
+            drift.append(f"CITEBOT_{name}: comment {said!r} does not start with {field.description!r}")
+        if field.default_factory is not None or isinstance(field.default, SecretStr):
+            expected = ""  # computed or secret: left empty, which means the default
+        elif field.default is None:
+            expected = ""
+        elif isinstance(field.default, bool):
+            expected = str(field.default).lower()
+        else:
+            expected = str(field.default)
+        if value != expected:
+            drift.append(f"CITEBOT_{name}={value} but the default is {expected!r}")
+    assert drift == []
 
 
 def test_every_field_is_described():
