@@ -201,7 +201,7 @@ def _watch_ctrl_c(command: list[str], env: dict[str, str], docs: Path, sigint: A
         code = watch.interrupt()
     finally:
         watch.close()
-    assert code == 0, watch.output  # README: "Ctrl-C stops it cleanly (exit 0)"
+    assert code == 0, watch.output  # docs/ingest.md: "Ctrl-C stops it cleanly (exit 0)"
     assert "stopped watching" in watch.output and "Traceback" not in watch.output
     return watch.output
 
