@@ -1,5 +1,6 @@
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +9,8 @@ from bot.settings import load_settings
 from ingest.errors import IngestError
 from ingest.index.chroma_client import open_client
 from ingest.index.records import LIVE
+from ingest.report import IngestReport
+from ingest.sources import Listing, Stamp
 from tests.support import TappedClient, make_ingestor, make_store, raw_collection
 
 
@@ -243,3 +246,46 @@ def test_a_file_slower_to_read_than_the_limit_is_skipped_and_the_rest_indexed(tm
     assert "CITEBOT_FILE_TIMEOUT" in report.failed[0]["reason"]
     assert report.added == len(list(docs_dir.iterdir())) - 1
     assert "slow.md" not in services.store().manifest.documents()
+
+
+class PagesSource:
+    """A source that is not a folder (as a crawled site would be): pages by URL path, stamped by version.
+
+    ``fetch`` gives the bytes; ``locate`` is a cached copy the loader reads, as a site source keeps one.
+    """
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self.pages: dict[str, tuple[int, str]] = {}  # id -> (version, text)
+
+    def list(self, report: IngestReport) -> Listing:
+        return Listing({doc_id: Stamp(len(text), version) for doc_id, (version, text) in self.pages.items()})
+
+    def fetch(self, doc_id: str) -> bytes:
+        return self.pages[doc_id][1].encode()
+
+    def locate(self, doc_id: str) -> Path:
+        copy = self.cache / doc_id
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(self.fetch(doc_id))
+        return copy
+
+
+def test_the_pipeline_drives_any_source_by_its_stamps(tmp_path, fake_embedder):
+    store = make_store(tmp_path / "idx")
+    ingestor = make_ingestor(store, fake_embedder)
+    site = PagesSource(tmp_path / "cache")
+    site.pages = {
+        "guide/install.md": (1, "# Install\n\nRun pip install citebot to install the package.\n"),
+        "guide/usage.md": (1, "# Usage\n\nRun citebot ask with a question about your documents.\n"),
+    }
+    assert ingestor.run(site).added == 2
+    assert ingestor.run(site).unchanged == 2  # same stamps: nothing fetched, nothing embedded
+
+    site.pages["guide/usage.md"] = (2, "# Usage\n\nRun citebot chat for a conversation with follow-ups.\n")
+    site.pages["guide/faq.md"] = (1, "# FAQ\n\nThe answers cite quoted passages of named documents.\n")
+    del site.pages["guide/install.md"]
+    report = ingestor.run(site)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 0)
+    assert set(store.manifest.documents()) == {"guide/usage.md", "guide/faq.md"}
+    assert any("conversation" in c.text for c in store.reader.iter_chunks() if c.meta.source == "guide/usage.md")
