@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import components
 from bot.services import Services
 from bot.settings import load_settings
 from ingest.errors import IndexMismatchError
@@ -105,7 +106,9 @@ def test_readers_keep_answering_while_an_ingest_rewrites_documents(server, tmp_p
     round_seen = threading.Condition()
 
     def read_forever() -> None:
-        snapshot_store = Store(open_client(host=server[0], port=server[1]), name, reader.fingerprint, create=False)
+        snapshot_store = Store(
+            open_client(host=server[0], port=server[1]), name, components.fingerprint(reader.settings), create=False
+        )
         while not done.is_set():
             try:
                 answer = reader.ask("Which council budget paid for the harbour bridge?")
@@ -113,7 +116,7 @@ def test_readers_keep_answering_while_an_ingest_rewrites_documents(server, tmp_p
                 for p in answer.passages:
                     in_answer[p.source].add(p.chunk_id.split("-")[1])
                 in_snapshot: dict[str, set[str]] = defaultdict(set)
-                live = snapshot_store._chunks.get(where={"live": True}, include=["metadatas"])
+                live = snapshot_store.collections.chunks.get(where={"live": True}, include=["metadatas"])
                 counts: dict[tuple[str, str], int] = defaultdict(int)
                 for meta in live["metadatas"]:
                     counts[(meta["source"], meta["doc_hash"][:12])] += 1
