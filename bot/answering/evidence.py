@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.answering.focus import CountFn, FocusReport, RarityFn, asks_change, assess_focus, is_release_notes
 from bot.answering.question import Question, analyse
@@ -142,10 +142,14 @@ def gather_evidence(
     rarity: RarityFn | None = None,
     weights: SentenceWeights | None = None,
     counts: CountFn | None = None,
+    embed_limit: int = 0,
 ) -> Evidence:
-    """Score every quotable sentence and code block of the passages against ``question``."""
+    """Score every quotable sentence and code block of the passages against ``question``.
+
+    ``embed_limit``: embed only this many sentences, the best by their words (0: all).
+    """
     q = analyse(question)
-    scored = score_sentences(question, passages, embed, q, weights)
+    scored = score_sentences(question, passages, embed, q, weights, embed_limit)
     scored.sort(key=lambda s: s.score, reverse=True)
     coverage, unseen, absent, rare = _term_evidence(question, passages, rarity)
     focus = assess_focus(question, passages, rarity, [s.sentence.text for s in scored[:_ANSWER_SENTENCES]], counts)
@@ -161,6 +165,7 @@ def score_sentences(
     embed: EmbedFn | None,
     q: Question | None = None,
     weights: SentenceWeights | None = None,
+    embed_limit: int = 0,
 ) -> list[ScoredSentence]:
     """Every quotable sentence of the passages' prose, scored against the question."""
     q = q or analyse(question)
@@ -190,14 +195,9 @@ def score_sentences(
         return []
     term_weight = term_weights(question)
     wants = _wanted(q)
-    if embed is not None:
-        vectors = embed([question, *read])
-        sims = [cosine(vectors[0], v) for v in vectors[1:]]
-    else:
-        sims = [0.0] * len(candidates)
-    out = []
+    lexical: list[ScoredSentence] = []
     paragraph_overlap: dict[str, float] = {}
-    for (rank, sentence, paragraph, item), text, sim in zip(candidates, read, sims):
+    for (rank, sentence, paragraph, item), text in zip(candidates, read):
         bonus = _TYPE_BONUS if wants is not None and wants.search(text) else 0.0
         adjust = _kind_adjustment(
             text, notes[rank] or (not change and bool(_CHANGE_ENTRY.search(text))), wants_api, kind_weights
@@ -207,8 +207,16 @@ def score_sentences(
             paragraph_overlap[paragraph] = overlap(term_weight, paragraph)
         # A sentence is read in its paragraph: "he said" sentences inherit some of its topic.
         mixed = (1 - _PARAGRAPH_SHARE) * overlap(term_weight, text) + _PARAGRAPH_SHARE * paragraph_overlap[paragraph]
-        out.append(ScoredSentence(rank, sentence, max(0.0, sim), mixed, bonus, item, prior, adjust))
-    return out
+        lexical.append(ScoredSentence(rank, sentence, 0.0, mixed, bonus, item, prior, adjust))
+    if embed is None:
+        return lexical
+    # Embedding the sentences is most of a warm answer's time: only the best by words and place are embedded
+    # (``embed_limit``); the others keep their word score, which would not have let them win.
+    order = sorted(range(len(lexical)), key=lambda i: -lexical[i].score)
+    chosen = sorted(order[:embed_limit]) if embed_limit else list(range(len(lexical)))
+    vectors = embed([question, *(read[i] for i in chosen)])
+    sims = dict(zip(chosen, (max(0.0, cosine(vectors[0], v)) for v in vectors[1:])))
+    return [replace(s, similarity=sims[i]) if i in sims else s for i, s in enumerate(lexical)]
 
 
 def _kind_adjustment(text: str, release_notes: bool, wants_api: bool, w: SentenceWeights) -> float:

@@ -71,6 +71,7 @@ class AnswerOptions:
     #: not answered when a name the question asks about, which the passages do not cover, is held by at most
     #: this many chunks of the whole index: the documents mention it, they do not explain it (0: off)
     barely_documented: int = 2
+    embed_limit: int = 0  # embed only this many sentences, the best by their words (0: all of them)
 
 
 def extractive_answer(
@@ -83,7 +84,7 @@ def extractive_answer(
     counts: CountFn | None = None,
 ) -> Composed:
     """Answer from the passages' own sentences and code, or say that they do not hold the answer."""
-    evidence = gather_evidence(question, passages, embed, rarity, options.weights, counts)
+    evidence = gather_evidence(question, passages, embed, rarity, options.weights, counts, options.embed_limit)
     verdict = assess(evidence, answer_at=options.answer_confidence, weak_at=options.closest_confidence)
     uncovered = evidence.focus.barely_documented(options.barely_documented)
     if verdict.decision == "answer" and not uncovered:
