@@ -15,6 +15,7 @@ from typing import TypeVar
 from bot import components
 from bot.answering.answer import AnswerOptions, answer
 from bot.answering.evidence import RarityFn
+from bot.answering.focus import CountFn
 from bot.answering.llm import ChatModel
 from bot.answering.prompts import Prompts, load_prompts
 from bot.errors import CitebotError
@@ -124,6 +125,13 @@ class Services:
         keyword = retriever.keyword if isinstance(retriever, HybridRetriever) else None
         return keyword.idf if keyword is not None else None
 
+    @property
+    def term_counts(self) -> CountFn | None:
+        """How many chunks of the index hold a term (the keyword index's document frequency)."""
+        retriever = self.retriever
+        keyword = retriever.keyword if isinstance(retriever, HybridRetriever) else None
+        return keyword.counts if keyword is not None else None
+
     @cached_property
     def llm(self) -> ChatModel | None:
         """The configured chat model, or None for extractive answers."""
@@ -213,6 +221,7 @@ class Services:
             answer_confidence=self.settings.answer_confidence,
             closest_confidence=self.settings.closest_confidence,
             max_sentences=self.settings.max_answer_sentences,
+            barely_documented=self.settings.barely_documented_chunks,
         )
         llm = self.llm
         # The citation checker tells a passage's sentences apart: with an LLM (seconds a question anyway),
@@ -229,6 +238,7 @@ class Services:
                 prompts=self.prompts,
                 on_token=on_token,
                 rarity=self.rarity,
+                counts=self.term_counts,
                 widen=self.whole_sections,
             )
         )

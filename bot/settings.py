@@ -150,7 +150,7 @@ class Settings(BaseSettings):
     # Retrieval and answers
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and shown per question.")
     answer_confidence: float = Field(
-        0.6,
+        0.525,
         ge=0.0,
         le=1.0,
         description="Answer when the answerability model (calibrated on the dev sets) gives at least this probability.",
@@ -162,7 +162,14 @@ class Settings(BaseSettings):
         description="Below ANSWER_CONFIDENCE but at least this: say the documents don't say it directly and show the "
         "closest passages; below: not found.",
     )
-    max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
+    max_answer_sentences: int = Field(5, ge=1, le=10, description="Most sentences in an extractive answer.")
+    barely_documented_chunks: int = Field(
+        2,
+        ge=0,
+        le=1000,
+        description="Say the documents don't cover a name the question asks about (a tool, an API, a setting) when the "
+        "retrieved passages don't explain it and at most this many chunks of the index hold it; 0 turns this off.",
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a reason.")
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field(
         "hybrid", description="Retrieval: hybrid (dense + BM25 fused), dense only, or keyword (BM25) only."

@@ -150,4 +150,7 @@ def test_docs_folder_answers_with_section_and_anchor_link(docs_site):
     cited = data["citations"][0]
     assert cited["section"] == "Worker Processes › timeout" and cited["url"].endswith("#timeout")
     code, out, _ = run("ask", "what is the default worker timeout in gunicorn?")
-    assert "sphinx-settings.html § Worker Processes › timeout" in out
+    sources = out.split("Sources", 1)[1]
+    assert sources.count("(sphinx-settings.html)") == 1  # the document once, its cited sections under it
+    assert "§ Worker Processes › timeout: “" in sources  # each with its section and quoted passage
+    assert "https://docs.gunicorn.org/en/stable/settings.html#timeout" in sources

@@ -188,6 +188,24 @@ def test_rst_sections_code_and_sphinx_directives():
     assert ":func:" not in doc.text and "<requests.Response>" not in doc.text
 
 
+def test_rst_roles_a_project_defines_keep_their_text():
+    from ingest.documents.loaders.rst import load_rst
+
+    # Scrapy's :setting: and :reqmeta:, SQLAlchemy's :paramref:, Celery's :setting: with a title: docutils
+    # would drop the text of each (a role it does not know); "enable the setting" cannot answer "which setting?".
+    doc = load_rst(
+        "Media pipeline\n==============\n\n"
+        "To enable your media pipeline you must first add it to your project :setting:`ITEM_PIPELINES` setting, "
+        "then set :setting:`IMAGES_STORE`. Pass :paramref:`~.create_engine.pool_recycle` to recycle connections, "
+        "or disable retries with the :reqmeta:`dont_retry` key; see :confval:`the worker pool <worker_pool>`.\n"
+    )
+    text = doc.text
+    assert "project `ITEM_PIPELINES` setting, then set `IMAGES_STORE`." in text
+    assert "Pass `pool_recycle` to recycle" in text and "the `dont_retry` key" in text
+    assert "see the worker pool." in text  # a title is shown as prose, as Sphinx renders it
+    assert ":setting:" not in text and "~." not in text
+
+
 def test_notebook_cells_become_blocks_without_outputs():
     doc = load("penguins.ipynb")
     assert doc.title == "Loading the penguins dataset"

@@ -306,7 +306,9 @@ class GatedEmbedder(FakeEmbedder):
 
 @pytest.mark.parametrize("where", ["embedded", pytest.param("server", marks=pytest.mark.server)])
 def test_a_reader_keeps_answering_through_a_rebuild_and_follows_it(where, tmp_path, docs_dir, request):
-    overrides: dict[str, object] = {"docs_dir": docs_dir, "ingest_batch": 2}  # a batch, an embedding call, per 2 chunks
+    # A batch, an embedding call, per 2 chunks. The fake embedder's similarities are not what answerability was
+    # fitted on: any passage found is answered, so "not abstained" means "the index was read".
+    overrides: dict[str, object] = {"docs_dir": docs_dir, "ingest_batch": 2, "answer_confidence": 0.0}
     if where == "server":
         server = request.getfixturevalue("chroma")
         overrides.update(chroma_host=server.host, chroma_port=server.port)
@@ -339,7 +341,7 @@ def test_a_reader_keeps_answering_through_a_rebuild_and_follows_it(where, tmp_pa
 
 
 def test_an_interrupted_rebuild_leaves_the_old_index_answering(tmp_path, docs_dir):
-    settings = load_settings(docs_dir=docs_dir)
+    settings = load_settings(docs_dir=docs_dir, answer_confidence=0.0)  # answered whenever the index is read
     Services(settings, embedder=FakeEmbedder()).ingest()
 
     class Failing(FakeEmbedder):

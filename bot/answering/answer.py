@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from bot.answering.evidence import EmbedFn, RarityFn
 from bot.answering.extractive import NOT_FOUND, AnswerOptions, Composed, extractive_answer
+from bot.answering.focus import CountFn
 from bot.answering.followup import contextual_query
 from bot.answering.llm import ChatModel
 from bot.answering.llm_answer import condense, generate
@@ -38,6 +39,7 @@ def answer(
     prompts: Prompts | None = None,
     on_token: Callable[[str], None] | None = None,
     rarity: RarityFn | None = None,
+    counts: CountFn | None = None,
     widen: Callable[[Sequence[Passage]], list[Passage]] | None = None,
 ) -> Answer:
     """Answer ``question`` from the retriever's passages, citing each sentence used.
@@ -52,6 +54,9 @@ def answer(
         on_token: receives the model's answer as it streams (LLM path only).
         rarity: how rare terms are in the index (IDF); rare question terms count more when judging
             whether the passages answer (bot/answering/answerability.py).
+        counts: how many chunks of the index hold a term: a name the question asks about that only a few
+            chunks hold, and the passages do not cover, is a subject the documents do not explain
+            (bot/answering/focus.py).
         widen: widens each retrieved chunk to (most of) its section, so that the answer, and a
             model, see the code with its explanation instead of the retrieved chunk alone.
     """
@@ -92,7 +97,7 @@ def answer(
                 if checked.citations or checked.dropped:
                     notice = "the model's answer was withheld: none of its sentences is supported by its citations"
     if result is None:
-        result = extractive_answer(query, passages, embed=embed, options=options, rarity=rarity)
+        result = extractive_answer(query, passages, embed=embed, options=options, rarity=rarity, counts=counts)
     timings["answer"] = (time.perf_counter() - t2) * 1000
     timings["total"] = (time.perf_counter() - t0) * 1000
     return Answer(

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from bot.answering.focus import CountFn, FocusReport, RarityFn, asks_change, assess_focus, is_release_notes
 from bot.answering.question import Question, analyse
 from bot.schema import Passage
 from bot.text import Sentence, content_terms, words
@@ -22,8 +23,6 @@ from ingest.documents.sentences import ENDS_SENTENCE, split_sentences
 from ingest.embedding.embedder import cosine
 
 EmbedFn = Callable[[Sequence[str]], list[list[float]]]
-#: Rarity (IDF) of terms in the indexed collection; rare terms weigh more in coverage.
-RarityFn = Callable[[Sequence[str]], dict[str, float]]
 
 # Weights of the evidence score; calibrated on the dev sets (see bench/README.md).
 _W_SIMILARITY = 0.6
@@ -31,6 +30,7 @@ _W_OVERLAP = 0.4
 _TYPE_BONUS = 0.08
 _RANK_PRIOR = 0.05  # a sentence of the first passage starts this much ahead of one of the last
 _PARAGRAPH_SHARE = 0.25
+_ANSWER_SENTENCES = 3  # the best this many sentences are what an answer quotes (for judging the focus)
 _CAUSE = re.compile(
     r"\b(because|since|due to|owing to|so that|in order to|rather than|instead of|reasons?|cause[sd]?|"
     r"led to|result(ed|s)? (in|from)|wanted|demand(ed|s)?|refus\w*|forc\w*|decid\w*|would have meant|"
@@ -47,7 +47,32 @@ _NUMBER = re.compile(r"\d")
 _ASKS_DEFAULT = re.compile(r"\bdefaults?\b|\bif I don'?t (set|pass|give|specify)\b|\bwithout setting\b", re.I)
 _STATES_DEFAULT = re.compile(r"\bdefaults?\b[^.]{0,60}?(`[^`]+`|\d)|\(default: [^)]+\)", re.I)
 _CODE_SPAN = re.compile(r"`[^`]+`|\b\w+_\w+\b|\b\w+\(\)")
+#: A changelog entry as projects write them: "- Add X. PR #123 by @user", "(#4567)", ":issue:`890`".
+#: (``by @user``, never a bare ``@name``: that is a Python decorator.)
+_CHANGE_ENTRY = re.compile(r"(#\d{2,}|\bby @[\w-]+|\bPR\b|\bpull request\b|\bissue \d+|\(\s*\d{3,}\s*\))", re.I)
+#: Sentences that point at content instead of giving it ("In this section you will see why ...").
+_NAVIGATION = re.compile(
+    r"^(in this (section|chapter|page|tutorial|guide|document|part)|this (section|page|chapter|guide|tutorial|"
+    r"document) (describes|explains|covers|shows|will|is about)|(here )?you will (see|learn|find)|"
+    r"we('ll| will) (see|look|learn|cover|explain|discuss)|let's|next,? (we|you)|see (the|also|below|above)\b|"
+    r"for (more|further) (information|details)|read (more|on)|the following (sections?|pages?|chapters?)|"
+    r"(this|the next) (section|chapter) )",
+    re.IGNORECASE,
+)
 _CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class SentenceWeights:
+    """How a sentence's kind moves its score, beyond similarity and overlap.
+
+    Chosen on the five dev sets by bench/loco.py (grid1 in bench/README.md); each moves docs
+    answers by a question or two, and none changed news or encyclopedia answers.
+    """
+
+    release_notes: float = 0.1  # a line of release notes, unless the question asks what changed or when
+    navigation: float = 0.1  # "In this section you will see ...", "See also ..."
+    names_api: float = 0.1  # how-to / config: the sentence names an API, setting or option as code spells it
 
 
 @dataclass(frozen=True)
@@ -59,10 +84,11 @@ class ScoredSentence:
     bonus: float = 0.0  # the sentence has the kind of fact the question asks for
     item: bool = False  # a list item, read with the sentence that introduces its list
     prior: float = 0.0  # from its passage's place in the retrieval ranking
+    adjust: float = 0.0  # from what kind of sentence it is (SentenceWeights)
 
     @property
     def score(self) -> float:
-        return _W_SIMILARITY * self.similarity + _W_OVERLAP * self.overlap + self.bonus + self.prior
+        return _W_SIMILARITY * self.similarity + _W_OVERLAP * self.overlap + self.bonus + self.prior + self.adjust
 
 
 @dataclass(frozen=True)
@@ -85,8 +111,9 @@ class Evidence:
     unseen: float = 0.0  # rarity-weighted share of the question's terms the index never holds
     absent: float = 0.0  # rarity-weighted share of its other terms that no passage holds
     rarity: dict[str, float] = field(default_factory=dict)  # weight of each question term (unseen: the rarest's)
+    focus: FocusReport = field(default_factory=FocusReport.empty)  # what it names, and whether passages cover it
 
-    def focus(self, sentence: ScoredSentence) -> float:
+    def focus_share(self, sentence: ScoredSentence) -> float:
         """Rarity-weighted share of the question's rarer half of terms found in ``sentence`` and its section."""
         if not self.rarity:
             return 0.0
@@ -109,24 +136,43 @@ class Evidence:
 
 
 def gather_evidence(
-    question: str, passages: Sequence[Passage], embed: EmbedFn | None, rarity: RarityFn | None = None
+    question: str,
+    passages: Sequence[Passage],
+    embed: EmbedFn | None,
+    rarity: RarityFn | None = None,
+    weights: SentenceWeights | None = None,
+    counts: CountFn | None = None,
+    embed_limit: int = 0,
 ) -> Evidence:
-    """Score every quotable sentence and code block of the passages against ``question``."""
+    """Score every quotable sentence and code block of the passages against ``question``.
+
+    ``embed_limit``: embed only this many sentences, the best by their words (0: all).
+    """
     q = analyse(question)
-    scored = score_sentences(question, passages, embed, q)
+    scored = score_sentences(question, passages, embed, q, weights, embed_limit)
     scored.sort(key=lambda s: s.score, reverse=True)
-    coverage, unseen, absent, weights = _term_evidence(question, passages, rarity)
-    evidence = Evidence(q, passages, scored, coverage=coverage, unseen=unseen, absent=absent, rarity=weights)
+    coverage, unseen, absent, rare = _term_evidence(question, passages, rarity)
+    focus = assess_focus(question, passages, rarity, [s.sentence.text for s in scored[:_ANSWER_SENTENCES]], counts)
+    evidence = Evidence(q, passages, scored, coverage=coverage, unseen=unseen, absent=absent, rarity=rare, focus=focus)
     if q.wants_code:
         evidence.code = _score_code(q, passages, scored)
     return evidence
 
 
 def score_sentences(
-    question: str, passages: Sequence[Passage], embed: EmbedFn | None, q: Question | None = None
+    question: str,
+    passages: Sequence[Passage],
+    embed: EmbedFn | None,
+    q: Question | None = None,
+    weights: SentenceWeights | None = None,
+    embed_limit: int = 0,
 ) -> list[ScoredSentence]:
     """Every quotable sentence of the passages' prose, scored against the question."""
     q = q or analyse(question)
+    kind_weights = weights or SentenceWeights()
+    change = asks_change(question)  # then release notes are the answer, not noise
+    notes = [not change and is_release_notes(p) for p in passages]
+    wants_api = q.kind == "how" or q.wants_identifier
     asked = _plain(question)
     candidates: list[tuple[int, Sentence, str, bool]] = []
     for rank, passage in enumerate(passages):
@@ -147,23 +193,41 @@ def score_sentences(
     read = [with_setting(s.text, passages[rank].section) for rank, s, _, _ in candidates]
     if not candidates:
         return []
-    weights = term_weights(question)
+    term_weight = term_weights(question)
     wants = _wanted(q)
-    if embed is not None:
-        vectors = embed([question, *read])
-        sims = [cosine(vectors[0], v) for v in vectors[1:]]
-    else:
-        sims = [0.0] * len(candidates)
-    out = []
+    lexical: list[ScoredSentence] = []
     paragraph_overlap: dict[str, float] = {}
-    for (rank, sentence, paragraph, item), text, sim in zip(candidates, read, sims):
+    for (rank, sentence, paragraph, item), text in zip(candidates, read):
         bonus = _TYPE_BONUS if wants is not None and wants.search(text) else 0.0
+        adjust = _kind_adjustment(
+            text, notes[rank] or (not change and bool(_CHANGE_ENTRY.search(text))), wants_api, kind_weights
+        )
         prior = _RANK_PRIOR * (len(passages) - rank) / len(passages)  # retrieval's confidence in the passage
         if paragraph not in paragraph_overlap:
-            paragraph_overlap[paragraph] = overlap(weights, paragraph)
+            paragraph_overlap[paragraph] = overlap(term_weight, paragraph)
         # A sentence is read in its paragraph: "he said" sentences inherit some of its topic.
-        mixed = (1 - _PARAGRAPH_SHARE) * overlap(weights, text) + _PARAGRAPH_SHARE * paragraph_overlap[paragraph]
-        out.append(ScoredSentence(rank, sentence, max(0.0, sim), mixed, bonus, item, prior))
+        mixed = (1 - _PARAGRAPH_SHARE) * overlap(term_weight, text) + _PARAGRAPH_SHARE * paragraph_overlap[paragraph]
+        lexical.append(ScoredSentence(rank, sentence, 0.0, mixed, bonus, item, prior, adjust))
+    if embed is None:
+        return lexical
+    # Embedding the sentences is most of a warm answer's time: only the best by words and place are embedded
+    # (``embed_limit``); the others keep their word score, which would not have let them win.
+    order = sorted(range(len(lexical)), key=lambda i: -lexical[i].score)
+    chosen = sorted(order[:embed_limit]) if embed_limit else list(range(len(lexical)))
+    vectors = embed([question, *(read[i] for i in chosen)])
+    sims = dict(zip(chosen, (max(0.0, cosine(vectors[0], v)) for v in vectors[1:])))
+    return [replace(s, similarity=sims[i]) if i in sims else s for i, s in enumerate(lexical)]
+
+
+def _kind_adjustment(text: str, release_notes: bool, wants_api: bool, w: SentenceWeights) -> float:
+    """Release-note lines and navigation down, API-naming sentences up (for how-to and config questions)."""
+    out = 0.0
+    if release_notes:
+        out -= w.release_notes
+    if _NAVIGATION.match(text):
+        out -= w.navigation
+    if wants_api and _CODE_SPAN.search(text):
+        out += w.names_api
     return out
 
 

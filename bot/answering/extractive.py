@@ -19,19 +19,21 @@ from the signals gathered here (``Evidence``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from bot.answering.answerability import assess
+from bot.answering.answerability import ANSWER_AT, assess
 from bot.answering.evidence import (
     EmbedFn,
     Evidence,
     RarityFn,
     ScoredCode,
     ScoredSentence,
+    SentenceWeights,
     gather_evidence,
     is_key_value,
     with_setting,
 )
+from bot.answering.focus import CountFn
 from bot.schema import Citation, Passage
 from bot.text import Sentence, content_terms, split_sentences, words
 from ingest.documents.document import Part, passage_parts
@@ -40,7 +42,7 @@ NOT_FOUND = "I could not find this in the documents."
 WEAK_LEAD = "The documents don't say this directly; closest:"
 
 #: Supporting sentences must score at least this share of the decisive one (its paragraph's, this much).
-_SUPPORT_SHARE = 0.8
+_SUPPORT_SHARE = 0.7
 _NEIGHBOUR_SHARE = 0.6
 #: A code block answers a how-to question when its score reaches this share of the best sentence's.
 _CODE_SHARE = 0.75
@@ -58,10 +60,18 @@ class AnswerOptions:
     """Knobs of the answerer (from Settings)."""
 
     k: int = 4
-    answer_confidence: float = 0.6  # answer when the answerability model gives at least this
+    answer_confidence: float = ANSWER_AT  # answer when the answerability model gives at least this
     closest_confidence: float = 0.35  # below the above but at least this: say so and show the closest passages
-    max_sentences: int = 3
+    max_sentences: int = 5
     max_chars: int = 1900  # one Discord message
+    weights: SentenceWeights = field(default_factory=SentenceWeights)
+    support_share: float = _SUPPORT_SHARE  # a supporting sentence scores at least this share of the decisive one
+    room_chars: int = 700  # a prose answer adds supporting sentences while it stays this short
+    how_sentences: int = 1  # a how-to answer gives this many of its best sentences before the lead-in and code
+    #: not answered when a name the question asks about, which the passages do not cover, is held by at most
+    #: this many chunks of the whole index: the documents mention it, they do not explain it (0: off)
+    barely_documented: int = 2
+    embed_limit: int = 0  # embed only this many sentences, the best by their words (0: all of them)
 
 
 def extractive_answer(
@@ -71,12 +81,18 @@ def extractive_answer(
     embed: EmbedFn | None,
     options: AnswerOptions,
     rarity: RarityFn | None = None,
+    counts: CountFn | None = None,
 ) -> Composed:
     """Answer from the passages' own sentences and code, or say that they do not hold the answer."""
-    evidence = gather_evidence(question, passages, embed, rarity)
+    evidence = gather_evidence(question, passages, embed, rarity, options.weights, counts, options.embed_limit)
     verdict = assess(evidence, answer_at=options.answer_confidence, weak_at=options.closest_confidence)
-    if verdict.decision == "answer":
+    uncovered = evidence.focus.barely_documented(options.barely_documented)
+    if verdict.decision == "answer" and not uncovered:
         return compose(evidence, options)
+    if evidence.focus.mentions:
+        return mention_answer(evidence)
+    if uncovered:
+        return Composed(NOT_FOUND, True, [])
     if verdict.decision == "weak":
         return weak_answer(evidence, options)
     return Composed(NOT_FOUND, True, [])
@@ -119,13 +135,15 @@ def _decisive_and_support(evidence: Evidence, options: AnswerOptions) -> list[Sc
         and _same_paragraph(text, s.sentence, best.sentence)
         and s.score >= best.score * _NEIGHBOUR_SHARE
     ]
-    floor = best.score * _SUPPORT_SHARE
+    floor = best.score * options.support_share
+    size = len(best.sentence.text)
     for cand in [*neighbours, *(s for s in ranked[1:] if s.score >= floor)]:
-        if len(chosen) >= limit:
+        if len(chosen) >= limit or size + len(cand.sentence.text) > options.room_chars:
             break
         if cand in chosen or any(_redundant(cand.sentence.text, c.sentence.text) for c in chosen):
             continue
         chosen.append(cand)
+        size += len(cand.sentence.text) + 1
     return chosen
 
 
@@ -224,18 +242,38 @@ def _list_lead(text: str, sentence: Sentence) -> str:
 
 
 def _compose_code(evidence: Evidence, code: ScoredCode, options: AnswerOptions) -> Composed:
-    """The lead-in sentence, then the code block (fenced, language kept)."""
+    """The sentences that name what to use (``how_sentences`` of the best), the lead-in, then the code block."""
     passage = evidence.passages[code.passage_rank]
-    fenced = _fenced(code.part, options.max_chars - 300)
+    fenced = _fenced(code.part, options.max_chars - 300 - options.room_chars // 2)
+    prefix: Composed | None = None
+    before = [
+        s
+        for s in evidence.sentences[: options.how_sentences]
+        if s != code.lead and s.sentence.text not in (code.lead.sentence.text if code.lead else "")
+    ]
+    if before:
+        prefix = _render(evidence, before, replace(options, max_chars=options.room_chars), decisive_first=True)
+    number = next((c.id for c in prefix.citations if c.passage == passage), None) if prefix else None
+    number = number or (len(prefix.citations) + 1 if prefix else 1)
     if code.lead is not None:
-        lead = f"{code.lead.sentence.text} [1]"
+        lead = f"{code.lead.sentence.text} [{number}]"
         quote = code.lead.sentence.text
     else:
-        lead = f"From {passage.where} [1]:"
+        lead = f"From {passage.where} [{number}]:"
         quote = code.part.text.split("\n", 1)[0]
     label = _label_between(passage.text, code)
     text = f"{lead}\n\n{label}{fenced}" if label else f"{lead}\n\n{fenced}"
-    return Composed(_fit(text, options.max_chars), False, [Citation(id=1, passage=passage, quote=quote)])
+    citations = list(prefix.citations) if prefix else []
+    if any(c.id == number for c in citations):
+        citations = [
+            replace(c, quote=f"{c.quote} … {quote}") if c.id == number and quote not in c.quote else c
+            for c in citations
+        ]
+    else:
+        citations.append(Citation(id=number, passage=passage, quote=quote))
+    if prefix is not None:
+        text = f"{prefix.text}\n\n{text}"
+    return Composed(_fit(text, options.max_chars), False, citations)
 
 
 def _label_between(text: str, code: ScoredCode) -> str:
@@ -308,6 +346,25 @@ def _fit(text: str, limit: int) -> str:
     if clipped.count("```") % 2:  # a code block was cut: close it
         clipped += "\n```"
     return clipped
+
+
+_PLACES = {
+    "release notes": "only in the release notes",
+    "a list": "only in a list",
+    "an aside": "only in a note",
+    "passing": "only in passing",
+}
+
+
+def mention_answer(evidence: Evidence) -> Composed:
+    """Not answered: the documents only mention what the question asks about. Say so, citing the mention."""
+    m = evidence.focus.mentions[0]
+    passage = evidence.passages[m.passage_rank]
+    text = (
+        f"The documents don't cover {m.term}: they mention it {_PLACES.get(m.place, 'only in passing')} [1]."
+        f"\n\n“{m.sentence}” [1]"
+    )
+    return Composed(text, True, [Citation(id=1, passage=passage, quote=m.sentence)])
 
 
 def weak_answer(evidence: Evidence, options: AnswerOptions) -> Composed:

@@ -11,22 +11,19 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.cli.doctor import Check
-from bot.schema import Answer, IngestReport, Passage
+from bot.schema import Answer, Citation, IngestReport, Passage
 from ingest.documents.loaders import SUPPORTED_SUFFIXES
 from ingest.report import IngestProgress, ProgressFn
 
-#: A quote under a model-written answer's source is a reminder, not the passage.
+#: A quote under a source is a reminder of the passage, not the passage.
 QUOTE_CHARS = 200
 out = Console(highlight=False, soft_wrap=True)  # long answers wrap in the terminal, not in pipes
 err = Console(stderr=True, highlight=False)
 
 
 def answer(result: Answer, console: Console = out) -> None:
-    """The answer, then its numbered sources: title, ``file § section``, link.
-
-    An extractive answer is made of its quotes, so they are not printed again; a model-written
-    answer's sources show the passage sentence that supports each, clipped.
-    """
+    """The answer, then its sources: each document once (title, path, link), and under it each cited
+    section with the quoted passage (clipped), marked with the number the answer uses."""
     if result.notice:
         console.print(Text(f"note: {result.notice}", style="yellow"))
     console.print(answer_text(result))
@@ -38,18 +35,47 @@ def answer(result: Answer, console: Console = out) -> None:
         return
     console.print()
     console.print(Text("Sources", style="bold"))
-    for c in result.citations:
-        line = Text(f"[{c.id}] ", style="bold cyan")
-        line.append(c.passage.label, style="bold")
-        line.append(f"  ({c.passage.where})", style="dim")
-        if not c.supported:
-            line.append("  [unsupported]", style="red")
+    for cited in _by_document(result.citations):
+        first = cited[0].passage
+        line = Text(" ".join(f"[{c.id}]" for c in cited) + " ", style="bold cyan")
+        line.append(first.label, style="bold")
+        if first.label != first.source:
+            line.append(f"  ({first.source})", style="dim")
         console.print(line)
-        if c.passage.url:
-            console.print(Text(f"    {c.passage.url}", style="blue underline"))
-        if result.claims and c.quote:
-            quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[: QUOTE_CHARS - 1].rstrip() + "…"
-            console.print(Text(f"    “{quote}”", style="green"))
+        urls = list(dict.fromkeys(c.passage.url for c in cited if c.passage.url))
+        for c in cited:
+            where = _place(c.passage)
+            head = Text("    ")
+            if len(cited) > 1:
+                head.append(f"[{c.id}] ", style="cyan")
+            if where:
+                head.append(f"{where}: ", style="dim")
+            quote = " ".join(c.quote.split())
+            quote = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"
+            head.append(f"“{quote}”" if quote else "", style="green")
+            if not c.supported:
+                head.append("  [unsupported]", style="red")
+            console.print(head)
+            if len(urls) > 1 and c.passage.url:
+                console.print(Text(f"      {c.passage.url}", style="blue underline"))
+        if len(urls) == 1:
+            console.print(Text(f"    {urls[0]}", style="blue underline"))
+
+
+def _by_document(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """Citations grouped by their document, in the order the documents are first cited."""
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.passage.source, []).append(c)
+    return list(groups.values())
+
+
+def _place(p: Passage) -> str:
+    """Where in its document a passage is: ``§ section``, with the page for PDFs."""
+    out = f"§ {p.section}" if p.section else ""
+    if p.page:
+        out = f"{out}, page {p.page}" if out else f"page {p.page}"
+    return out
 
 
 def answer_text(result: Answer) -> Text:

@@ -125,6 +125,20 @@ class KeywordIndex:
                 out[term] = math.log(1 + n / int(indptr[i + 1] - indptr[i]))
         return out
 
+    def counts(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many indexed chunks hold each term (terms no chunk holds are left out)."""
+        self.refresh()
+        bm25 = self._bm25
+        if bm25 is None:
+            return {}
+        indptr = bm25.scores["indptr"]
+        out: dict[str, int] = {}
+        for term in set(terms):
+            i = bm25.vocab_dict.get(term)
+            if i is not None and i + 1 < len(indptr) and indptr[i + 1] > indptr[i]:
+                out[term] = int(indptr[i + 1] - indptr[i])
+        return out
+
     def publishers(self) -> set[str]:
         """The distinct publisher names (``source_name``) of the indexed chunks."""
         return {i.source_name for i in self.info if i.source_name}

@@ -29,7 +29,7 @@ from ingest.errors import SkipFile
 __all__ = ["LOADER_VERSION", "SUPPORTED_SUFFIXES", "Document", "decode_text", "load_document"]
 
 #: Bumped when loading or chunking changes what is indexed; recorded in the index's fingerprint.
-LOADER_VERSION = 3
+LOADER_VERSION = 4
 
 _TEXT_LOADERS: dict[str, Callable[[str], Document]] = {
     ".txt": load_text,

@@ -120,6 +120,7 @@ def load_rst(text: str) -> Document:
     from docutils.core import publish_doctree
 
     _register_sphinx_names()
+    _register_project_roles(text)
     settings = {
         "report_level": 5,
         "halt_level": 5,
@@ -195,24 +196,53 @@ def _register_sphinx_names() -> None:
         for name in _DROPPED:
             directives.register_directive(name, Dropped)
 
-        def text_role(
-            name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None, content: Any = None
-        ) -> Any:
-            from docutils.utils import unescape
-
-            shown = unescape(text)
-            link = _LINK_TARGET.match(shown)
-            if link and link.group(1):
-                shown = link.group(1)
-            shown = shown.lstrip("!")
-            if shown.startswith("~"):
-                shown = shown[1:].rsplit(".", 1)[-1]
-            node = nodes.literal(rawtext, shown) if name in _CODE_ROLES else nodes.inline(rawtext, shown)
-            return [node], []
-
         for name in _ROLES:
-            roles.register_local_role(name, text_role)
+            roles.register_local_role(name, _text_role)
+        _KNOWN_ROLES.update(_ROLES)
         _REGISTERED = True
+
+
+#: Roles registered so far: Sphinx's own, then every project role met in a document.
+_KNOWN_ROLES: set[str] = set()
+#: ``:name:`text``` (also ``:domain:name:``), the way roles are written.
+_ROLE_USE = re.compile(r"(?<![\w`:]):((?:[A-Za-z][\w.+-]*:)?[A-Za-z][\w.+-]*):`")
+
+
+def _register_project_roles(text: str) -> None:
+    """Register the roles a project adds (``:setting:``, ``:confval:``, ``:paramref:``...) so their text stays.
+
+    docutils drops the text of a role it does not know; Sphinx projects define their own in
+    extensions this loader cannot run. Each keeps its displayed text, as code when it is one name.
+    """
+    from docutils.parsers.rst import roles
+
+    new = {m.group(1) for m in _ROLE_USE.finditer(text)} - _KNOWN_ROLES
+    if not new:
+        return
+    with _LOCK:
+        for name in new - _KNOWN_ROLES:
+            roles.register_local_role(name, _text_role)
+            _KNOWN_ROLES.add(name)
+
+
+def _text_role(
+    name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None, content: Any = None
+) -> Any:
+    """A role read as Sphinx shows it: its title, else its target (``~`` keeps the last part, ``.`` is dropped)."""
+    from docutils import nodes
+    from docutils.utils import unescape
+
+    shown = unescape(text)
+    link = _LINK_TARGET.match(shown)
+    if link and link.group(1):
+        shown = link.group(1)
+    shown = shown.lstrip("!")
+    if shown.startswith("~"):
+        shown = shown[1:].rsplit(".", 1)[-1]
+    shown = shown.lstrip(".") or shown
+    as_code = name in _CODE_ROLES or (name not in _ROLES and " " not in shown.strip())
+    node = nodes.literal(rawtext, shown) if as_code else nodes.inline(rawtext, shown)
+    return [node], []
 
 
 class _Walker:

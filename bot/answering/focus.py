@@ -1,0 +1,262 @@
+"""What a question is about (its focus) and whether the passages cover it or only mention it.
+
+A question names the thing it asks about: a product, an API, a setting, a flag, an error class
+("using scrapy-playwright: how do I wait for a selector?", "does the ORM work with `asyncpg`?").
+When the documents never explain that thing, retrieval still finds the nearest text (the general
+page on waiting, a release note that names it), and answering from it misleads. So the focus is
+judged by presence, which means the same in every corpus, rather than by a similarity score,
+whose scale moves with the corpus:
+
+* a focus is a word of the question written as a name: an identifier as code spells it
+  (bot/answering/question.py), a hyphenated compound (``scrapy-playwright``), a capitalised word
+  that does not start the sentence (``Kafka``, ``Common Crawl``), an acronym (``YAPF``). Words the
+  index never holds are left to the ``unseen`` signal; words that many chunks hold (the project's
+  own name, the page's subject everywhere) are not a focus: their share of chunks is at most
+  ``COMMON_SHARE``;
+* a passage *covers* a focus when it names it in its title or section, in a code block, or in two
+  or more of its sentences; a single sentence, a short list item (a link list), an aside ("Note:
+  ..."), or any line of a changelog only *mentions* it;
+* ``absent`` and ``mentioned`` are the rarity-weighted shares of the focus the passages do not
+  hold at all, or only mention. They are answerability signals (bot/answering/answerability.py),
+  and when the answer is withheld the mention is what the reply cites ("The documents mention
+  scrapy-playwright only in the release notes [1].").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bot.answering.question import identifiers
+from bot.schema import Passage
+from bot.text import Sentence, content_terms, split_sentences, words
+from ingest.documents.document import passage_parts
+
+#: Rarity (IDF) of terms in the index, as bot/answering/evidence.py's RarityFn.
+RarityFn = Callable[[Sequence[str]], dict[str, float]]
+#: How many chunks of the index hold each term.
+CountFn = Callable[[Sequence[str]], dict[str, int]]
+
+#: A term held by more than this share of the index's chunks is common to the corpus, not a focus.
+COMMON_SHARE = 0.05
+#: A question naming more things than this asks about a combination, not about one subject.
+MAX_FOCUS = 2
+#: A list item this short that names the focus is an entry of a list (links, integrations), not an explanation.
+LIST_ENTRY_WORDS = 14
+_CHANGELOG_NAME = re.compile(r"(change|history|news|release|whats.?new)", re.I)
+_VERSION_HEADING = re.compile(r"(^|›\s*|\s)(v|version |release )?\d+\.\d+(\.\d+)?\b", re.I)
+_ASIDE = re.compile(r"^(note|tip|hint|see also|warning|caution|important|info|seealso|attention)\s*:", re.I)
+_HYPHENATED = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+\b")
+_CAPITALISED = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*[a-z0-9]*|[A-Z]{2,}[0-9]*)(?:\s+[A-Z][A-Za-z0-9]+)*\b")
+_SENTENCE_START = re.compile(r"(^|[.!?:;\"“(]\s*|\n\s*)$")
+
+
+@dataclass(frozen=True)
+class FocusTerm:
+    """One thing the question names: as written, and the stemmed terms the index knows it by."""
+
+    text: str
+    terms: tuple[str, ...]
+    chunks: int | None = None  # how many chunks of the index hold it (its rarest term), when known
+
+    def pattern(self) -> re.Pattern[str]:
+        """Finds the name in a passage, case-insensitively, as a whole word (or its last dotted part)."""
+        name = self.text.split(".")[-1] if "." in self.text and " " not in self.text else self.text
+        return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Where a focus is only mentioned: the passage (0-based rank), the sentence, and what kind of place it is."""
+
+    term: str
+    passage_rank: int
+    sentence: str
+    place: str  # "release notes", "a list", "an aside", "passing"
+
+
+@dataclass(frozen=True)
+class FocusReport:
+    terms: tuple[FocusTerm, ...]
+    absent: float  # rarity-weighted share of the focus no passage holds
+    mentioned: float  # ... that passages only mention
+    mentions: tuple[Mention, ...]  # for the terms only mentioned
+    #: the fewest chunks of the index holding a focus term the passages do not cover (None: all covered)
+    rare_uncovered: int | None = None
+
+    @classmethod
+    def empty(cls) -> FocusReport:
+        return cls((), 0.0, 0.0, ())
+
+    def barely_documented(self, chunks: int) -> bool:
+        """A focus the passages do not cover is held by at most ``chunks`` chunks of the whole index."""
+        return self.rare_uncovered is not None and self.rare_uncovered <= chunks
+
+
+def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None = None) -> list[FocusTerm]:
+    """The names the question asks about that the index holds, but not in most of its chunks."""
+    found: dict[str, str] = {}
+    for ident in identifiers(question):
+        name = ident.strip("`").strip("()").strip()
+        if " " in name or len(name) > 40 or (name.startswith("-") and len(name) <= 3):
+            continue  # a quoted log line or code snippet is the docs' words, not a name to look for
+        found.setdefault(name.lower(), name)
+    for m in _HYPHENATED.finditer(question):
+        found.setdefault(m.group(0).lower(), m.group(0))
+    for m in _CAPITALISED.finditer(question):
+        text = m.group(0)
+        lead = text.split()
+        while len(lead) > 1 and lead[0].lower() in _COMMON_CAPS:
+            lead = lead[1:]  # "Which Nintendo", "What James Bond": the question word is not part of the name
+        text = " ".join(lead)
+        if _SENTENCE_START.search(question[: m.start()]) and " " not in text and not _looks_named(text):
+            continue  # "Using the ..." starts the sentence: capitalised for grammar, not as a name
+        if text.split()[0] in ("I", "I'm", "I've", "I'd") or all(w.lower() in _COMMON_CAPS for w in text.split()):
+            continue
+        found.setdefault(text.lower(), text)
+    # A name inside a longer one ("Crawl" in "Common Crawl", "Retry" in "Retry-After") is the longer one.
+    names = [t for t in found.values() if not any(t != u and t.lower() in u.lower() for u in found.values())]
+    out: list[FocusTerm] = []
+    for text in names:
+        terms = tuple(dict.fromkeys(content_terms(text.replace("_", " ").replace(".", " "))))
+        if not terms:
+            continue
+        known = rarity(list(terms)) if rarity is not None else {}
+        if rarity is not None and not all(t in known for t in terms):
+            continue  # never in the index: the "unseen" signal's business
+        share = min((_share(known[t]) for t in terms), default=0.0) if known else 0.0
+        if share > COMMON_SHARE:
+            continue
+        held = counts(list(terms)) if counts is not None else {}
+        out.append(FocusTerm(text, terms, min(held.values()) if held else None))
+    return out
+
+
+def _looks_named(word: str) -> bool:
+    """Capitalised in a way grammar does not explain: an acronym or an inner capital (``YAPF``, ``FastAPI``)."""
+    return (word.isupper() and len(word) >= 2) or any(ch.isupper() for ch in word[1:])
+
+
+#: Capitalised words that name nothing in particular.
+_COMMON_CAPS = frozenset(
+    "the a an is are do does how what why when where which who can could should would will my our your it "
+    "this that these those there here if in on for to and or but not no yes please thanks hi hello ok "
+    "python windows linux mac macos".split()
+)
+
+
+def _share(idf: float) -> float:
+    """The share of chunks holding a term, from ``log(1 + N/df)``."""
+    return 1.0 / max(math.expm1(idf), 1e-9)
+
+
+#: The question asks what changed, or since when: release notes then answer it.
+_ASKS_CHANGE = re.compile(
+    r"\b(chang\w*|changelog|releases?|released|versions?|since|when|deprecat\w*|renam\w*|remov\w*|added|"
+    r"introduc\w*|new in|upgrad\w*|migrat\w*|switch\w*|dropp\w*|no longer|anymore|used to|called now|"
+    r"v\d+(\.\d+)*|\d+\.(\d+|x))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_change(question: str) -> bool:
+    """The question is about a change, a version or a migration."""
+    return bool(_ASKS_CHANGE.search(question))
+
+
+def is_release_notes(passage: Passage) -> bool:
+    """A changelog, release notes or upgrade notes page, or a version's section of one."""
+    stem = passage.source.rsplit("/", 1)[-1]
+    return bool(_CHANGELOG_NAME.search(stem)) or bool(_VERSION_HEADING.search(passage.section))
+
+
+def assess_focus(
+    question: str,
+    passages: Sequence[Passage],
+    rarity: RarityFn | None,
+    answer_sentences: Sequence[str] = (),
+    counts: CountFn | None = None,
+) -> FocusReport:
+    """Which of the question's focus terms the passages cover, only mention, or lack.
+
+    A question about what changed ("v1 had allow_mutation, what is it now?") is answered by the
+    release notes and the migration asides, so there a mention there counts as covering it. A name
+    said once in passing covers it when that sentence is one the answer would quote
+    (``answer_sentences``): "Black formats notebooks with the jupyter extra" answers its question.
+    A question that names many things (a multi-part news question) has no one focus: the shares
+    are measured only when it names at most ``MAX_FOCUS``.
+    """
+    terms = focus_terms(question, rarity, counts)
+    if len(terms) > MAX_FOCUS:
+        return FocusReport(tuple(terms), 0.0, 0.0, ())
+    about_change = asks_change(question)
+    if not terms:
+        return FocusReport.empty()
+    weights = {f.text: _weight(f, rarity) for f in terms}
+    total = sum(weights.values()) or 1.0
+    absent = mentioned = 0.0
+    mentions: list[Mention] = []
+    rare: int | None = None
+    for f in terms:
+        status, mention = _status(f, passages, about_change)
+        quoted = mention is not None and any(mention.sentence in a or a in mention.sentence for a in answer_sentences)
+        if status == "mentioned" and mention is not None and mention.place == "passing" and quoted:
+            status = "covered"
+        if status != "covered" and f.chunks is not None:
+            rare = f.chunks if rare is None else min(rare, f.chunks)
+        if status == "absent":
+            absent += weights[f.text]
+        elif status == "mentioned":
+            mentioned += weights[f.text]
+            if mention is not None:
+                mentions.append(mention)
+    return FocusReport(tuple(terms), absent / total, mentioned / total, tuple(mentions), rare)
+
+
+def _weight(f: FocusTerm, rarity: RarityFn | None) -> float:
+    known = rarity(list(f.terms)) if rarity is not None else {}
+    return max(known.values(), default=1.0)
+
+
+def _status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) -> tuple[str, Mention | None]:
+    pattern = f.pattern()
+    first: Mention | None = None
+    compact = re.sub(r"[^a-z0-9]", "", f.text.lower().removeprefix("the "))
+    for rank, p in enumerate(passages):
+        if len(compact) >= 3 and compact in _host(p.url):
+            return "covered", None  # the publication or site itself: "reported by The Verge" (theverge.com)
+        if not pattern.search(f"{p.title}\n{p.section}\n{p.text}"):
+            continue
+        if about_change:
+            return "covered", None
+        notes = is_release_notes(p)
+        if not notes and (pattern.search(p.title) or pattern.search(p.section)):
+            return "covered", None
+        hits: list[tuple[Sentence, str]] = []
+        for part in passage_parts(p.text):
+            if not pattern.search(part.text):
+                continue
+            if part.kind == "code" and not notes:
+                return "covered", None
+            place = "release notes" if notes else ""
+            if not place and part.kind == "item" and len(words(part.text)) <= LIST_ENTRY_WORDS:
+                place = "a list"
+            for s in split_sentences(part.text) or [Sentence(part.text, 0, len(part.text))]:
+                if pattern.search(s.text):
+                    hits.append((s, place or ("an aside" if _ASIDE.match(part.text) else "")))
+        explained = [h for h in hits if not h[1]]
+        if len(explained) >= 2:
+            return "covered", None
+        if first is None and hits:
+            sentence, place = hits[0]
+            first = Mention(f.text, rank, sentence.text, place or "passing")
+    return ("mentioned", first) if first is not None else ("absent", None)
+
+
+def _host(url: str) -> str:
+    """The host of a URL without dots or dashes ("www.theverge.com" -> "wwwthevergecom")."""
+    host = urlsplit(url).hostname or "" if url else ""
+    return re.sub(r"[^a-z0-9]", "", host.lower())

@@ -1,0 +1,149 @@
+"""Answerability by subject: what a question names, and whether the passages explain it or only mention it.
+
+The passages are cut from the kinds of page a help channel's docs hold (a changelog, a page of
+integrations, a settings reference); term rarity and chunk counts come from a small index of
+those same texts, as the keyword index would give them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from bot.answering.evidence import SentenceWeights, gather_evidence
+from bot.answering.extractive import NOT_FOUND, AnswerOptions, extractive_answer
+from bot.answering.focus import assess_focus, focus_terms, is_release_notes
+from bot.schema import Passage
+from bot.text import content_terms
+
+ALWAYS = AnswerOptions(answer_confidence=0.0, closest_confidence=0.0)
+
+CHANGELOG = (
+    "- Added a note on scrapy-playwright to the dynamic content page. (#6620)\n\n"
+    "- Fixed `DOWNLOAD_TIMEOUT` being ignored by the HTTP/2 handler. (#6588)"
+)
+WAITING = (
+    "Some pages load their content with JavaScript after the first response. To wait for an element, "
+    "use a headless browser and poll the page until the element is present.\n\n"
+    "If you need the rendered page, render it in a browser before parsing it; the response then holds the "
+    "final HTML."
+)
+INTEGRATIONS = (
+    "Editors with Black support:\n\n- emacs-python-black\n\n- vim-black, the official plugin\n\n- Sublime Text"
+)
+PLAYWRIGHT_PAGE = (
+    "scrapy-playwright renders pages in a real browser. Enable scrapy-playwright by adding its download "
+    "handler to DOWNLOAD_HANDLERS, then set `playwright_page_methods` in the request meta to wait for a selector."
+)
+#: The rest of a small docs folder: what makes the project's own name common.
+FILLER = [f"Scrapy spider number {i} crawls pages and parses responses with selectors." for i in range(40)]
+
+
+def page(text: str, source: str = "topics/dynamic-content.rst", section: str = "Waiting for elements") -> Passage:
+    return Passage(chunk_id=f"{source}#{section}", source=source, text=text, score=1.0, title="Docs", section=section)
+
+
+def index_of(texts: Sequence[str]):
+    """Rarity (IDF) and chunk counts over ``texts``, the way the keyword index reports them."""
+    docs = [set(content_terms(t)) for t in texts]
+
+    def counts(terms: Sequence[str]) -> dict[str, int]:
+        return {t: n for t in terms if (n := sum(t in d for d in docs))}
+
+    def rarity(terms: Sequence[str]) -> dict[str, float]:
+        return {t: math.log(1 + len(docs) / n) for t, n in counts(terms).items()}
+
+    return rarity, counts
+
+
+def test_focus_is_what_the_question_names_not_words_every_page_uses_nor_words_the_index_lacks():
+    rarity, _ = index_of([CHANGELOG, WAITING, INTEGRATIONS, PLAYWRIGHT_PAGE, *FILLER])
+    names = [f.text for f in focus_terms("Using scrapy-playwright with Scrapy: how do I wait for a selector?", rarity)]
+    assert names == ["scrapy-playwright"]  # "Using" starts the sentence; "Scrapy" is in most chunks
+    assert focus_terms("my Flask form rejects the address", rarity) == []  # never indexed: left to "unseen"
+    names = [f.text for f in focus_terms("Which DOWNLOAD_TIMEOUT applies to HTTP/2?", rarity)]
+    assert "DOWNLOAD_TIMEOUT" in names and not any(n.startswith("Which") for n in names)
+
+
+def test_a_focus_only_in_a_changelog_line_is_a_mention_cited_as_such():
+    rarity, counts = index_of([CHANGELOG, WAITING, INTEGRATIONS, *FILLER])
+    passages = [page(WAITING), page(CHANGELOG, "news.rst", "Scrapy 2.13.0 (2025-05-08)")]
+    assert is_release_notes(passages[1]) and not is_release_notes(passages[0])
+    question = "using scrapy-playwright: how do I make it wait until a css selector has shown up?"
+    report = assess_focus(question, passages, rarity, counts=counts)
+    assert report.mentioned == 1.0 and report.mentions[0].place == "release notes"
+    assert report.barely_documented(2)
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert result.abstained  # not the nearest sentences about waiting
+    assert result.text.startswith("The documents don't cover scrapy-playwright: they mention it only in the release")
+    assert [c.passage.source for c in result.citations] == ["news.rst"]
+    assert "scrapy-playwright" in result.citations[0].quote
+
+
+def test_an_entry_of_a_link_list_is_a_mention_not_an_explanation():
+    rarity, counts = index_of([INTEGRATIONS, WAITING, *FILLER])
+    passages = [page(INTEGRATIONS, "integrations/editors.md", "Emacs")]
+    question = "I use emacs-python-black. how do I format on save only in some projects?"
+    report = assess_focus(question, passages, rarity, counts=counts)
+    assert report.mentions and report.mentions[0].place == "a list"
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert result.abstained and "only in a list [1]" in result.text
+
+
+def test_a_page_that_explains_the_focus_is_answered():
+    rarity, counts = index_of([CHANGELOG, WAITING, PLAYWRIGHT_PAGE, PLAYWRIGHT_PAGE, *FILLER])
+    passages = [page(PLAYWRIGHT_PAGE, "topics/playwright.rst", "Waiting for a selector"), page(WAITING)]
+    question = "using scrapy-playwright: how do I wait until a css selector has shown up?"
+    assert assess_focus(question, passages, rarity, counts=counts).mentioned == 0.0  # two sentences name it
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert not result.abstained and "playwright_page_methods" in result.text
+
+
+def test_a_question_about_what_changed_is_answered_from_the_changelog():
+    rarity, counts = index_of([CHANGELOG, WAITING, *FILLER])
+    passages = [page(CHANGELOG, "news.rst", "Scrapy 2.13.0 (2025-05-08)")]
+    question = "since which version is DOWNLOAD_TIMEOUT honoured by the HTTP/2 handler?"
+    assert not assess_focus(question, passages, rarity, counts=counts).barely_documented(2)
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert not result.abstained and result.text != NOT_FOUND
+
+
+def test_the_sentence_naming_the_api_beats_the_one_announcing_the_section():
+    text = (
+        "In this section you will see how to validate a field before or after pydantic's own validation runs. "
+        "To validate before pydantic does, decorate a classmethod with `@field_validator('name', mode='before')`."
+    )
+    question = "how do I validate a field before pydantic's own validation runs?"
+    plain = SentenceWeights(release_notes=0.0, navigation=0.0, names_api=0.0)
+    best = gather_evidence(
+        question, [page(text, "concepts/validators.md", "Field validators")], None, weights=plain
+    ).best
+    assert best is not None and best.sentence.text.startswith("In this section")  # overlap alone prefers it
+    weights = AnswerOptions().weights
+    assert weights.navigation > 0 and weights.names_api > 0
+    best = gather_evidence(
+        question, [page(text, "concepts/validators.md", "Field validators")], None, weights=weights
+    ).best
+    assert best is not None and "field_validator" in best.sentence.text
+
+
+def test_a_changelog_line_gives_way_to_the_reference_unless_the_question_asks_what_changed():
+    reference = page(
+        "The amount of time (in seconds) that the downloader will wait before timing out. "
+        "Set `DOWNLOAD_TIMEOUT` in your settings, or the `download_timeout` spider attribute.",
+        "topics/settings.rst",
+        "DOWNLOAD_TIMEOUT",
+    )
+    notes = page(
+        "- The download timeout can now be set per request with the download_timeout meta key. (#1234)",
+        "news.rst",
+        "Scrapy 1.0.0 (2015-06-19)",
+    )
+    weights = SentenceWeights(release_notes=0.2)
+    question = "how do I set the download timeout for a slow site?"
+    best = gather_evidence(question, [notes, reference], None, weights=weights).best
+    assert best is not None and best.passage_rank == 1  # the reference page, not the changelog line
+    best = gather_evidence(
+        "when did the download timeout become settable per request?", [notes, reference], None, weights=weights
+    ).best
+    assert best is not None and best.passage_rank == 0
