@@ -20,6 +20,8 @@ from bot.answering.evidence import RarityFn
 from bot.answering.llm import ChatModel, OpenAICompatibleChatModel
 from bot.answering.prompts import Prompts, load_prompts
 from bot.errors import CitebotError, ConfigError, NotIngestedError
+from bot.questions.migrate import migrate_feedback
+from bot.questions.store import QuestionLog
 from bot.retrieval.base import DenseRetriever, Retriever
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
@@ -53,7 +55,8 @@ class Services:
 
     Keyword-only arguments replace a part instead of building it from the settings: ``embedder``
     (ingest and, without an ONNX export, questions), ``query_embedder`` (questions and answer
-    sentences), ``llm`` (with its ``prompts``), ``store`` (an open index).
+    sentences), ``llm`` (with its ``prompts``), ``store`` (an open index). ``models_from`` shares another
+    Services' models, LLM and questions log: one process serving several document sets loads them once.
     """
 
     def __init__(
@@ -65,8 +68,12 @@ class Services:
         llm: ChatModel | None = None,
         prompts: Prompts | None = None,
         store: Store | None = None,
+        models_from: Services | None = None,
+        questions: QuestionLog | None = None,
     ) -> None:
         self.settings = settings
+        self._models_from = models_from
+        self._questions = questions
         self._embedder = embedder
         self._query_embedder = query_embedder
         self._llm = llm
@@ -89,6 +96,8 @@ class Services:
         """
         if self._embedder is not None:
             return self._embedder
+        if self._models_from is not None:
+            return self._models_from.embedder
         s = self.settings
         choice = self.encoder_choice
         if choice.backend == "onnx":
@@ -117,6 +126,8 @@ class Services:
             return self._query_embedder
         if self._embedder is not None:
             return self._embedder  # a model passed in serves questions too
+        if self._models_from is not None:
+            return self._models_from.query_embedder
         s = self.settings
         choice = self.encoder_choice
         # The ONNX file is a faster copy of the configured sentence-transformers model, nothing else.
@@ -210,6 +221,8 @@ class Services:
         """The configured chat model, or None for extractive answers."""
         if self._llm is not None:
             return self._llm
+        if self._models_from is not None:
+            return self._models_from.llm
         s = self.settings
         if not s.llm_base_url:
             return None
@@ -223,6 +236,32 @@ class Services:
             max_retries=s.llm_max_retries,
             temperature=s.llm_temperature,
         )
+
+    @cached_property
+    def questions(self) -> QuestionLog | None:
+        """The questions log (CITEBOT_QUESTIONS_LOG), opened on first write; None when it is off.
+
+        The first use imports the old Discord feedback file into it, once.
+        """
+        if self._questions is not None:
+            return self._questions
+        if self._models_from is not None:
+            return self._models_from.questions
+        s = self.settings
+        if not s.questions_log:
+            return None
+        questions = QuestionLog(
+            s.questions_path, retention_days=s.questions_retention_days, salt_file=s.data_dir / "feedback.salt"
+        )
+        migrate_feedback(questions, s.data_dir)
+        return questions
+
+    def for_set(self, collection: str, docs_dir: Path) -> Services:
+        """Services for another document set (a collection and its folder) sharing this one's models."""
+        if collection == self.settings.collection and docs_dir == self.settings.docs_dir:
+            return self
+        settings = self.settings.model_copy(update={"collection": collection, "docs_dir": docs_dir})
+        return Services(settings, models_from=self)
 
     @cached_property
     def prompts(self) -> Prompts | None:
