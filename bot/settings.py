@@ -248,7 +248,7 @@ class Settings(BaseSettings):
     discord_rate_limit: int = Field(5, ge=0, description="Questions per user per minute; 0 disables the limit.")
     discord_watch_docs: bool = Field(False, description="While the bot runs, re-ingest DOCS_DIR when its files change.")
 
-    @field_validator("discord_channels", "discord_admin_roles", "exclude", mode="before")
+    @field_validator("discord_admin_roles", "exclude", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -257,6 +257,7 @@ class Settings(BaseSettings):
     @classmethod
     def _channel_ids(cls, value: object) -> object:
         """Bare ids stay numbers (the allow-list); ``ID=SET`` entries of a channel map stay text."""
+        value = _split_csv(value)
         if isinstance(value, list):
             return [int(v) if isinstance(v, str) and v.strip().isdigit() else v for v in value]
         return value
