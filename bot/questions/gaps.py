@@ -52,6 +52,7 @@ class Topic:
     abstained: int = 0
     downvoted: int = 0
     collections: list[str] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)  # the log rows of its questions
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,7 @@ class Topic:
             "examples": self.examples,
             "closest_documents": [d.to_json() for d in self.documents],
             "collections": self.collections,
+            "question_ids": self.ids,
         }
 
 
@@ -195,6 +197,7 @@ def topics(
                 abstained=sum(q.abstained for q in asked),
                 downvoted=sum(q.downvoted for q in asked),
                 collections=sorted({q.collection for q in asked if q.collection}),
+                ids=sorted(q.id for q in asked),
             )
         )
     return sorted(out, key=lambda t: -t.count)
