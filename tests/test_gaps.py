@@ -96,8 +96,10 @@ def test_the_cli_reports_an_empty_log_without_loading_a_model(tmp_path, monkeypa
     monkeypatch.setenv("CITEBOT_DATA_DIR", str(tmp_path / "data"))
     code, out, _ = run_cli("gaps", "--since", "30d")
     assert code == 0 and "0 question(s)" in out and "No unanswered questions" in out
-    code, out, _ = run_cli("gaps", "--json")
+    code, out, _ = run_cli("--collection", "api-docs", "gaps", "--json")
     assert code == 0 and json.loads(out)["gaps"] == []
+    code, _, err = run_cli("--collection", "no", "gaps")  # not a collection name: the settings' one-line error
+    assert code == 1 and "CITEBOT_COLLECTION" in err and err.count("\n") == 1
 
 
 def test_the_cli_says_so_when_the_log_is_off(monkeypatch):
