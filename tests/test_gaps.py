@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from bot.cli import gaps_view
 from bot.questions.gaps import build_report, group, parse_since, topics
 from bot.questions.stats import compute, percentile
@@ -118,3 +120,20 @@ def test_stats_count_abstentions_votes_and_the_p95_latency(tmp_path):
     assert (stats.questions, stats.abstained, stats.up, stats.down) == (20, 5, 1, 1)
     assert stats.abstention_rate == 0.25 and stats.p95_ms == 19.0 and stats.p50_ms == 10.0
     assert percentile([], 95) is None
+
+
+@pytest.mark.e2e
+def test_the_cli_groups_a_log_with_the_real_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITEBOT_DATA_DIR", str(tmp_path / "data"))
+    log = QuestionLog(tmp_path / "data" / "questions.sqlite")
+    for q in ["how do I rotate the api keys?", "rotating API keys without downtime", "what is the refund policy?"]:
+        log.record(
+            NewQuestion(
+                "cli", "citebot", q, q, True, passages=[("keys.md" if "key" in q.lower() else "billing.md", "")]
+            )
+        )
+    code, out, err = run_cli("gaps", "--json")
+    assert code == 0, err
+    gaps = json.loads(out)["gaps"]
+    assert [g["count"] for g in gaps] == [2, 1]
+    assert gaps[0]["closest_documents"][0]["source"] == "keys.md"

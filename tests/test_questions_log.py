@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -13,7 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from bot.cli.chat import lines_reader, run_chat
 from bot.questions.migrate import migrate_feedback
 from bot.questions.recording import ask_and_log
 from bot.questions.store import NewQuestion, QuestionLog
@@ -191,3 +194,12 @@ def test_a_writer_killed_mid_write_leaves_a_readable_log_with_every_committed_ro
     assert log_.record(entry("after the crash")) is not None
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_chat_logs_each_question_with_what_was_searched(tmp_path, docs_dir, fake_embedder):
+    services = fake_services(tmp_path, docs_dir, fake_embedder)
+    reader = lines_reader(io.StringIO("How often does a sourdough starter need feeding?\nand in winter?\n"))
+    run_chat(services, read=reader, console=Console(file=io.StringIO()))
+    first, follow = services.questions.questions()
+    assert (first.origin, follow.origin) == ("chat", "chat") and follow.question == "and in winter?"
+    assert follow.condensed != follow.question and "sourdough" in follow.condensed  # the follow-up's context
