@@ -116,6 +116,11 @@ async def test_two_channels_mapped_to_different_sets_answer_from_their_own_docum
         assert cited(random) <= {"office.md"}  # the office set knows nothing of starters: never the bread page
         (plants,) = await ask_in(bot, "random", "When are the office plants watered?")
         assert cited(plants) == {"office.md"} and "Tuesday" in plants.content
+        thread = bot.get_channel(general.id)  # the thread opened on the answer in #general
+        assert isinstance(thread, discord.Thread)
+        await dpytest.message("When are the office plants watered?", thread, dpytest.get_config().members[0])
+        (follow,) = await drain()
+        assert follow.channel.id == thread.id and cited(follow) <= {"bread.md"}  # the thread follows #general
     finally:
         await dpytest.empty_queue()
 
