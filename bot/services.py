@@ -20,6 +20,8 @@ from bot.answering.llm import ChatModel
 from bot.answering.prompts import Prompts, load_prompts
 from bot.errors import CitebotError
 from bot.index_access import IndexAccess
+from bot.questions.migrate import migrate_feedback
+from bot.questions.store import QuestionLog
 from bot.retrieval.base import DenseRetriever, Retriever
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
@@ -47,7 +49,8 @@ class Services:
 
     Keyword-only arguments replace a part instead of building it from the settings: ``embedder``
     (ingest and, without an ONNX export, questions), ``query_embedder`` (questions and answer
-    sentences), ``llm`` (with its ``prompts``), ``store`` (an open index).
+    sentences), ``llm`` (with its ``prompts``), ``store`` (an open index). ``models_from`` shares another
+    Services' models, LLM and questions log: one process serving several document sets loads them once.
     """
 
     def __init__(
@@ -59,8 +62,12 @@ class Services:
         llm: ChatModel | None = None,
         prompts: Prompts | None = None,
         store: Store | None = None,
+        models_from: Services | None = None,
+        questions: QuestionLog | None = None,
     ) -> None:
         self.settings = settings
+        self._models_from = models_from
+        self._questions = questions
         self._embedder = embedder
         self._query_embedder = query_embedder
         self._llm = llm
@@ -78,6 +85,8 @@ class Services:
         """The model that embeds chunks at ingest (unless one was passed in); see ``components.ingest_embedder``."""
         if self._embedder is not None:
             return self._embedder
+        if self._models_from is not None:
+            return self._models_from.embedder
         return components.ingest_embedder(self.settings, self.encoder_choice)
 
     @cached_property
@@ -87,6 +96,8 @@ class Services:
             return self._query_embedder
         if self._embedder is not None:
             return self._embedder  # a model passed in serves questions too
+        if self._models_from is not None:
+            return self._models_from.query_embedder
         return components.query_embedder(self.settings, self.encoder_choice, lambda: self.embedder)
 
     @cached_property
@@ -135,7 +146,37 @@ class Services:
     @cached_property
     def llm(self) -> ChatModel | None:
         """The configured chat model, or None for extractive answers."""
-        return self._llm if self._llm is not None else components.chat_model(self.settings)
+        if self._llm is not None:
+            return self._llm
+        if self._models_from is not None:
+            return self._models_from.llm
+        return components.chat_model(self.settings)
+
+    @cached_property
+    def questions(self) -> QuestionLog | None:
+        """The questions log (CITEBOT_QUESTIONS_LOG), opened on first write; None when it is off.
+
+        The first use imports the old Discord feedback file into it, once.
+        """
+        if self._questions is not None:
+            return self._questions
+        if self._models_from is not None:
+            return self._models_from.questions
+        s = self.settings
+        if not s.questions_log:
+            return None
+        questions = QuestionLog(
+            s.questions_path, retention_days=s.questions_retention_days, salt_file=s.data_dir / "feedback.salt"
+        )
+        migrate_feedback(questions, s.data_dir)
+        return questions
+
+    def for_set(self, collection: str, docs_dir: Path) -> Services:
+        """Services for another document set (a collection and its folder) sharing this one's models."""
+        if collection == self.settings.collection and docs_dir == self.settings.docs_dir:
+            return self
+        settings = self.settings.model_copy(update={"collection": collection, "docs_dir": docs_dir})
+        return Services(settings, models_from=self)
 
     @cached_property
     def prompts(self) -> Prompts | None:

@@ -222,11 +222,30 @@ class Settings(BaseSettings):
         None, description="Folder with answer.md and condense.md prompt templates; empty means the shipped ones."
     )
 
+    # Questions log
+    questions_log: bool = Field(
+        True,
+        description="Record each question asked (CLI, chat, Discord) in a SQLite file for `citebot gaps`: the "
+        "question, where it came from, abstained or not, sources, latency, votes; user ids only hashed.",
+    )
+    questions_db: Path | None = Field(
+        None, description="The questions log's SQLite file; empty means DATA_DIR/questions.sqlite."
+    )
+    questions_retention_days: int = Field(
+        90, ge=1, le=36_500, description="Questions (and their votes) older than this many days are deleted."
+    )
+
     # Discord
     discord_token: SecretStr | None = Field(None, description="Discord bot token (never logged).")
     discord_guild_id: int | None = Field(None, description="Guild to sync slash commands to instantly (development).")
-    discord_channels: Annotated[list[int], NoDecode] = Field(
-        default_factory=list, description="Comma-separated channel ids that get answers; empty means all."
+    discord_channels: Annotated[list[int | str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated channel ids that get answers (empty: all), or a channel map: "
+        "ID=SET answers a channel, thread or category from document set SET, ID=- leaves it out, *=SET is the "
+        "default for the rest (docs/channels.md).",
+    )
+    discord_channels_file: Path | None = Field(
+        None, description="TOML file mapping channels and categories to document sets (docs/channels.md)."
     )
     discord_admin_roles: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Comma-separated role ids allowed to run /reingest (besides Manage Server)."
@@ -236,10 +255,19 @@ class Settings(BaseSettings):
     discord_rate_limit: int = Field(5, ge=0, description="Questions per user per minute; 0 disables the limit.")
     discord_watch_docs: bool = Field(False, description="While the bot runs, re-ingest DOCS_DIR when its files change.")
 
-    @field_validator("discord_channels", "discord_admin_roles", "exclude", mode="before")
+    @field_validator("discord_admin_roles", "exclude", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("discord_channels", mode="before")
+    @classmethod
+    def _channel_ids(cls, value: object) -> object:
+        """Bare ids stay numbers (the allow-list); ``ID=SET`` entries of a channel map stay text."""
+        value = _split_csv(value)
+        if isinstance(value, list):
+            return [int(v) if isinstance(v, str) and v.strip().isdigit() else v for v in value]
+        return value
 
     @field_validator("index_dir", "data_dir", "cache_dir")
     @classmethod
@@ -252,6 +280,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def questions_path(self) -> Path:
+        """Where the questions log lives."""
+        return self.questions_db or self.data_dir / "questions.sqlite"
 
     @property
     def llm_enabled(self) -> bool:

@@ -116,7 +116,7 @@ async def test_command_digest_changes_with_the_command_set(tmp_path):
     bot = CitebotBot(Services(Settings(data_dir=tmp_path)))
     await bot.load_features()
     before = command_digest(bot.tree, None)
-    assert {c.name for c in bot.tree.get_commands()} == {"ask", "reingest"}
+    assert {c.name for c in bot.tree.get_commands()} == {"ask", "reingest", "citebot"}
     bot.tree.remove_command("reingest")
     assert command_digest(bot.tree, None) != before
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 from unittest.mock import AsyncMock, MagicMock
 
@@ -14,8 +13,8 @@ from bot.discord_bot.app import SOMETHING_WRONG, CitebotBot
 from bot.discord_bot.cogs.admin import AdminCog
 from bot.discord_bot.cogs.ask import AskCog
 from bot.discord_bot.cogs.feedback import AnswerLog, FeedbackCog, VoteButton
-from bot.discord_bot.feedback_log import FeedbackStore
 from bot.errors import NotIngestedError
+from bot.questions.store import NewQuestion, QuestionLog
 from bot.schema import Answer, Citation, Passage
 from ingest.index.lock import ingest_lock
 from tests.discord_support import fake_services, make_docs
@@ -108,6 +107,8 @@ async def test_ask_defers_before_answering_then_follows_up_with_answer_sources_a
 
 class LongAnswers:
     """Services stand-in whose answer is longer than one Discord message (the real one is short)."""
+
+    questions = None  # no questions log
 
     def __init__(self, settings):
         self.settings = settings
@@ -226,24 +227,21 @@ async def test_reingest_while_another_process_ingests_says_so_and_the_bot_goes_o
     assert it.calls[1][1][0].startswith("Re-ingest done")
 
 
-async def test_vote_buttons_record_the_answer_with_a_hashed_user(tmp_path):
-    store = FeedbackStore(tmp_path / "data")
-    cog = FeedbackCog(store)
-    passage = Passage(chunk_id="c", source="a.md", text="t", score=1.0, title="A", url="https://example.org/a")
-    answer = Answer("What is A?", "A is a letter [1].", False, [Citation(1, passage, "A is a letter")], [passage])
-    from bot.discord_bot.feedback_log import AnswerRecord
-
-    cog.answers.remember(321, AnswerRecord.from_answer(answer))
+async def test_vote_buttons_record_the_vote_on_the_logged_question_with_a_hashed_user(tmp_path):
+    questions = QuestionLog(tmp_path / "data" / "questions.sqlite")
+    questions.record(NewQuestion("discord", "docs", "What is A?", "What is A?", False, cited=["a.md"], message_id=321))
+    cog = FeedbackCog(questions)
     it = interaction(user_id=123456789012345678)
     it.message = SimpleNamespace(id=321, content="A is a letter [1].", embeds=[])
     it.client = MagicMock(spec=discord.ext.commands.Bot)
     it.client.get_cog = lambda name: cog if name == "Feedback" else None
 
     await VoteButton("down").callback(it)
-    (entry,) = [json.loads(line) for line in store.path.read_text().splitlines()]
-    assert entry["vote"] == "down" and entry["question"] == "What is A?" and entry["answer"] == "A is a letter [1]."
-    assert entry["sources"][0]["url"] == "https://example.org/a" and entry["message_id"] == "321"
-    assert "123456789012345678" not in store.path.read_text() and len(entry["user"]) == 24
+    (q,) = questions.questions()
+    assert (q.question, q.down, q.up) == ("What is A?", 1, 0)
+    (vote,) = questions.votes()
+    assert vote["message_id"] == "321" and vote["question"] == "What is A?" and len(vote["user"]) == 24
+    assert b"123456789012345678" not in questions.path.read_bytes()
     assert [c[0] for c in it.calls] == ["send_message"] and it.calls[0][2]["ephemeral"] is True
 
 

@@ -64,7 +64,8 @@ def test_cli_ingest_ask_and_reingest_on_the_server(server_env, docs_dir, tmp_pat
     code, out, _ = run("search", "rye flour starter", "--json")
     passages = json.loads(out)["passages"]
     assert passages[0]["source"] == "sourdough-starter.txt" and "Rye flour" in passages[0]["text"]
-    assert not (tmp_path / ".citebot").exists()  # nothing went to an embedded index
+    assert not (tmp_path / ".citebot" / "index").exists()  # nothing went to an embedded index
+    assert (tmp_path / ".citebot" / "data" / "questions.sqlite").is_file()  # the questions log is local
 
 
 @pytest.mark.parametrize("command", [["ask", "anything?"], ["ingest", "."]])

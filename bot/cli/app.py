@@ -19,12 +19,14 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from bot import __version__
-from bot.cli import render
+from bot.cli import gaps_view, render
 from bot.cli.chat import run_chat
 from bot.cli.doctor import run_checks
-from bot.discord_bot.feedback_log import load_summary
-from bot.errors import USER_ERRORS
+from bot.discord_bot.feedback_log import load_summary, summarise
+from bot.errors import USER_ERRORS, ConfigError
 from bot.evaluation.runner import format_summary, load_items, run_eval
+from bot.questions.gaps import DEFAULT_SIMILARITY, build_report, parse_since
+from bot.questions.recording import ask_and_log
 from bot.schema import IngestReport, passage_json
 from bot.services import Services
 from bot.settings import load_settings
@@ -59,8 +61,13 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    collection: Annotated[
+        str | None,
+        typer.Option("--collection", help="The document set (Chroma collection) to use; default CITEBOT_COLLECTION."),
+    ] = None,
 ) -> None:
     """Answers questions from your documents, citing the passage behind every claim."""
+    ctx.meta["citebot.collection"] = collection
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -72,7 +79,8 @@ def main(
 def services_of(ctx: typer.Context) -> Services:
     """The command's Services, built from the settings on first use."""
     if ctx.obj is None:
-        ctx.obj = Services(load_settings())
+        collection = ctx.meta.get("citebot.collection")
+        ctx.obj = Services(load_settings(**({"collection": collection} if collection else {})))
     return ctx.obj  # type: ignore[no-any-return]
 
 
@@ -179,7 +187,7 @@ def ask(
     as_json: JsonOption = False,
 ) -> None:
     """Answer a question from the indexed documents, with numbered citations."""
-    result = services_of(ctx).ask(question, k=k)
+    result = ask_and_log(services_of(ctx), question, k=k, origin="cli").answer
     if as_json:
         print_json(result.to_json())
     else:
@@ -270,7 +278,10 @@ def discord_(
 @user_errors
 def feedback(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Summarise the 👍/👎 votes given to the Discord bot's answers."""
-    summary = load_summary(services_of(ctx).settings.data_dir)
+    services = services_of(ctx)
+    questions = services.questions
+    votes = questions.votes() if questions is not None else []
+    summary = summarise(votes) if votes else load_summary(services.settings.data_dir)
     if as_json:
         print_json(summary.to_json())
         return
@@ -282,6 +293,37 @@ def feedback(ctx: typer.Context, as_json: JsonOption = False) -> None:
         typer.echo("most 👎:")
         for question, n in summary.most_downvoted:
             typer.echo(f"  {n} × {question or '(question unknown)'}")
+
+
+@app.command()
+@user_errors
+def gaps(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option("--since", help="Period: 7d, 12h, 2w, or a date (2026-11-01).")] = "7d",
+    as_json: JsonOption = False,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown, for pasting into an issue.")] = False,
+    top: Annotated[int, typer.Option("--top", min=1, max=100, help="Topics shown in each list.")] = 10,
+    similarity: Annotated[
+        float,
+        typer.Option("--similarity", min=0.0, max=1.0, help="How alike two questions must be to group (cosine)."),
+    ] = DEFAULT_SIMILARITY,
+) -> None:
+    """Report what the documents don't answer: abstained and 👎 questions grouped by topic, with the closest pages.
+
+    Reads the questions log (CITEBOT_QUESTIONS_LOG); with --collection, only that document set's questions.
+    """
+    services = services_of(ctx)
+    start = parse_since(since)
+    if services.questions is None:
+        raise ConfigError("the questions log is off (CITEBOT_QUESTIONS_LOG=false): there is nothing to report")
+    asked = services.questions.questions(since=start, collection=ctx.meta.get("citebot.collection"))
+    report = build_report(asked, services.query_embedder.embed, since=start, similarity=similarity, top=top)
+    if as_json:
+        print_json(report.to_json())
+    elif as_markdown:
+        typer.echo(gaps_view.markdown(report))
+    else:
+        typer.echo(gaps_view.table(report))
 
 
 def run() -> None:

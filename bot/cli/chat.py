@@ -17,6 +17,7 @@ from rich.text import Text
 
 from bot.cli import render
 from bot.errors import USER_ERRORS
+from bot.questions.recording import ask_and_log
 from bot.schema import HISTORY_TURNS, Answer, Turn
 from bot.services import Services
 
@@ -159,7 +160,7 @@ def run_chat(
         read = terminal_reader(console) if sys.stdin.isatty() else lines_reader(sys.stdin)
 
     def ask(question: str, history: Sequence[Turn], *, on_token: Callable[[str], None] | None = None) -> Answer:
-        return services.ask(question, history, k, on_token=on_token)
+        return ask_and_log(services, question, history, k, origin="chat", on_token=on_token).answer
 
     settings = services.settings
     mode = f"answers by {settings.llm_model} at {settings.llm_base_url}" if llm else "extractive answers"

@@ -19,10 +19,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_bot.channels import ChannelSets
 from bot.discord_bot.cogs.admin import AdminCog
 from bot.discord_bot.cogs.ask import AskCog
 from bot.discord_bot.cogs.feedback import FeedbackCog, VoteButton
-from bot.discord_bot.feedback_log import FeedbackStore
+from bot.discord_bot.cogs.insights import InsightsCog
 from bot.discord_bot.replies import NO_PINGS, SOMETHING_WRONG, respond
 from bot.errors import USER_ERRORS, ConfigError
 from bot.services import Services
@@ -44,7 +45,7 @@ def intents() -> discord.Intents:
 class CitebotBot(commands.Bot):
     """The bot; everything it uses is passed in, nothing is built from globals."""
 
-    def __init__(self, services: Services, *, feedback: FeedbackStore | None = None, sync: bool = False) -> None:
+    def __init__(self, services: Services, *, sync: bool = False) -> None:
         # The bot has no voice features: silence the start-up warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -56,7 +57,8 @@ class CitebotBot(commands.Bot):
         )
         self.services = services
         self.settings = services.settings
-        self.feedback = feedback or FeedbackStore(self.settings.data_dir)
+        self.sets = ChannelSets(services)
+        _ = self.sets.map  # a malformed channel map stops the start-up with its one-line reason
         self.sync_requested = sync
         self._warm: asyncio.Task[None] | None = None
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
@@ -66,10 +68,11 @@ class CitebotBot(commands.Bot):
 
     async def load_features(self) -> None:
         """Add the cogs and the persistent feedback buttons."""
-        feedback_cog = FeedbackCog(self.feedback)
+        feedback_cog = FeedbackCog(self.services.questions)
         await self.add_cog(feedback_cog)
-        await self.add_cog(AskCog(self, self.services, answer_log=feedback_cog.answers))
-        await self.add_cog(AdminCog(self.services))
+        await self.add_cog(AskCog(self, self.services, answer_log=feedback_cog.answers, sets=self.sets))
+        await self.add_cog(AdminCog(self.services, sets=self.sets))
+        await self.add_cog(InsightsCog(self.services, self.sets))
         self.add_dynamic_items(VoteButton)
 
     async def setup_hook(self) -> None:

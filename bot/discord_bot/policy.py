@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.discord_bot.channels import from_entries
 from bot.settings import Settings
 
 
 def channel_allowed(settings: Settings, channel_id: int | None, parent_id: int | None, in_guild: bool) -> bool:
-    """True when the bot may answer here.
+    """True when the bot may answer here (the channel map written in CITEBOT_DISCORD_CHANNELS).
 
     A thread counts as its parent channel; DMs need ``CITEBOT_DISCORD_ALLOW_DMS``;
     an empty ``CITEBOT_DISCORD_CHANNELS`` allows every guild channel.
     """
     if not in_guild:
         return settings.discord_allow_dms
-    if not settings.discord_channels:
-        return True
-    allowed = set(settings.discord_channels)
-    return channel_id in allowed or (parent_id is not None and parent_id in allowed)
+    return from_entries(list(settings.discord_channels), settings).set_for(channel_id, parent_id) is not None
 
 
 def is_admin(settings: Settings, manage_guild: bool, role_ids: Iterable[int]) -> bool:

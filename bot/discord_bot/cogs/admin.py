@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_bot.channels import ChannelSets, DocSet
 from bot.discord_bot.policy import is_admin
 from bot.discord_bot.replies import NO_PINGS, respond
 from bot.errors import USER_ERRORS
@@ -38,9 +39,10 @@ def report_text(report: IngestReport) -> str:
 class AdminCog(commands.Cog, name="Admin"):
     """Commands for server managers (Manage Server, or a role in CITEBOT_DISCORD_ADMIN_ROLES)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, sets: ChannelSets | None = None) -> None:
         self.services = services
         self.settings = services.settings
+        self.sets = sets or ChannelSets(services)
         self._running = threading.Lock()  # one ingest at a time: /reingest and the watcher share it
         self._stop = threading.Event()
         self._watcher: asyncio.Task[None] | None = None
@@ -75,11 +77,12 @@ class AdminCog(commands.Cog, name="Admin"):
             user_errors=USER_ERRORS,
         )
 
-    def _ingest(self, wait: float) -> IngestReport:
+    def _ingest(self, wait: float, doc_set: DocSet | None = None) -> IngestReport:
+        services = self.services if doc_set is None else self.sets.services_for(doc_set)
         with self._running:
-            return self.services.ingest(wait=wait, on_wait=log.info)
+            return services.ingest(wait=wait, on_wait=log.info)
 
-    @app_commands.command(name="reingest", description="Bring the index up to date with the documents folder.")
+    @app_commands.command(name="reingest", description="Bring this channel's documents up to date in the index.")
     @app_commands.guild_only()
     async def reingest(self, interaction: discord.Interaction) -> None:
         member = interaction.user
@@ -88,13 +91,21 @@ class AdminCog(commands.Cog, name="Admin"):
         ):
             await respond(interaction, "Only members with Manage Server or an admin role can run /reingest.")
             return
+        try:
+            doc_set = self.sets.set_for(interaction.channel)
+        except USER_ERRORS as exc:
+            await respond(interaction, f"Re-ingest failed: {exc}")
+            return
+        if doc_set is None:
+            await respond(interaction, "This channel is left out of the channel map: it has no documents to re-ingest.")
+            return
         if self._running.locked():
             await respond(interaction, "A re-ingest is already running; try again when it has finished.")
             return
         await interaction.response.defer(thinking=True, ephemeral=True)
-        log.info("re-ingest of %s requested by user %s", self.settings.docs_dir, member.id)
+        log.info("re-ingest of set %s (%s) requested by user %s", doc_set.name, doc_set.docs_dir, member.id)
         try:  # another process's ingest of the index: say so rather than make the admin wait
-            report = await asyncio.to_thread(self._ingest, 0.0)
+            report = await asyncio.to_thread(self._ingest, 0.0, doc_set)
         except USER_ERRORS as exc:
             log.warning("re-ingest failed: %s", exc)
             await interaction.followup.send(f"Re-ingest failed: {exc}", ephemeral=True, allowed_mentions=NO_PINGS)

@@ -17,13 +17,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_bot.channels import ChannelSets, DocSet
 from bot.discord_bot.cogs.feedback import AnswerLog, vote_view
 from bot.discord_bot.feedback_log import AnswerRecord
 from bot.discord_bot.format import answer_messages, sources_embed
-from bot.discord_bot.policy import channel_allowed
 from bot.discord_bot.ratelimit import RateLimiter
 from bot.discord_bot.replies import NO_PINGS, SOMETHING_WRONG, respond
 from bot.errors import USER_ERRORS
+from bot.questions.recording import Asked, ask_and_log
 from bot.schema import HISTORY_TURNS, Answer, Turn
 from bot.services import Services
 
@@ -70,17 +71,21 @@ def bot_role_id(message: discord.Message) -> int | None:
     return role.id if role is not None else None
 
 
-def _parent_id(channel: Any) -> int | None:
-    return channel.parent_id if isinstance(channel, discord.Thread) else None
-
-
 class AskCog(commands.Cog, name="Ask"):
     """Answers questions asked by slash command or by mention, and follow-ups in its threads."""
 
-    def __init__(self, bot: commands.Bot, services: Services, *, answer_log: AnswerLog | None = None) -> None:
+    def __init__(
+        self,
+        bot: commands.Bot,
+        services: Services,
+        *,
+        answer_log: AnswerLog | None = None,
+        sets: ChannelSets | None = None,
+    ) -> None:
         self.bot = bot
         self.services = services
         self.settings = services.settings
+        self.sets = sets or ChannelSets(services)
         self.limiter = RateLimiter(self.settings.discord_rate_limit)
         self.conversations = Conversations()
         self.answers = answer_log or AnswerLog()
@@ -91,9 +96,8 @@ class AskCog(commands.Cog, name="Ask"):
     @app_commands.describe(question="What do you want to know?")
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         channel = interaction.channel
-        if not channel_allowed(
-            self.settings, interaction.channel_id, _parent_id(channel), interaction.guild_id is not None
-        ):
+        doc_set = self.sets.set_for(channel, interaction.guild_id is not None)
+        if doc_set is None:
             await respond(interaction, "I don't answer questions in this channel.")
             return
         refusal = self._refusal(interaction.user.id)
@@ -108,12 +112,19 @@ class AskCog(commands.Cog, name="Ask"):
         await interaction.response.defer(thinking=True)
 
         key = channel.id if isinstance(channel, discord.Thread) and self.conversations.knows(channel.id) else None
-        result = await self._answer(question, self.conversations.history(key) if key else ())
+        asked = await self._answer(
+            question,
+            self.conversations.history(key) if key else (),
+            doc_set,
+            interaction.channel_id,
+            interaction.user.id,
+        )
+        result = asked.answer
 
         async def send(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
             return await interaction.followup.send(content, wait=True, allowed_mentions=NO_PINGS, **_extra(embed, view))
 
-        first = await self._deliver(result, send, send)
+        first = await self._deliver(asked, send, send)
         if key is not None:
             self.conversations.add(key, Turn(question, result.text))
         elif isinstance(channel, discord.TextChannel):
@@ -133,18 +144,21 @@ class AskCog(commands.Cog, name="Ask"):
         mentioned = me.id in message.raw_mentions or (role_id is not None and role_id in message.raw_role_mentions)
         if in_guild and not (mentioned or our_thread):
             return
-        if not channel_allowed(self.settings, channel.id, _parent_id(channel), in_guild):
-            return
         try:
+            doc_set = self.sets.set_for(channel, in_guild)
+            if doc_set is None:
+                return
             question = strip_mentions(message.content, me.id, role_id)
-            await self._handle_message(message, question, our_thread or not in_guild)
+            await self._handle_message(message, question, our_thread or not in_guild, doc_set)
         except USER_ERRORS as exc:
             await self._reply_safely(message, f"I can't answer that: {exc}")
         except Exception:
             log.exception("answering message %s failed", message.id)
             await self._reply_safely(message, SOMETHING_WRONG)
 
-    async def _handle_message(self, message: discord.Message, question: str, conversation: bool) -> None:
+    async def _handle_message(
+        self, message: discord.Message, question: str, conversation: bool, doc_set: DocSet
+    ) -> None:
         if not question:
             await self._reply_safely(message, "Ask me a question after the mention, e.g. `@me what is a tide pool?`")
             return
@@ -158,7 +172,8 @@ class AskCog(commands.Cog, name="Ask"):
             await self._recover_thread(channel, message)
         history = self.conversations.history(channel.id) if conversation else ()
         async with channel.typing():
-            result = await self._answer(question, history)
+            asked = await self._answer(question, history, doc_set, channel.id, message.author.id)
+        result = asked.answer
 
         async def reply(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
             return await channel.send(
@@ -168,7 +183,7 @@ class AskCog(commands.Cog, name="Ask"):
         async def follow(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
             return await channel.send(content, allowed_mentions=NO_PINGS, **_extra(embed, view))
 
-        first = await self._deliver(result, reply, follow)
+        first = await self._deliver(asked, reply, follow)
         if conversation:
             self.conversations.add(channel.id, Turn(question, result.text))
         elif isinstance(channel, discord.TextChannel):
@@ -185,13 +200,22 @@ class AskCog(commands.Cog, name="Ask"):
             )
         return None
 
-    async def _answer(self, question: str, history: Sequence[Turn]) -> Answer:
-        """Retrieval and answering run in a worker thread: the event loop keeps serving Discord."""
+    async def _answer(
+        self, question: str, history: Sequence[Turn], doc_set: DocSet, channel_id: int | None, user_id: int
+    ) -> Asked:
+        """Retrieval, answering and logging run in a worker thread: the event loop keeps serving Discord."""
+        services = self.sets.services_for(doc_set)
         async with self._slots:
-            return await asyncio.to_thread(self.services.ask, question, tuple(history))
+            return await asyncio.to_thread(
+                ask_and_log, services, question, tuple(history), origin="discord", channel=channel_id, user_id=user_id
+            )
 
-    async def _deliver(self, result: Answer, first: Sender, rest: Sender) -> discord.Message:
-        """Send the answer split to Discord's limits; sources embed and vote buttons on the last part."""
+    async def _deliver(self, asked: Asked, first: Sender, rest: Sender) -> discord.Message:
+        """Send the answer split to Discord's limits; sources embed and vote buttons on the last part.
+
+        The logged question learns which message carries its answer: that is what votes name.
+        """
+        result = asked.answer
         parts = answer_messages(result) or ["(empty answer)"]
         embed = sources_embed(result)
         sent: list[discord.Message] = []
@@ -200,6 +224,9 @@ class AskCog(commands.Cog, name="Ask"):
             send = first if i == 0 else rest
             sent.append(await send(part, embed if last else None, vote_view() if last else None))
         self.answers.remember(sent[-1].id, AnswerRecord.from_answer(result))
+        questions = self.services.questions
+        if questions is not None and asked.question_id is not None:
+            await asyncio.to_thread(questions.attach_message, asked.question_id, sent[-1].id)
         return sent[0]
 
     async def _open_thread(self, message: discord.Message, question: str, result: Answer) -> None:

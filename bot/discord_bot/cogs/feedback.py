@@ -1,8 +1,7 @@
-"""Feedback: 👍/👎 buttons under each answer, recorded to the data folder's feedback.jsonl.
+"""Feedback: 👍/👎 buttons under each answer, recorded in the questions log (joined to the question asked).
 
 The buttons are persistent ``DynamicItem``s (their ``custom_id`` says the vote), so they keep
-working after a restart; the answer they refer to is remembered by message id, and read back
-from the message itself when the bot has restarted since.
+working after a restart; a vote names the answer's message, which the log joins to its question.
 """
 
 from __future__ import annotations
@@ -16,13 +15,13 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.discord_bot.feedback_log import AnswerRecord, FeedbackStore
+from bot.discord_bot.feedback_log import AnswerRecord
 from bot.discord_bot.replies import NO_PINGS, SOMETHING_WRONG, respond
+from bot.questions.store import QuestionLog
 
 log = logging.getLogger(__name__)
 
 _EMOJI = {"up": "👍", "down": "👎"}
-_CITATION_FIELD = re.compile(r"^\[(\d+)\]\s*(.*)$")
 
 
 class AnswerLog:
@@ -82,41 +81,30 @@ def vote_view() -> discord.ui.View:
 
 
 class FeedbackCog(commands.Cog, name="Feedback"):
-    """Records votes on answers."""
+    """Records votes on answers (nowhere when the questions log is off: CITEBOT_QUESTIONS_LOG=false)."""
 
-    def __init__(self, store: FeedbackStore, answers: AnswerLog | None = None) -> None:
-        self.store = store
+    def __init__(self, questions: QuestionLog | None, answers: AnswerLog | None = None) -> None:
+        self.questions = questions
         self.answers = answers or AnswerLog()
 
     async def record_vote(self, interaction: discord.Interaction, vote: str) -> None:
-        """Store the vote (user id hashed) and thank the voter privately."""
+        """Store the vote (user id hashed; each person's latest vote counts) and thank the voter privately."""
         message = interaction.message
         if message is None:
             await respond(interaction, SOMETHING_WRONG)
             return
-        record = self.answers.get(message.id) or record_from_message(message)
-        try:
-            await asyncio.to_thread(
-                self.store.record, vote=vote, user_id=interaction.user.id, message_id=message.id, answer=record
-            )
-        except OSError:
-            log.exception("could not record feedback in %s", self.store.path)
-            await respond(interaction, SOMETHING_WRONG)
-            return
+        if self.questions is not None:
+            try:
+                await asyncio.to_thread(self._store, self.questions, vote, interaction.user.id, message.id)
+            except OSError:
+                log.exception("could not record feedback in %s", self.questions.path)
+                await respond(interaction, SOMETHING_WRONG)
+                return
         await interaction.response.send_message(
             f"Thanks for the feedback {_EMOJI[vote]}", ephemeral=True, allowed_mentions=NO_PINGS
         )
 
-
-def record_from_message(message: discord.Message) -> AnswerRecord:
-    """Rebuild what a vote is about from the answer message (after a restart the log is empty).
-
-    The question is not on the message; the record says so rather than guessing.
-    """
-    sources: list[dict[str, Any]] = []
-    for embed in message.embeds[:1]:
-        for f in embed.fields:
-            m = _CITATION_FIELD.match(f.name or "")
-            if m:
-                sources.append({"id": int(m[1]), "title": m[2], "quote": (f.value or "").partition("\n> ")[2]})
-    return AnswerRecord(question="", answer=message.content, sources=sources)
+    @staticmethod
+    def _store(questions: QuestionLog, vote: str, user_id: int, message_id: int) -> None:
+        if not questions.vote(message_id=message_id, user=questions.hash_user(user_id), vote=vote):
+            log.warning("a %s vote on message %s was not recorded (see the warning above)", vote, message_id)
