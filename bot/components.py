@@ -9,8 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot.answering.extractive import AnswerOptions
 from bot.answering.llm import ChatModel, OpenAICompatibleChatModel
-from bot.errors import ConfigError
+from bot.errors import CitebotError, ConfigError
+from bot.questions.migrate import migrate_feedback
+from bot.questions.store import QuestionLog
 from bot.settings import Settings
 from ingest.documents.chunking import ChunkParams
 from ingest.documents.loaders import LOADER_VERSION
@@ -110,3 +113,35 @@ def fingerprint(s: Settings) -> dict[str, str | int]:
 def place(s: Settings) -> Place:
     """Where the index lives (embedded folder or server), with the server timeouts."""
     return Place(s.index_dir, s.chroma_host, s.chroma_port, s.chroma_connect_timeout, s.chroma_timeout)
+
+
+def question_log(s: Settings) -> QuestionLog | None:
+    """The questions log (CITEBOT_QUESTIONS_LOG), None when off; the old Discord feedback file is imported once."""
+    if not s.questions_log:
+        return None
+    questions = QuestionLog(
+        s.questions_path, retention_days=s.questions_retention_days, salt_file=s.data_dir / "feedback.salt"
+    )
+    migrate_feedback(questions, s.data_dir)
+    return questions
+
+
+def checked_question(question: str, limit: int) -> str:
+    """A question normalised (control characters out); an empty or over-long one is refused with the reason."""
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
+    if not cleaned:
+        raise CitebotError("the question is empty")
+    if len(cleaned) > limit:
+        raise CitebotError(f"the question is too long ({len(cleaned)} characters; the limit is {limit})")
+    return cleaned
+
+
+def answer_options(s: Settings, k: int | None = None) -> AnswerOptions:
+    """The answerer's knobs from the settings (``k`` passages, else CITEBOT_TOP_K)."""
+    return AnswerOptions(
+        k=k or s.top_k,
+        answer_confidence=s.answer_confidence,
+        closest_confidence=s.closest_confidence,
+        max_sentences=s.max_answer_sentences,
+        barely_documented=s.barely_documented_chunks,
+    )

@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot import components
-from bot.answering.answer import AnswerOptions, answer
+from bot.answering.answer import answer
 from bot.answering.evidence import RarityFn
 from bot.answering.focus import CountFn
 from bot.answering.llm import ChatModel
 from bot.answering.prompts import Prompts, load_prompts
-from bot.errors import CitebotError
 from bot.index_access import IndexAccess
-from bot.questions.migrate import migrate_feedback
 from bot.questions.store import QuestionLog
 from bot.retrieval.base import DenseRetriever, Retriever
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
@@ -130,18 +128,17 @@ class Services:
         return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
 
     @property
+    def keyword(self) -> KeywordIndex | None:
+        """The keyword index: its IDF (``rarity``) and chunk counts (``term_counts``) judge answerability."""
+        return self.retriever.keyword if isinstance(self.retriever, HybridRetriever) else None
+
+    @property
     def rarity(self) -> RarityFn | None:
-        """How rare terms are in the index (the keyword index's IDF), for judging answerability."""
-        retriever = self.retriever
-        keyword = retriever.keyword if isinstance(retriever, HybridRetriever) else None
-        return keyword.idf if keyword is not None else None
+        return self.keyword.idf if self.keyword is not None else None
 
     @property
     def term_counts(self) -> CountFn | None:
-        """How many chunks of the index hold a term (the keyword index's document frequency)."""
-        retriever = self.retriever
-        keyword = retriever.keyword if isinstance(retriever, HybridRetriever) else None
-        return keyword.counts if keyword is not None else None
+        return self.keyword.counts if self.keyword is not None else None
 
     @cached_property
     def llm(self) -> ChatModel | None:
@@ -162,14 +159,7 @@ class Services:
             return self._questions
         if self._models_from is not None:
             return self._models_from.questions
-        s = self.settings
-        if not s.questions_log:
-            return None
-        questions = QuestionLog(
-            s.questions_path, retention_days=s.questions_retention_days, salt_file=s.data_dir / "feedback.salt"
-        )
-        migrate_feedback(questions, s.data_dir)
-        return questions
+        return components.question_log(self.settings)
 
     def for_set(self, collection: str, docs_dir: Path) -> Services:
         """Services for another document set (a collection and its folder) sharing this one's models."""
@@ -257,13 +247,7 @@ class Services:
         With an LLM configured, ``on_token`` receives the answer as it streams.
         """
         question = self.check_question(question)
-        options = AnswerOptions(
-            k=k or self.settings.top_k,
-            answer_confidence=self.settings.answer_confidence,
-            closest_confidence=self.settings.closest_confidence,
-            max_sentences=self.settings.max_answer_sentences,
-            barely_documented=self.settings.barely_documented_chunks,
-        )
+        options = components.answer_options(self.settings, k)
         llm = self.llm
         # The citation checker tells a passage's sentences apart: with an LLM (seconds a question anyway),
         # each sentence gets its own vector; the extractive answer may use those cached at ingest (pooled or not).
@@ -303,13 +287,7 @@ class Services:
 
     def check_question(self, question: str) -> str:
         """Normalise a question; refuse empty or over-long ones with a reason."""
-        cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
-        if not cleaned:
-            raise CitebotError("the question is empty")
-        limit = self.settings.max_question_chars
-        if len(cleaned) > limit:
-            raise CitebotError(f"the question is too long ({len(cleaned)} characters; the limit is {limit})")
-        return cleaned
+        return components.checked_question(question, self.settings.max_question_chars)
 
     def whole_sections(self, passages: Sequence[Passage]) -> list[Passage]:
         """Each passage widened to its section (see ``bot.retrieval.sections``)."""

@@ -32,7 +32,63 @@ def _default_cache_dir() -> Path:
     return Path(base) / "citebot"
 
 
-class Settings(BaseSettings):
+class _ServingSettings(BaseSettings):
+    """The settings of the answer's front ends and services: the LLM, the questions log, Discord.
+
+    A base of ``Settings`` (which holds the configuration and the validators) so that neither class is a wall of
+    fields; only ``Settings`` is built.
+    """
+
+    # LLM (OpenAI-compatible)
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1; empty means extractive answers."
+    )
+    llm_model: str | None = Field(None, description="Model name at the LLM endpoint, e.g. llama3.1 or gpt-4o-mini.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for the LLM endpoint (any value for local servers)."
+    )
+    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds before an LLM request is abandoned.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature for LLM answers.")
+    prompts_dir: Path | None = Field(
+        None, description="Folder with answer.md and condense.md prompt templates; empty means the shipped ones."
+    )
+
+    # Questions log
+    questions_log: bool = Field(
+        True,
+        description="Record each question asked (CLI, chat, Discord) in a SQLite file for `citebot gaps`: the "
+        "question, where it came from, abstained or not, sources, latency, votes; user ids only hashed.",
+    )
+    questions_db: Path | None = Field(
+        None, description="The questions log's SQLite file; empty means DATA_DIR/questions.sqlite."
+    )
+    questions_retention_days: int = Field(
+        90, ge=1, le=36_500, description="Questions (and their votes) older than this many days are deleted."
+    )
+
+    # Discord
+    discord_token: SecretStr | None = Field(None, description="Discord bot token (never logged).")
+    discord_guild_id: int | None = Field(None, description="Guild to sync slash commands to instantly (development).")
+    discord_channels: Annotated[list[int | str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated channel ids that get answers (empty: all), or a channel map: "
+        "ID=SET answers a channel, thread or category from document set SET, ID=- leaves it out, *=SET is the "
+        "default for the rest (docs/channels.md).",
+    )
+    discord_channels_file: Path | None = Field(
+        None, description="TOML file mapping channels and categories to document sets (docs/channels.md)."
+    )
+    discord_admin_roles: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Comma-separated role ids allowed to run /reingest (besides Manage Server)."
+    )
+    discord_allow_dms: bool = Field(False, description="Answer direct messages.")
+    discord_threads: bool = Field(True, description="Open a thread on each answer for follow-ups.")
+    discord_rate_limit: int = Field(5, ge=0, description="Questions per user per minute; 0 disables the limit.")
+    discord_watch_docs: bool = Field(False, description="While the bot runs, re-ingest DOCS_DIR when its files change.")
+
+
+class Settings(_ServingSettings):
     """citebot's configuration, read from the environment and ``.env``."""
 
     model_config = SettingsConfigDict(
@@ -206,54 +262,6 @@ class Settings(BaseSettings):
     keyword_cache: bool = Field(
         True, description="Cache the BM25 index on disk in INDEX_DIR, keyed by index generation (embedded store)."
     )
-
-    # LLM (OpenAI-compatible)
-    llm_base_url: str | None = Field(
-        None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1; empty means extractive answers."
-    )
-    llm_model: str | None = Field(None, description="Model name at the LLM endpoint, e.g. llama3.1 or gpt-4o-mini.")
-    llm_api_key: SecretStr | None = Field(
-        None, description="API key for the LLM endpoint (any value for local servers)."
-    )
-    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds before an LLM request is abandoned.")
-    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
-    llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature for LLM answers.")
-    prompts_dir: Path | None = Field(
-        None, description="Folder with answer.md and condense.md prompt templates; empty means the shipped ones."
-    )
-
-    # Questions log
-    questions_log: bool = Field(
-        True,
-        description="Record each question asked (CLI, chat, Discord) in a SQLite file for `citebot gaps`: the "
-        "question, where it came from, abstained or not, sources, latency, votes; user ids only hashed.",
-    )
-    questions_db: Path | None = Field(
-        None, description="The questions log's SQLite file; empty means DATA_DIR/questions.sqlite."
-    )
-    questions_retention_days: int = Field(
-        90, ge=1, le=36_500, description="Questions (and their votes) older than this many days are deleted."
-    )
-
-    # Discord
-    discord_token: SecretStr | None = Field(None, description="Discord bot token (never logged).")
-    discord_guild_id: int | None = Field(None, description="Guild to sync slash commands to instantly (development).")
-    discord_channels: Annotated[list[int | str], NoDecode] = Field(
-        default_factory=list,
-        description="Comma-separated channel ids that get answers (empty: all), or a channel map: "
-        "ID=SET answers a channel, thread or category from document set SET, ID=- leaves it out, *=SET is the "
-        "default for the rest (docs/channels.md).",
-    )
-    discord_channels_file: Path | None = Field(
-        None, description="TOML file mapping channels and categories to document sets (docs/channels.md)."
-    )
-    discord_admin_roles: Annotated[list[int], NoDecode] = Field(
-        default_factory=list, description="Comma-separated role ids allowed to run /reingest (besides Manage Server)."
-    )
-    discord_allow_dms: bool = Field(False, description="Answer direct messages.")
-    discord_threads: bool = Field(True, description="Open a thread on each answer for follow-ups.")
-    discord_rate_limit: int = Field(5, ge=0, description="Questions per user per minute; 0 disables the limit.")
-    discord_watch_docs: bool = Field(False, description="While the bot runs, re-ingest DOCS_DIR when its files change.")
 
     @field_validator("discord_admin_roles", "exclude", mode="before")
     @classmethod
