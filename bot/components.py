@@ -144,4 +144,5 @@ def answer_options(s: Settings, k: int | None = None) -> AnswerOptions:
         closest_confidence=s.closest_confidence,
         max_sentences=s.max_answer_sentences,
         barely_documented=s.barely_documented_chunks,
+        embed_limit=s.answer_embed_sentences,
     )

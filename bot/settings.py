@@ -219,6 +219,13 @@ class Settings(_ServingSettings):
         "closest passages; below: not found.",
     )
     max_answer_sentences: int = Field(5, ge=1, le=10, description="Most sentences in an extractive answer.")
+    answer_embed_sentences: int = Field(
+        16,
+        ge=0,
+        le=10000,
+        description="Sentences of the passages embedded per answer: the best this many by their words (0: all). "
+        "Embedding them is most of a warm answer's time.",
+    )
     barely_documented_chunks: int = Field(
         2,
         ge=0,

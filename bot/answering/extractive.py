@@ -71,7 +71,7 @@ class AnswerOptions:
     #: not answered when a name the question asks about, which the passages do not cover, is held by at most
     #: this many chunks of the whole index: the documents mention it, they do not explain it (0: off)
     barely_documented: int = 2
-    embed_limit: int = 0  # embed only this many sentences, the best by their words (0: all of them)
+    embed_limit: int = 16  # embed only this many sentences, the best by their words (0: all of them)
 
 
 def extractive_answer(
