@@ -52,7 +52,8 @@ def answer(result: Answer, console: Console = out) -> None:
                 head.append(f"{where}: ", style="dim")
             quote = " ".join(c.quote.split())
             quote = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"
-            head.append(f"“{quote}”" if quote else "", style="green")
+            quoted = quote if quote[:1] in "“\"‘'" else f"“{quote}”"  # a quote that opens with one is not wrapped twice
+            head.append(quoted if quote else "", style="green")
             if not c.supported:
                 head.append("  [unsupported]", style="red")
             console.print(head)
