@@ -61,7 +61,9 @@ class _ServingSettings(BaseSettings):
         "question, where it came from, abstained or not, sources, latency, votes; user ids only hashed.",
     )
     questions_db: Path | None = Field(
-        None, description="The questions log's SQLite file; empty means DATA_DIR/questions.sqlite."
+        None,
+        description="The questions log's SQLite file; empty means beside the index folder (INDEX_DIR.questions.sqlite), "
+        "or DATA_DIR/questions.sqlite with a Chroma server.",
     )
     questions_retention_days: int = Field(
         90, ge=1, le=36_500, description="Questions (and their votes) older than this many days are deleted."
@@ -298,8 +300,14 @@ class Settings(_ServingSettings):
 
     @property
     def questions_path(self) -> Path:
-        """Where the questions log lives."""
-        return self.questions_db or self.data_dir / "questions.sqlite"
+        """Where the questions log lives: beside the index folder (``.citebot/index.questions.sqlite``), so that two
+        indexes never share one log and nothing is written where the user did not point; with a Chroma server,
+        in DATA_DIR."""
+        if self.questions_db:
+            return self.questions_db
+        if self.chroma_host:
+            return self.data_dir / "questions.sqlite"
+        return self.index_dir.parent / f"{self.index_dir.name}.questions.sqlite"
 
     @property
     def llm_enabled(self) -> bool:
