@@ -62,8 +62,8 @@ class _ServingSettings(BaseSettings):
     )
     questions_db: Path | None = Field(
         None,
-        description="The questions log's SQLite file; empty means beside the index folder (INDEX_DIR.questions.sqlite), "
-        "or DATA_DIR/questions.sqlite with a Chroma server.",
+        description="The questions log's SQLite file; empty means beside the index folder "
+        "(INDEX_DIR.questions.sqlite), or DATA_DIR/questions.sqlite with a Chroma server.",
     )
     questions_retention_days: int = Field(
         90, ge=1, le=36_500, description="Questions (and their votes) older than this many days are deleted."
