@@ -147,3 +147,14 @@ def test_a_changelog_line_gives_way_to_the_reference_unless_the_question_asks_wh
         "when did the download timeout become settable per request?", [notes, reference], None, weights=weights
     ).best
     assert best is not None and best.passage_rank == 0
+
+
+def test_a_well_documented_name_is_never_called_uncovered_because_these_passages_only_mention_it():
+    # scrapy-playwright is explained on three pages of the index; the passages found hold only its changelog line.
+    rarity, counts = index_of([CHANGELOG, WAITING, PLAYWRIGHT_PAGE, PLAYWRIGHT_PAGE, PLAYWRIGHT_PAGE, *FILLER])
+    passages = [page(WAITING), page(CHANGELOG, "news.rst", "Scrapy 2.13.0 (2025-05-08)")]
+    question = "using scrapy-playwright: how do I make it wait until a css selector has shown up?"
+    assert assess_focus(question, passages, rarity, counts=counts).mentioned == 1.0
+    never = AnswerOptions(answer_confidence=1.0, closest_confidence=0.0)  # the evidence model declines
+    result = extractive_answer(question, passages, embed=None, options=never, rarity=rarity, counts=counts)
+    assert result.abstained and "don't cover" not in result.text

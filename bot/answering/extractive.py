@@ -89,10 +89,8 @@ def extractive_answer(
     uncovered = evidence.focus.barely_documented(options.barely_documented)
     if verdict.decision == "answer" and not uncovered:
         return compose(evidence, options)
-    if evidence.focus.mentions:
-        return mention_answer(evidence)
-    if uncovered:
-        return Composed(NOT_FOUND, True, [])
+    if uncovered:  # the documents barely know what it asks about: say where they mention it, if they do
+        return mention_answer(evidence, options.barely_documented)
     if verdict.decision == "weak":
         return weak_answer(evidence, options)
     return Composed(NOT_FOUND, True, [])
@@ -356,9 +354,13 @@ _PLACES = {
 }
 
 
-def mention_answer(evidence: Evidence) -> Composed:
-    """Not answered: the documents only mention what the question asks about. Say so, citing the mention."""
-    m = evidence.focus.mentions[0]
+def mention_answer(evidence: Evidence, chunks: int) -> Composed:
+    """Not answered: the documents at most mention what the question asks about. Say so, citing the mention."""
+    rare = {f.text for f in evidence.focus.terms if f.chunks is not None and f.chunks <= chunks}
+    mentions = [m for m in evidence.focus.mentions if m.term in rare]
+    if not mentions:
+        return Composed(NOT_FOUND, True, [])
+    m = mentions[0]
     passage = evidence.passages[m.passage_rank]
     text = (
         f"The documents don't cover {m.term}: they mention it {_PLACES.get(m.place, 'only in passing')} [1]."
