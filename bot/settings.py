@@ -256,6 +256,13 @@ class Settings(_ServingSettings):
         description="Share of a document's next-best candidate score added to its chunks (0: off; it favours "
         "documents cut into many chunks, which cost one-paragraph documents their place).",
     )
+    second_section: float = Field(
+        0.5,
+        ge=-1.0,
+        le=10.0,
+        description="When the first document's best chunk of another section outscores the last passage's by this "
+        "margin, it takes the last place; -1 turns this off.",
+    )
     max_per_doc: int = Field(
         1, ge=0, le=50, description="Most passages of one document in the top k while others remain; 0 = no cap."
     )

@@ -88,3 +88,52 @@ def test_small_documents_are_still_scored_whole(tmp_path):
     store.read.clear()
     retriever.retrieve("When did the orchard open?", 4)
     assert store.read["orchard.txt"] >= store.manifest.chunk_counts(["orchard.txt"])["orchard.txt"]
+
+
+GUIDE = """# The client guide
+
+## Overview
+
+The client sends requests for you and gives up on a request when the server is slow. The client keeps
+connections open between requests, so a slow server does not cost a new connection each time.
+
+## Connection pools
+
+A pool keeps up to ten connections per host. Raise the limit with `max_connections` when many requests
+go to one host at once.
+
+## Giving up on slow servers
+
+Pass `timeout=5.0` to a single call and that request stops waiting after five seconds; the
+default for every request is set on the client with `Client(timeout=...)`.
+
+## Proxies
+
+Set `proxy=` to send requests through a proxy server.
+"""
+
+
+def test_the_section_that_answers_comes_in_when_another_section_of_the_page_was_found_first(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "guide.md").write_text(GUIDE)
+    for t in TOPICS[:3]:  # other pages, each sharing a word or two with the question
+        (docs / f"{t}.txt").write_text(
+            f"Title: The {t}\n\nThe {t} server was slow on Monday. Visitors to the {t} waited.\n"
+        )
+    embedder = FakeEmbedder()
+    store = make_store(tmp_path / "idx")
+    make_ingestor(store, embedder).run(docs)
+    question = "my request to a slow server hangs forever, how do I make the client give up after a few seconds?"
+
+    def sections(second_section: float | None) -> list[tuple[str, str]]:
+        options = HybridOptions(second_section=second_section)
+        passages = HybridRetriever(store, embedder, KeywordIndex(store), options).retrieve(question, 4)
+        return [(p.source, p.section) for p in passages]
+
+    without = sections(None)
+    assert without[0] == ("guide.md", "Overview")  # the page's words, not its answer
+    assert ("guide.md", "Giving up on slow servers") not in without
+    found = sections(0.5)
+    assert found[-1] == ("guide.md", "Giving up on slow servers")  # in the last place
+    assert found[:3] == without[:3]

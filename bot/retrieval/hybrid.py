@@ -56,6 +56,7 @@ class HybridOptions:
     cover_named: bool = True
     passage_choice: bool = True
     passage_dense: float = 2.0
+    second_section: float | None = 0.5  # see choose_passages; None: never
 
     @classmethod
     def from_settings(cls, s: Settings) -> HybridOptions:
@@ -70,6 +71,7 @@ class HybridOptions:
             cover_named=s.cover_named,
             passage_choice=s.passage_choice,
             passage_dense=s.passage_dense,
+            second_section=s.second_section if s.second_section >= 0 else None,
         )
 
 
@@ -138,7 +140,9 @@ class HybridRetriever:
             chosen = select_diverse(ranked, k, opts.max_per_doc)
         _document_ranks(chosen, cands.values())
         if opts.passage_choice:
-            return choose_passages(self.store, self.keyword, query, vector, chosen, opts.passage_dense)
+            return choose_passages(
+                self.store, self.keyword, query, vector, chosen, opts.passage_dense, opts.second_section
+            )
         return self._passages(chosen)
 
     def _passages(self, chosen: list[_Candidate]) -> list[Passage]:

@@ -57,8 +57,13 @@ def choose_passages(
     vector: Sequence[float] | None,
     chosen: Sequence[Slot],
     dense_weight: float,
+    second_section: float | None = None,
 ) -> list[Passage]:
-    """The passages for ``chosen`` (document slots, best first): each document's best chunks for ``query``."""
+    """The passages for ``chosen`` (document slots, best first): each document's best chunks for ``query``.
+
+    ``second_section``: when the first document's best chunk of another section outscores the last slot's
+    chunk by this margin (scores comparable across documents), it takes that slot (None: never).
+    """
     sources = list(dict.fromkeys(c.source for c in chosen))
     use_dense = vector is not None and dense_weight > 0
     by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
@@ -67,11 +72,14 @@ def choose_passages(
     terms = set(tokenize(query))
     idf = keyword.idf(terms) if keyword is not None else dict.fromkeys(terms, 1.0)
     order: dict[str, list[StoredChunk]] = {}
+    raw: dict[str, float] = {}  # comparable across documents: lexical over the best of all, plus dense
+    lexical_of: dict[str, float] = {}
     for source, chunks in by_doc.items():
         # A section's heading counts as one of its sentences: "v2.0 (2023-06-30)" answers "when did 2.0 come out?".
         lexical = [
             best_sentence_score(f"{c.meta.section}\n{c.text}" if c.meta.section else c.text, idf) for c in chunks
         ]
+        lexical_of.update((c.id, lex) for c, lex in zip(chunks, lexical))
         top = max(lexical) or 1.0
         scores = [
             lex / top + (dense_weight * cosine(vector, c.embedding) if vector and c.embedding is not None else 0.0)
@@ -79,6 +87,11 @@ def choose_passages(
         ]
         ranked = sorted(range(len(chunks)), key=lambda i: (-scores[i], chunks[i].id))
         order[source] = [chunks[i] for i in ranked]
+        for c in chunks:
+            raw[c.id] = dense_weight * cosine(vector, c.embedding) if vector and c.embedding is not None else 0.0
+    overall = max(lexical_of.values(), default=0.0) or 1.0
+    for cid, lex in lexical_of.items():
+        raw[cid] += lex / overall
     out: list[Passage] = []
     used: dict[str, int] = defaultdict(int)
     for slot in chosen:
@@ -86,6 +99,15 @@ def choose_passages(
         if used[slot.source] < len(chunks):  # a document removed since ranking is skipped
             out.append(to_passage(chunks[used[slot.source]], score=slot.score, ranks=slot.ranks))
             used[slot.source] += 1
+    if second_section is not None and len(out) >= 3 and len(out) == len(chosen):
+        first, last = out[0], out[-1]
+        other = next((c for c in order.get(first.source, []) if c.meta.section != first.section), None)
+        if (
+            other is not None
+            and last.source != first.source
+            and raw.get(other.id, 0.0) >= raw.get(last.chunk_id, 0.0) * (1 + second_section)
+        ):
+            out[-1] = to_passage(other, score=last.score, ranks=chosen[0].ranks)
     return out
 
 
