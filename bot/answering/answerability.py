@@ -62,9 +62,6 @@ SIGNALS = (
     "typed",
     "focus_absent",
     "focus_mentioned",
-    "has_focus",
-    "sim_contrast",
-    "sim_top3",
     "focus_rare",
 )
 
@@ -108,16 +105,8 @@ def features(evidence: Evidence) -> dict[str, float]:
         "focus": evidence.focus_share(best),
         "focus_absent": evidence.focus.absent,
         "focus_mentioned": evidence.focus.mentioned,
-        "has_focus": 1.0 if evidence.focus.terms else 0.0,
         "focus_rare": float(evidence.focus.rare_uncovered if evidence.focus.rare_uncovered is not None else 10**6),
-        "sim_contrast": best.similarity - _median([s.similarity for s in evidence.sentences]),
-        "sim_top3": sum(sorted((s.similarity for s in evidence.sentences), reverse=True)[:3]) / 3,
     }
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else 0.0
 
 
 def assess(evidence: Evidence, *, answer_at: float = ANSWER_AT, weak_at: float = WEAK_AT) -> Assessment:

@@ -61,6 +61,7 @@ class FocusTerm:
     text: str
     terms: tuple[str, ...]
     chunks: int | None = None  # how many chunks of the index hold it (its rarest term), when known
+    weight: float = 1.0  # how rare it is: its rarest term's IDF (1 without an index)
 
     def pattern(self) -> re.Pattern[str]:
         """Finds the name in a passage, case-insensitively, as a whole word (or its last dotted part)."""
@@ -119,19 +120,20 @@ def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None =
         found.setdefault(text.lower(), text)
     # A name inside a longer one ("Crawl" in "Common Crawl", "Retry" in "Retry-After") is the longer one.
     names = [t for t in found.values() if not any(t != u and t.lower() in u.lower() for u in found.values())]
+    named = [(text, tuple(dict.fromkeys(content_terms(text.replace("_", " ").replace(".", " "))))) for text in names]
+    named = [(text, terms) for text, terms in named if terms]
+    every = sorted({t for _, terms in named for t in terms})  # one look-up in the index for all of them
+    known = rarity(every) if rarity is not None and every else {}
+    held = counts(every) if counts is not None and every else {}
     out: list[FocusTerm] = []
-    for text in names:
-        terms = tuple(dict.fromkeys(content_terms(text.replace("_", " ").replace(".", " "))))
-        if not terms:
-            continue
-        known = rarity(list(terms)) if rarity is not None else {}
+    for text, terms in named:
         if rarity is not None and not all(t in known for t in terms):
             continue  # never in the index: the "unseen" signal's business
-        share = min((_share(known[t]) for t in terms), default=0.0) if known else 0.0
-        if share > COMMON_SHARE:
+        if rarity is not None and min(_share(known[t]) for t in terms) > COMMON_SHARE:
             continue
-        held = counts(list(terms)) if counts is not None else {}
-        out.append(FocusTerm(text, terms, min(held.values()) if held else None))
+        chunks = [held[t] for t in terms if t in held]
+        weight = max((known[t] for t in terms if t in known), default=1.0)
+        out.append(FocusTerm(text, terms, min(chunks) if chunks else None, weight))
     return out
 
 
@@ -195,7 +197,7 @@ def assess_focus(
     about_change = asks_change(question)
     if not terms:
         return FocusReport.empty()
-    weights = {f.text: _weight(f, rarity) for f in terms}
+    weights = {f.text: f.weight for f in terms}
     total = sum(weights.values()) or 1.0
     absent = mentioned = 0.0
     mentions: list[Mention] = []
@@ -214,11 +216,6 @@ def assess_focus(
             if mention is not None:
                 mentions.append(mention)
     return FocusReport(tuple(terms), absent / total, mentioned / total, tuple(mentions), rare)
-
-
-def _weight(f: FocusTerm, rarity: RarityFn | None) -> float:
-    known = rarity(list(f.terms)) if rarity is not None else {}
-    return max(known.values(), default=1.0)
 
 
 def _status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) -> tuple[str, Mention | None]:

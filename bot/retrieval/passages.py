@@ -72,26 +72,25 @@ def choose_passages(
     terms = set(tokenize(query))
     idf = keyword.idf(terms) if keyword is not None else dict.fromkeys(terms, 1.0)
     order: dict[str, list[StoredChunk]] = {}
-    raw: dict[str, float] = {}  # comparable across documents: lexical over the best of all, plus dense
     lexical_of: dict[str, float] = {}
+    dense_of: dict[str, float] = {}
     for source, chunks in by_doc.items():
         # A section's heading counts as one of its sentences: "v2.0 (2023-06-30)" answers "when did 2.0 come out?".
         lexical = [
             best_sentence_score(f"{c.meta.section}\n{c.text}" if c.meta.section else c.text, idf) for c in chunks
         ]
-        lexical_of.update((c.id, lex) for c, lex in zip(chunks, lexical))
-        top = max(lexical) or 1.0
-        scores = [
-            lex / top + (dense_weight * cosine(vector, c.embedding) if vector and c.embedding is not None else 0.0)
-            for lex, c in zip(lexical, chunks)
+        dense = [
+            dense_weight * cosine(vector, c.embedding) if vector and c.embedding is not None else 0.0 for c in chunks
         ]
+        lexical_of.update((c.id, lex) for c, lex in zip(chunks, lexical))
+        dense_of.update((c.id, d) for c, d in zip(chunks, dense))
+        top = max(lexical) or 1.0
+        scores = [lex / top + d for lex, d in zip(lexical, dense)]
         ranked = sorted(range(len(chunks)), key=lambda i: (-scores[i], chunks[i].id))
         order[source] = [chunks[i] for i in ranked]
-        for c in chunks:
-            raw[c.id] = dense_weight * cosine(vector, c.embedding) if vector and c.embedding is not None else 0.0
+    # Comparable across documents (for the second section): lexical over the best of all chunks, plus dense.
     overall = max(lexical_of.values(), default=0.0) or 1.0
-    for cid, lex in lexical_of.items():
-        raw[cid] += lex / overall
+    raw = {cid: lex / overall + dense_of[cid] for cid, lex in lexical_of.items()}
     out: list[Passage] = []
     used: dict[str, int] = defaultdict(int)
     for slot in chosen:
