@@ -87,6 +87,7 @@ def chat_model(s: Settings) -> ChatModel | None:
         timeout=s.llm_timeout,
         max_retries=s.llm_max_retries,
         temperature=s.llm_temperature,
+        max_tokens=s.llm_max_tokens,
     )
 
 

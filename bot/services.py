@@ -240,11 +240,11 @@ class Services:
         history: Sequence[Turn] = (),
         k: int | None = None,
         *,
-        on_token: Callable[[str], None] | None = None,
+        on_sentence: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answer a question (with the conversation so far) from the index.
 
-        With an LLM configured, ``on_token`` receives the answer as it streams.
+        With an LLM configured, ``on_sentence`` receives the answer as it streams, one verified sentence at a time.
         """
         question = self.check_question(question)
         options = components.answer_options(self.settings, k)
@@ -261,7 +261,7 @@ class Services:
                 options=options,
                 llm=llm,
                 prompts=self.prompts,
-                on_token=on_token,
+                on_sentence=on_sentence,
                 rarity=self.rarity,
                 counts=self.term_counts,
                 widen=self.whole_sections,

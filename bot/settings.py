@@ -47,7 +47,18 @@ class _ServingSettings(BaseSettings):
     llm_api_key: SecretStr | None = Field(
         None, description="API key for the LLM endpoint (any value for local servers)."
     )
-    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds before an LLM request is abandoned.")
+    llm_timeout: float = Field(
+        20.0,
+        gt=0,
+        le=3600,
+        description="Seconds an LLM answer or follow-up rewrite may take, retries included; then the extractive one.",
+    )
+    llm_max_tokens: int = Field(
+        512,
+        ge=16,
+        le=32768,
+        description="Most tokens the LLM may write for one answer (a few sentences and a code block).",
+    )
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature for LLM answers.")
     prompts_dir: Path | None = Field(

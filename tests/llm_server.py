@@ -17,11 +17,17 @@ from typing import Any
 
 @dataclass
 class Reply:
-    """One scripted reply: text content, or an HTTP error, or a delay before answering."""
+    """One scripted reply: text content, or an HTTP error, or a delay before answering.
+
+    Streamed, ``piece_delay`` paces the pieces and ``drop_after`` closes the connection after that
+    many pieces without ending the stream, as a server that is killed mid-answer does.
+    """
 
     content: str = ""
     status: int = 200
     delay: float = 0.0
+    piece_delay: float = 0.0
+    drop_after: int | None = None
 
 
 class ScriptedLLM:
@@ -90,7 +96,7 @@ class ScriptedLLM:
                 if reply.status != 200:
                     return self._json(reply.status, {"error": {"message": reply.content or "scripted failure"}})
                 if body.get("stream"):
-                    return self._stream(body, reply.content)
+                    return self._stream(body, reply)
                 return self._json(
                     200,
                     {
@@ -116,13 +122,21 @@ class ScriptedLLM:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            def _stream(self, body: dict[str, Any], content: str) -> None:
+            def _stream(self, body: dict[str, Any], reply: Reply) -> None:
+                # Chunked, as uvicorn (llama.cpp's server, vLLM) sends it: a connection closed before
+                # the last chunk is a broken stream to the client, not a short one.
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
+                self.close_connection = True
+                content = reply.content
                 pieces = [content[i : i + 7] for i in range(0, len(content), 7)]
                 for i, piece in enumerate(pieces):
+                    if reply.drop_after is not None and i == reply.drop_after:
+                        return  # the socket closes with the stream unfinished
+                    if reply.piece_delay:
+                        time.sleep(reply.piece_delay)
                     delta = {"content": piece} if i else {"role": "assistant", "content": piece}
                     chunk = {
                         "id": "chatcmpl-test",
@@ -131,11 +145,16 @@ class ScriptedLLM:
                         "model": body.get("model", ""),
                         "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
                     }
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self._chunk(f"data: {json.dumps(chunk)}\n\n".encode())
+                self._chunk(b"data: [DONE]\n\n")
+                self._chunk(b"")  # the last chunk: the stream is complete
+
+            def _chunk(self, data: bytes) -> None:
+                try:
+                    self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                     self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
-                self.close_connection = True
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client went away (it stopped reading at its deadline)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

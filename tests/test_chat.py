@@ -41,7 +41,7 @@ class Recorder:
         self.retriever, self.embed, self.llm = retriever, embed, llm
         self.histories: list[list[str]] = []
 
-    def __call__(self, question, history, *, on_token=None):
+    def __call__(self, question, history, *, on_sentence=None):
         self.histories.append([t.question for t in history])
         prompts = load_prompts() if self.llm else None
         options = AnswerOptions(answer_confidence=0.0)
@@ -53,7 +53,7 @@ class Recorder:
             options=options,
             llm=self.llm,
             prompts=prompts,
-            on_token=on_token,
+            on_sentence=on_sentence,
         )
 
 
@@ -84,10 +84,13 @@ def test_end_of_input_leaves_and_sources_before_any_answer(retriever):
     assert "No answer yet" in output(out) and output(out).rstrip().endswith("bye")
 
 
+WHY = "The Pakistani government wanted to monitor all BES traffic in the country"
+
+
 def test_llm_mode_streams_and_prints_the_checked_answer_once():
     server = ScriptedLLM().start()
     try:
-        server.script(f"{SHUTDOWN} [4][9].", "When will BlackBerry stop operating in Pakistan?", f"{SHUTDOWN} [4].")
+        server.script(f"{WHY} [2][9].", "When will BlackBerry stop operating in Pakistan?", f"{SHUTDOWN} [4].")
         llm = OpenAICompatibleChatModel(server.base_url, "m", timeout=10, max_retries=0)
         ask = Recorder(ListRetriever(blackberry_passages()), llm=llm)
         out = console()
@@ -97,8 +100,9 @@ def test_llm_mode_streams_and_prints_the_checked_answer_once():
     text = output(out)
     assert [r.get("stream", False) for r in server.requests] == [True, False, True]  # answer, condense, answer
     assert FIRST in server.requests[1]["messages"][-1]["content"]
-    assert text.count(f"{SHUTDOWN} [1].") == 2 and "[9]" not in text
-    assert "part4.md" in text
+    # Each answer printed once (the stream is replaced by it), a marker to no passage never shown.
+    assert text.count(f"{WHY} [1].") == 1 and text.count(f"{SHUTDOWN} [1].") == 1 and "[9]" not in text
+    assert "part2.md" in text and "part4.md" in text and "note:" not in text
 
 
 @pytest.mark.e2e

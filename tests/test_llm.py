@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def model(url: str, timeout: float = 10.0, retries: int = 0) -> OpenAICompatible
     return OpenAICompatibleChatModel(url, "test-model", api_key="k", timeout=timeout, max_retries=retries)
 
 
-def ask(question, history, retriever, llm, embed=None, on_token=None):
+def ask(question, history, retriever, llm, embed=None, on_sentence=None):
     return answer(
         question,
         history,
@@ -61,7 +62,7 @@ def ask(question, history, retriever, llm, embed=None, on_token=None):
         options=AnswerOptions(k=4, answer_confidence=0.0),  # the bag of words is not what answerability was fitted on
         llm=llm,
         prompts=load_prompts(),
-        on_token=on_token,
+        on_sentence=on_sentence,
     )
 
 
@@ -93,7 +94,8 @@ def test_follow_up_is_condensed_and_the_request_carries_history_and_delimited_pa
         assert block and block.group(1) == p.text
     assert prompt.index("<passages>") < prompt.index('<passage id="1"') < prompt.index("</passages>")
     assert "Question: when will it stop operating there?" in prompt
-    assert answer_req["model"] == "test-model" and not answer_req.get("stream")
+    assert answer_req["model"] == "test-model" and answer_req["stream"] is True  # streamed: the deadline can cut it
+    assert answer_req["max_tokens"] == 512
 
     assert not result.abstained and result.notice == ""
     assert result.text == f"{SHUTDOWN} [1]."
@@ -150,15 +152,40 @@ def test_an_instruction_inside_a_document_stays_inside_its_delimiters(server):
     assert len(re.findall(r"<passage\b", prompt, re.IGNORECASE)) == 4
 
 
-def test_streamed_answer_reaches_on_token_and_is_checked(server):
+def test_the_stream_reaches_on_sentence_one_verified_sentence_at_a_time(server):
     reply = f"{SHUTDOWN} [4]. It first planned to leave on November 30, 2015 [4]."
     server.script(reply)
     pieces: list[str] = []
-    result = ask("When?", [], ListRetriever(blackberry_passages()), model(server.base_url), on_token=pieces.append)
+    result = ask("When?", [], ListRetriever(blackberry_passages()), model(server.base_url), on_sentence=pieces.append)
     assert server.requests[0]["stream"] is True
-    assert len(pieces) > 3 and "".join(pieces) == reply
     assert result.text == f"{SHUTDOWN} [1]. It first planned to leave on November 30, 2015 [1]."
+    assert [p.strip() for p in pieces] == [f"{SHUTDOWN} [1].", "It first planned to leave on November 30, 2015 [1]."]
+    assert "".join(pieces).strip() == result.text  # what streamed is what the answer says
     assert result.citations[0].passage.source == "part4.md"
+
+
+def test_unsupported_sentences_and_invented_code_are_withheld_from_the_stream_and_the_answer(server):
+    server.script(
+        "The Pakistani government wanted to monitor all BES traffic in the country [2]. "
+        "The company was founded in Waterloo, Ontario, by Mike Lazaridis in 1984 [1]. "
+        f"{SHUTDOWN} [4].\n\n```sh\nblackberry-cli --disable-monitoring\n```\n"
+    )
+    pieces: list[str] = []
+    result = ask(
+        "Why and when did BlackBerry leave Pakistan?",
+        [],
+        ListRetriever(blackberry_passages()),
+        model(server.base_url),
+        on_sentence=pieces.append,
+    )
+    for shown in ("".join(pieces), result.text, result.to_json()["answer"]):
+        assert "Waterloo" not in shown and "blackberry-cli" not in shown
+        assert "monitor all BES traffic" in shown and "December 30, 2015" in shown
+    assert (
+        result.text == f"The Pakistani government wanted to monitor all BES traffic in the country [1]. {SHUTDOWN} [2]."
+    )
+    assert [c.supported for c in result.claims] == [True, True]
+    assert result.notice == "2 sentences of the model's answer were withheld: the passages do not support them"
 
 
 def test_chat_model_streams_and_completes_directly(server):
@@ -179,9 +206,10 @@ def test_unreachable_server_falls_back_to_the_extractive_answer_with_a_notice(fa
     assert result.citations and result.claims == []
 
 
-def test_a_timeout_is_retried_a_bounded_number_of_times_then_falls_back(server, fake_embedder):
-    server.script(Reply("too late", delay=1.5))
-    llm = model(server.base_url, timeout=0.3, retries=1)
+def test_a_server_that_never_answers_costs_the_timeout_not_more(server, fake_embedder):
+    server.script(Reply("too late", delay=30))
+    llm = model(server.base_url, timeout=0.5, retries=2)
+    started = time.monotonic()
     result = ask(
         "When did BlackBerry stop operating in Pakistan?",
         [],
@@ -189,9 +217,45 @@ def test_a_timeout_is_retried_a_bounded_number_of_times_then_falls_back(server, 
         llm,
         fake_embedder.embed,
     )
-    assert "did not answer within 0.3s" in result.notice
-    assert len(server.requests) == 2  # the first try and one retry
-    assert "December 30, 2015" in result.text
+    assert time.monotonic() - started < 5  # the deadline bounds the retries too (the server would take 30 s)
+    assert "did not answer within 0.5s" in result.notice and "extractive" in result.notice
+    assert len(server.requests) == 1  # no time was left for a retry
+    assert not result.abstained and "December 30, 2015" in result.text
+
+
+def test_a_transient_error_is_retried_within_the_deadline(server):
+    server.script(Reply("overloaded", status=503), f"{SHUTDOWN} [4].")
+    result = ask(
+        "When did BlackBerry leave?", [], ListRetriever(blackberry_passages()), model(server.base_url, retries=2)
+    )
+    assert len(server.requests) == 2 and result.notice == ""
+    assert result.text == f"{SHUTDOWN} [1]."
+
+
+def test_a_server_killed_mid_stream_gives_the_extractive_answer_and_one_line(server, fake_embedder):
+    server.script(Reply(f"{SHUTDOWN} [4]. It first planned to leave on November 30, 2015 [4].", drop_after=4))
+    pieces: list[str] = []
+    result = ask(
+        "When did BlackBerry stop operating in Pakistan?",
+        [],
+        ListRetriever(blackberry_passages()),
+        model(server.base_url),
+        fake_embedder.embed,
+        on_sentence=pieces.append,
+    )
+    assert pieces == []  # four pieces are no whole sentence: nothing half-said reached the user
+    assert "extractive" in result.notice and "\n" not in result.notice
+    assert not result.abstained and "December 30, 2015" in result.text and result.claims == []
+
+
+def test_a_stream_cut_at_the_deadline_keeps_its_verified_sentences(server):
+    reply = f"{SHUTDOWN} [4]. It first planned to leave on November 30, 2015 [4]. " + "And so on and on. " * 40
+    server.script(Reply(reply, piece_delay=0.05))
+    result = ask(
+        "When did BlackBerry leave?", [], ListRetriever(blackberry_passages()), model(server.base_url, timeout=1.5)
+    )
+    assert result.text.startswith(f"{SHUTDOWN} [1].")
+    assert "cut off after 1.5s" in result.notice
 
 
 def test_http_errors_become_one_line_llm_errors(server):
@@ -210,17 +274,47 @@ def test_a_failing_condense_falls_back_to_the_history_heuristic_without_calling_
     assert "BlackBerry" in retriever.queries[0] and "Pakistan" in retriever.queries[0]
 
 
-def test_an_answer_with_no_supported_claim_is_not_found(server):
+def test_a_model_answer_with_no_supported_claim_gives_the_extractive_answer(server, fake_embedder):
     server.script("The company was founded in Waterloo, Ontario, by Mike Lazaridis in 1984 [1].")
-    result = ask("Who founded BlackBerry?", [], ListRetriever(blackberry_passages()), model(server.base_url))
-    assert result.abstained and result.text == NOT_FOUND and result.citations == []
-    assert "withheld" in result.notice
+    result = ask(
+        "When did BlackBerry stop operating in Pakistan?",
+        [],
+        ListRetriever(blackberry_passages()),
+        model(server.base_url),
+        fake_embedder.embed,
+    )
+    assert not result.abstained and "Waterloo" not in result.text and "December 30, 2015" in result.text
+    assert result.notice == (
+        "the model's answer was not supported by its passages (0 of 1 sentences verified); "
+        "showing the extractive answer instead"
+    )
+    assert result.citations and result.claims == []
 
 
-def test_the_model_saying_the_passages_do_not_answer_is_an_abstention(server):
-    server.script("The passages do not say who founded BlackBerry.")
-    result = ask("Who founded BlackBerry?", [], ListRetriever(blackberry_passages()), model(server.base_url))
-    assert result.abstained and result.text == NOT_FOUND and result.notice == ""
+def test_a_model_that_says_the_passages_do_not_answer_does_not_hide_the_extractive_answer(server, fake_embedder):
+    server.script("The passages do not say when BlackBerry stopped operating in Pakistan.")
+    result = ask(
+        "When did BlackBerry stop operating in Pakistan?",
+        [],
+        ListRetriever(blackberry_passages()),
+        model(server.base_url),
+        fake_embedder.embed,
+    )
+    assert not result.abstained and "December 30, 2015" in result.text and "extractive" in result.notice
+
+
+def test_the_model_is_not_asked_when_the_passages_do_not_answer(server, fake_embedder):
+    server.script("The company was founded in Waterloo [1].")
+    result = answer(
+        "Who founded BlackBerry?",
+        [],
+        ListRetriever(blackberry_passages()),
+        embed=fake_embedder.embed,
+        options=AnswerOptions(k=4),
+        llm=model(server.base_url),
+        prompts=load_prompts(),
+    )
+    assert result.abstained and result.text == NOT_FOUND and server.requests == []
 
 
 def test_prompt_folder_setting_is_used(tmp_path: Path):
@@ -229,3 +323,13 @@ def test_prompt_folder_setting_is_used(tmp_path: Path):
     for name in ["answer.md", "condense.md"]:
         (tmp_path / name).write_text((DEFAULT_PROMPTS_DIR / name).read_text().replace("Question:", "Q:"))
     assert "Q: x" in load_prompts(tmp_path).answer.render({"passages": "", "question": "x"})[1].content
+
+
+@pytest.mark.parametrize("rewrite", ["", "Paris is the capital and largest city of France."])
+def test_an_empty_or_off_topic_rewrite_falls_back_to_the_rule_based_condenser(server, rewrite):
+    server.script(rewrite, f"{SHUTDOWN} [4].")
+    retriever = ListRetriever(blackberry_passages())
+    history = [Turn("why did BlackBerry leave Pakistan?", "Because of BES monitoring [1].")]
+    ask("when will it stop operating there?", history, retriever, model(server.base_url))
+    assert "Paris" not in retriever.queries[0]
+    assert "BlackBerry" in retriever.queries[0] and "stop operating" in retriever.queries[0]

@@ -18,7 +18,9 @@ from bot.answering.followup import contextual_query
 from bot.answering.llm import ChatModel
 from bot.answering.llm_answer import condense, generate
 from bot.answering.prompts import Prompts
-from bot.answering.verify import verify_answer
+from bot.answering.screen import prefer_model, screen
+from bot.answering.sentence_stream import SentenceStream
+from bot.answering.verify import PassageSupport, verify_answer
 from bot.errors import LLMError
 from bot.retrieval.base import Retriever
 from bot.schema import Answer, Claim, Passage, Turn
@@ -37,7 +39,7 @@ def answer(
     options: AnswerOptions | None = None,
     llm: ChatModel | None = None,
     prompts: Prompts | None = None,
-    on_token: Callable[[str], None] | None = None,
+    on_sentence: Callable[[str], None] | None = None,
     rarity: RarityFn | None = None,
     counts: CountFn | None = None,
     widen: Callable[[Sequence[Passage]], list[Passage]] | None = None,
@@ -49,9 +51,12 @@ def answer(
             A follow-up is made standalone before retrieval: by the LLM when there is one, else by
             carrying the earlier questions' names into the query (bot/followup.py).
         embed: embeds sentences for semantic similarity; without it only term overlap counts.
-        llm, prompts: write the answer with a chat model; its citations are then checked. If the
-            model fails, the extractive answer is returned with a ``notice`` saying why.
-        on_token: receives the model's answer as it streams (LLM path only).
+        llm, prompts: write the answer with a chat model; its citations are then checked and what
+            they do not support is withheld (bot/answering/screen.py). If the model fails, or keeps
+            less than the extractive answer says, the extractive answer is returned with a
+            ``notice`` saying why.
+        on_sentence: receives the model's answer as it streams, one verified sentence (or code
+            block) at a time (LLM path only).
         rarity: how rare terms are in the index (IDF); rare question terms count more when judging
             whether the passages answer (bot/answering/answerability.py).
         counts: how many chunks of the index hold a term: a name the question asks about that only a few
@@ -67,7 +72,7 @@ def answer(
     query: str | None = None
     if history and llm is not None and prompts is not None:
         try:
-            query = condense(llm, prompts, question, history)
+            query = condense(llm, prompts, question, history)  # None: unusable, the rule-based one below
         except LLMError as exc:
             notice, llm = _fallback_notice(exc), None  # it is down: do not wait for it twice
         timings["condense"] = (time.perf_counter() - t0) * 1000
@@ -79,25 +84,18 @@ def answer(
         passages = widen(passages)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
     t2 = time.perf_counter()
-    result: Composed | None = None
+    result = extractive_answer(query, passages, embed=embed, options=options, rarity=rarity, counts=counts)
     claims: list[Claim] = []
-    if llm is not None and prompts is not None and passages:
-        try:
-            text = generate(llm, prompts, question, history, passages, on_token)
-        except LLMError as exc:
-            notice = _fallback_notice(exc)
-        else:
-            timings["llm"] = (time.perf_counter() - t2) * 1000
-            checked = verify_answer(text, passages, embed)
-            if checked.any_supported:
-                result = Composed(checked.text, False, checked.citations)
-                claims = checked.claims
-            else:
-                result = Composed(NOT_FOUND, True, [])
-                if checked.citations or checked.dropped:
-                    notice = "the model's answer was withheld: none of its sentences is supported by its citations"
-    if result is None:
-        result = extractive_answer(query, passages, embed=embed, options=options, rarity=rarity, counts=counts)
+    # The model writes the answer only where the passages answer the question: an abstention is
+    # the calibrated one, with or without a model.
+    if llm is not None and prompts is not None and passages and not result.abstained:
+        t3 = time.perf_counter()
+        written, claims, model_notice = _model_answer(
+            llm, prompts, question, history, passages, embed, result, on_sentence
+        )
+        timings["llm"] = (time.perf_counter() - t3) * 1000
+        result = written or result
+        notice = "; ".join(n for n in (notice, model_notice) if n)
     timings["answer"] = (time.perf_counter() - t2) * 1000
     timings["total"] = (time.perf_counter() - t0) * 1000
     return Answer(
@@ -110,6 +108,40 @@ def answer(
         notice=notice,
         claims=claims,
     )
+
+
+def _model_answer(
+    llm: ChatModel,
+    prompts: Prompts,
+    question: str,
+    history: Sequence[Turn],
+    passages: Sequence[Passage],
+    embed: EmbedFn | None,
+    extractive: Composed,
+    on_sentence: Callable[[str], None] | None,
+) -> tuple[Composed | None, list[Claim], str]:
+    """The model's answer with only its verified parts, or None when the extractive one is better."""
+    support = PassageSupport(passages, embed)
+    stream = SentenceStream(passages, support, on_sentence) if on_sentence is not None else None
+    try:
+        generated = generate(llm, prompts, question, history, passages, stream.feed if stream else None)
+    except LLMError as exc:
+        return None, [], _fallback_notice(exc)
+    if stream is not None:
+        stream.close()
+    screened = screen(verify_answer(generated.text, passages, embed, support), passages, embed, support)
+    if not prefer_model(screened, extractive):
+        total = screened.kept + screened.withheld
+        why = (
+            f"the model's answer was not supported by its passages ({screened.kept} of {total} sentences verified)"
+            if total
+            else "the model's answer did not answer from the passages"
+        )
+        log.info("model answer not kept: %s", why)
+        return None, [], f"{why}; showing the extractive answer instead"
+    checked = screened.verified
+    notices = [n for n in (generated.cut_off, screened.notice) if n]
+    return Composed(checked.text, False, checked.citations), checked.claims, "; ".join(notices)
 
 
 def _fallback_notice(exc: LLMError) -> str:

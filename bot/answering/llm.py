@@ -9,6 +9,7 @@ one-line message, so callers can fall back instead of failing the user.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -28,6 +29,14 @@ class Message:
     content: str
 
 
+class EmptyReply(LLMError):
+    """The model answered with nothing (a small model may): the server itself works."""
+
+
+class DeadlineReached(LLMError):
+    """A streamed reply ran past its deadline; the pieces yielded before it are all there is."""
+
+
 class ChatModel(Protocol):
     """What the answerer needs from a language model."""
 
@@ -41,10 +50,12 @@ class ChatModel(Protocol):
 
 
 class OpenAICompatibleChatModel:
-    """A chat model at an OpenAI-compatible endpoint, with a timeout and a bounded retry.
+    """A chat model at an OpenAI-compatible endpoint, bounded in time and length.
 
-    The client retries connection errors, timeouts, 408/429 and 5xx replies ``max_retries`` times
-    with a short exponential back-off; after that the error is raised as ``LLMError``.
+    ``timeout`` bounds a whole call, retries included: connection errors, timeouts, 408/429 and 5xx
+    replies are retried up to ``max_retries`` times with a short back-off while time is left; after
+    that the error is raised as ``LLMError``. A stream that is still running at the deadline is cut
+    there (``DeadlineReached`` after the pieces that came in time). ``max_tokens`` bounds the reply.
     """
 
     def __init__(
@@ -56,10 +67,12 @@ class OpenAICompatibleChatModel:
         timeout: float = 60.0,
         max_retries: int = 2,
         temperature: float = 0.1,
+        max_tokens: int | None = 512,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.temperature = temperature
+        self.max_tokens = max_tokens
         self._api_key = api_key or "not-needed"  # local servers ignore it; the client insists on one
         self._timeout = timeout
         self._max_retries = max_retries
@@ -69,48 +82,72 @@ class OpenAICompatibleChatModel:
         if self._client is None:
             import openai
 
-            self._client = openai.OpenAI(
-                base_url=self.base_url,
-                api_key=self._api_key,
-                timeout=self._timeout,
-                max_retries=self._max_retries,
-            )
+            # Retries are ours (below), so that they fit in the deadline.
+            self._client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key, max_retries=0)
         return self._client
 
-    def _request(self, messages: Sequence[Message], stream: bool) -> Any:
-        return self._get_client().chat.completions.create(
-            model=self.model,
-            messages=[{"role": m.role, "content": m.content} for m in messages],
-            temperature=self.temperature,
-            stream=stream,
-        )
+    def _request(self, messages: Sequence[Message], stream: bool, deadline: float) -> Any:
+        """One call, retried while the error is transient and time is left before ``deadline``."""
+        import openai
+
+        extra = {"max_tokens": self.max_tokens} if self.max_tokens else {}
+        for attempt in range(self._max_retries + 1):
+            left = deadline - time.monotonic()
+            try:
+                return self._get_client().chat.completions.create(
+                    model=self.model,
+                    messages=[{"role": m.role, "content": m.content} for m in messages],
+                    temperature=self.temperature,
+                    stream=stream,
+                    timeout=max(left, 0.05),
+                    **extra,
+                )
+            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
+                pause = min(0.5 * 2**attempt, 4.0)
+                if attempt == self._max_retries or deadline - time.monotonic() < pause + 0.1:
+                    raise
+                log.info("LLM request failed (%s); retrying in %.1fs", _first_line(exc), pause)
+                time.sleep(pause)
+            except openai.APIStatusError as exc:
+                if exc.status_code != 408 or attempt == self._max_retries:
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def complete(self, messages: Sequence[Message]) -> str:
+        deadline = time.monotonic() + self._timeout
         try:
-            reply = self._request(messages, stream=False)
+            reply = self._request(messages, stream=False, deadline=deadline)
         except Exception as exc:
             raise self._error(exc) from exc
         choices = getattr(reply, "choices", None) or []
         content = choices[0].message.content if choices else None
         if not content or not content.strip():
-            raise LLMError(f"the LLM at {self.base_url} returned an empty reply (model '{self.model}')")
+            raise EmptyReply(f"the LLM at {self.base_url} returned an empty reply (model '{self.model}')")
         return str(content)
 
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
         produced = False
+        deadline = time.monotonic() + self._timeout
+        response = None
         try:
-            for chunk in self._request(messages, stream=True):
+            response = self._request(messages, stream=True, deadline=deadline)
+            for chunk in response:
                 choices = getattr(chunk, "choices", None) or []
                 delta = choices[0].delta.content if choices and choices[0].delta else None
                 if delta:
                     produced = True
                     yield delta
+                if time.monotonic() > deadline:
+                    raise DeadlineReached(f"the LLM at {self.base_url} was cut off after {self._timeout:g}s")
         except LLMError:
             raise
         except Exception as exc:
             raise self._error(exc) from exc
+        finally:
+            if response is not None:
+                response.close()  # a stream left early (deadline, caller gone) frees its connection
         if not produced:
-            raise LLMError(f"the LLM at {self.base_url} returned an empty reply (model '{self.model}')")
+            raise EmptyReply(f"the LLM at {self.base_url} returned an empty reply (model '{self.model}')")
 
     def _error(self, exc: Exception) -> LLMError:
         """One line saying what went wrong, for any failure of the client."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from bot.answering.llm import ChatModel, Message
+from bot.answering.llm import ChatModel, DeadlineReached, EmptyReply, Message
 from bot.answering.prompts import Prompts
 from bot.schema import HISTORY_TURNS, Passage, Turn
-from bot.text import strip_citations
+from bot.text import content_terms, strip_citations
 
 TokenFn = Callable[[str], None]
 
@@ -65,20 +66,40 @@ def answer_messages(
     return head + history_messages(history) + tail
 
 
-def condense(llm: ChatModel, prompts: Prompts, question: str, history: Sequence[Turn]) -> str:
-    """Rewrite a follow-up into a standalone question (the question itself if the reply is unusable)."""
+def condense(llm: ChatModel, prompts: Prompts, question: str, history: Sequence[Turn]) -> str | None:
+    """Rewrite a follow-up into a standalone question; None when the model's rewrite is unusable.
+
+    Unusable: empty, far longer than a question, or off the conversation's topic (it shares no
+    content word with the follow-up or the earlier questions: a small model may answer, or drift).
+    """
     lines = []
     for turn in history[-HISTORY_TURNS:]:
         lines.append(f"User: {' '.join(turn.question.split())}")
         answer = " ".join(strip_citations(turn.answer).split())
         lines.append(f"Assistant: {answer[:_HISTORY_ANSWER_CHARS]}")
     messages = prompts.condense.render({"history": neutralise("\n".join(lines)), "question": question})
-    reply = llm.complete(messages)
+    try:
+        reply = llm.complete(messages)
+    except EmptyReply:
+        return None
     for line in reply.strip().splitlines():
         line = re.sub(r"^\s*(standalone question\s*:)?\s*", "", line, flags=re.IGNORECASE).strip().strip('"“”')
         if line:
-            return line if len(line) <= 4 * len(question) + 300 else question
-    return question
+            if len(line) > 4 * len(question) + 300:
+                return None
+            context = set(content_terms(question))
+            for turn in history[-HISTORY_TURNS:]:
+                context.update(content_terms(turn.question))
+            return line if context & set(content_terms(line)) else None
+    return None
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The model's answer text, and why it ends early when it was cut off (else empty)."""
+
+    text: str
+    cut_off: str = ""
 
 
 def generate(
@@ -88,13 +109,21 @@ def generate(
     history: Sequence[Turn],
     passages: Sequence[Passage],
     on_token: TokenFn | None = None,
-) -> str:
-    """The model's answer text; streamed to ``on_token`` piece by piece when it is given."""
+) -> Generated:
+    """The model's answer, streamed (to ``on_token`` piece by piece when it is given).
+
+    It is always streamed so that the deadline can cut it: what came before the deadline is kept
+    (the caller checks it as any answer). Any other failure, even mid-stream, raises ``LLMError``.
+    """
     messages = answer_messages(prompts, question, history, passages)
-    if on_token is None:
-        return llm.complete(messages)
-    parts = []
-    for piece in llm.stream(messages):
-        parts.append(piece)
-        on_token(piece)
-    return "".join(parts)
+    parts: list[str] = []
+    try:
+        for piece in llm.stream(messages):
+            parts.append(piece)
+            if on_token is not None:
+                on_token(piece)
+    except DeadlineReached as exc:
+        if not parts:
+            raise
+        return Generated("".join(parts), str(exc))
+    return Generated("".join(parts))

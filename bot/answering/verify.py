@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from bot.answering.evidence import overlap, term_weights
 from bot.schema import Citation, Claim, Passage
-from bot.text import CITATION_MARKER, CITATION_RUN, content_terms, split_sentences, strip_citations
+from bot.text import CITATION_MARKER, CITATION_RUN, Sentence, content_terms, split_sentences, strip_citations
 from ingest.embedding.embedder import cosine
 
 EmbedFn = Callable[[Sequence[str]], list[list[float]]]
@@ -36,6 +36,13 @@ _MIN_CLAIM_TERMS = 3
 _MARKERS_AFTER_STOP = re.compile(rf"([.!?])({CITATION_RUN.pattern})")
 
 
+#: A fenced code block of a model's answer: its lines are code, not claims (see bot/answering/screen.py).
+#: The space a dropped marker leaves before a stop ("closed [9]." -> "closed ."), not the space
+#: before a name that starts with one (".env", ".NET").
+SPACE_BEFORE_STOP = re.compile(r"[ \t]+([.!?,;:])(?=\s|$)")
+CODE_FENCE = re.compile(r"^[ \t]*```[^\n]*\n.*?^[ \t]*```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
 @dataclass(frozen=True)
 class Verified:
     """An answer text after checking: markers renumbered, bad ones dropped, claims judged."""
@@ -50,9 +57,15 @@ class Verified:
         return any(c.supported for c in self.claims)
 
 
-def verify_answer(text: str, passages: Sequence[Passage], embed: EmbedFn | None) -> Verified:
-    """Parse ``[n]`` markers in ``text``, map them to ``passages`` (1-based), and check each claim."""
-    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text.strip())
+def verify_answer(
+    text: str, passages: Sequence[Passage], embed: EmbedFn | None, support: PassageSupport | None = None
+) -> Verified:
+    """Parse ``[n]`` markers in ``text``, map them to ``passages`` (1-based), and check each claim.
+
+    ``support`` scores claims against ``passages`` (pass one to share its passage vectors between
+    calls over the same passages); fenced code blocks are not claims.
+    """
+    text = markers_before_stops(text.strip())
     dropped: list[int] = []
     renumber: dict[int, int] = {}  # prompt number -> citation id
 
@@ -70,80 +83,119 @@ def verify_answer(text: str, passages: Sequence[Passage], embed: EmbedFn | None)
         return "".join(f"[{i}]" for i in kept)
 
     text = CITATION_MARKER.sub(replace, text)
-    text = re.sub(r"[ \t]+([.!?,;:])", r"\1", text)  # the space a dropped marker left before a stop
+    text = SPACE_BEFORE_STOP.sub(r"\1", text)  # the space a dropped marker left before a stop
     text = re.sub(r"[ \t]{2,}", " ", text).strip()
-    by_id = {i: passages[n - 1] for n, i in renumber.items()}
+    prompt_number = {i: n for n, i in renumber.items()}
 
     raw_claims = []
-    for sentence in split_sentences(text):
+    for sentence in prose_sentences(text):
         ids = tuple(dict.fromkeys(int(m) for m in re.findall(r"\[(\d+)\]", sentence.text)))
         plain = " ".join(strip_citations(sentence.text).split())
         if not ids and len(content_terms(plain)) < _MIN_CLAIM_TERMS:
             continue
         raw_claims.append((plain, ids, sentence.start, sentence.end))
 
-    scorer = _SupportScorer([c[0] for c in raw_claims], list(by_id.values()), embed)
+    support = support or PassageSupport(passages, embed)
+    scores = support.scores([c[0] for c in raw_claims])
     claims: list[Claim] = []
     best_quote: dict[int, tuple[float, str]] = {}
     supported_ids: set[int] = set()
     for ci, (plain, ids, start, end) in enumerate(raw_claims):
         best = 0.0
         for cid in ids:
-            pi = list(by_id).index(cid)
-            score, quote = scorer.support(ci, pi)
+            score, quote = scores[ci][prompt_number[cid] - 1]
             best = max(best, score)
-            if score >= scorer.threshold:
+            if score >= support.threshold:
                 supported_ids.add(cid)
             if cid not in best_quote or score > best_quote[cid][0]:
                 best_quote[cid] = (score, quote)
-        claims.append(Claim(plain, ids, bool(ids) and best >= scorer.threshold, round(best, 4), start, end))
+        claims.append(Claim(plain, ids, bool(ids) and best >= support.threshold, round(best, 4), start, end))
     citations = [
-        Citation(id=cid, passage=by_id[cid], quote=best_quote.get(cid, (0.0, ""))[1], supported=cid in supported_ids)
-        for cid in sorted(by_id)
+        Citation(
+            id=cid,
+            passage=passages[prompt_number[cid] - 1],
+            quote=best_quote.get(cid, (0.0, ""))[1],
+            supported=cid in supported_ids,
+        )
+        for cid in sorted(prompt_number)
     ]
     return Verified(text, claims, citations, dropped)
 
 
-class _SupportScorer:
-    """Scores (claim, passage) pairs; embeds every claim and passage sentence in one call."""
+def markers_before_stops(text: str) -> str:
+    """``It closed. [1]`` -> ``It closed [1].``: a marker after a full stop belongs to that sentence."""
+    return _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
 
-    def __init__(self, claims: list[str], passages: list[Passage], embed: EmbedFn | None) -> None:
-        self._overlap = overlap
-        self._weights = [term_weights(c) for c in claims]
-        self._numbers = [_numbers(c) for c in claims]
-        self.passages = passages
-        self.sentences = [[s.text for s in split_sentences(p.text)] or [p.text] for p in passages]
+
+def prose_sentences(text: str) -> list[Sentence]:
+    """The sentences of ``text`` outside its fenced code blocks, with offsets in ``text``."""
+    out: list[Sentence] = []
+    at = 0
+    for fence in [*CODE_FENCE.finditer(text), None]:
+        end = fence.start() if fence else len(text)
+        out.extend(Sentence(s.text, s.start + at, s.end + at) for s in split_sentences(text[at:end]))
+        if fence:
+            at = fence.end()
+    return out
+
+
+class PassageSupport:
+    """Scores claims against a fixed list of passages; the passages' sentences are embedded once.
+
+    A claim's support by a passage is ``_W_SIM`` x the similarity to the passage's closest sentence
+    plus ``_W_OVERLAP`` x the share of the claim's terms the passage holds, scaled by the share of
+    the claim's numbers the passage holds.
+    """
+
+    def __init__(self, passages: Sequence[Passage], embed: EmbedFn | None) -> None:
+        self.passages = list(passages)
+        self._embed = embed
         self.threshold = SUPPORT_THRESHOLD if embed is not None else OVERLAP_ONLY_THRESHOLD
-        self._claim_vecs: list[list[float]] = []
-        self._sent_vecs: list[list[list[float]]] = []
-        if embed is not None and claims and passages:
+        self.sentences = [[s.text for s in split_sentences(p.text)] or [p.text] for p in self.passages]
+        self._numbers = [_numbers(p.text) for p in self.passages]
+        self._sent_vecs: list[list[list[float]]] | None = None
+
+    def _passage_vectors(self) -> list[list[list[float]]]:
+        if self._sent_vecs is None:
+            assert self._embed is not None
             flat = [s for group in self.sentences for s in group]
-            vectors = embed(list(claims) + flat)
-            self._claim_vecs = vectors[: len(claims)]
-            rest = vectors[len(claims) :]
+            rest = self._embed(flat) if flat else []
+            self._sent_vecs = []
             for group in self.sentences:
                 self._sent_vecs.append(rest[: len(group)])
                 rest = rest[len(group) :]
+        return self._sent_vecs
 
-    def support(self, claim: int, passage: int) -> tuple[float, str]:
-        """The support score of a claim by a passage, and the passage sentence closest to it."""
-        sentences = self.sentences[passage]
-        text = self.passages[passage].text
-        term_share = self._overlap(self._weights[claim], text)
-        # Similarity cannot tell 2015 from 2016: the claim's numbers must be in the passage.
-        numbers = self._numbers[claim]
-        number_share = len(numbers & _numbers(text)) / len(numbers) if numbers else 1.0
-        if not self._claim_vecs:
-            best = max(sentences, key=lambda s: self._overlap(self._weights[claim], s))
-            return term_share * number_share, best
-        sims = [cosine(self._claim_vecs[claim], v) for v in self._sent_vecs[passage]]
-        i = max(range(len(sims)), key=sims.__getitem__)
-        return (_W_SIM * max(0.0, sims[i]) + _W_OVERLAP * term_share) * number_share, sentences[i]
+    def scores(self, claims: Sequence[str]) -> list[list[tuple[float, str]]]:
+        """For each claim, its (support score, closest passage sentence) for every passage."""
+        if not claims or not self.passages:
+            return [[] for _ in claims]
+        claim_vecs = self._embed(list(claims)) if self._embed is not None else None
+        sent_vecs = self._passage_vectors() if self._embed is not None else None
+        out = []
+        for ci, claim in enumerate(claims):
+            weights = term_weights(claim)
+            numbers = _numbers(claim)
+            row = []
+            for pi, passage in enumerate(self.passages):
+                term_share = overlap(weights, passage.text)
+                # Similarity cannot tell 2015 from 2016: the claim's numbers must be in the passage.
+                number_share = len(numbers & self._numbers[pi]) / len(numbers) if numbers else 1.0
+                sentences = self.sentences[pi]
+                if claim_vecs is None or sent_vecs is None:
+                    best = max(sentences, key=lambda s, w=weights: overlap(w, s))  # type: ignore[misc]
+                    row.append((term_share * number_share, best))
+                    continue
+                sims = [cosine(claim_vecs[ci], v) for v in sent_vecs[pi]]
+                i = max(range(len(sims)), key=sims.__getitem__)
+                row.append(((_W_SIM * max(0.0, sims[i]) + _W_OVERLAP * term_share) * number_share, sentences[i]))
+            out.append(row)
+        return out
 
 
 def support_score(claim: str, passage: Passage, embed: EmbedFn | None) -> float:
     """The support score of one claim by one passage (used for calibration and tests)."""
-    return _SupportScorer([claim], [passage], embed).support(0, 0)[0]
+    return PassageSupport([passage], embed).scores([claim])[0][0][0]
 
 
 def _numbers(text: str) -> set[str]:

@@ -32,7 +32,7 @@ HELP = (
 
 class AskFn(Protocol):
     def __call__(
-        self, question: str, history: Sequence[Turn], *, on_token: Callable[[str], None] | None = None
+        self, question: str, history: Sequence[Turn], *, on_sentence: Callable[[str], None] | None = None
     ) -> Answer: ...
 
 
@@ -138,14 +138,15 @@ class ChatSession:
         from rich.live import Live
 
         streamed = Text()
-        # Transient: the raw stream is replaced by the checked answer once it is complete.
-        with Live(streamed, console=self.console, transient=True, refresh_per_second=12) as live:
+        # Verified sentences as they come; transient, as the whole answer (with its sources, or the
+        # extractive answer if the model's was not kept) replaces them once it is complete.
+        with Live(Text("thinking…", style="dim"), console=self.console, transient=True, refresh_per_second=8) as live:
 
-            def on_token(piece: str) -> None:
+            def on_sentence(piece: str) -> None:
                 streamed.append(piece)
                 live.update(streamed)
 
-            return self.ask(question, list(self.history), on_token=on_token)
+            return self.ask(question, list(self.history), on_sentence=on_sentence)
 
 
 def run_chat(
@@ -159,8 +160,8 @@ def run_chat(
     if read is None:
         read = terminal_reader(console) if sys.stdin.isatty() else lines_reader(sys.stdin)
 
-    def ask(question: str, history: Sequence[Turn], *, on_token: Callable[[str], None] | None = None) -> Answer:
-        return ask_and_log(services, question, history, k, origin="chat", on_token=on_token).answer
+    def ask(question: str, history: Sequence[Turn], *, on_sentence: Callable[[str], None] | None = None) -> Answer:
+        return ask_and_log(services, question, history, k, origin="chat", on_sentence=on_sentence).answer
 
     settings = services.settings
     mode = f"answers by {settings.llm_model} at {settings.llm_base_url}" if llm else "extractive answers"

@@ -63,11 +63,15 @@ def ask_and_log(
     origin: str,
     channel: int | None = None,
     user_id: int | None = None,
-    on_token: Callable[[str], None] | None = None,
+    on_sentence: Callable[[str], None] | None = None,
 ) -> Asked:
     """``services.ask`` and, when the log is on, one row recording it (a log problem never stops the answer)."""
     t0 = time.perf_counter()
-    result = services.ask(question, history, k, on_token=on_token) if on_token else services.ask(question, history, k)
+    result = (
+        services.ask(question, history, k, on_sentence=on_sentence)
+        if on_sentence
+        else services.ask(question, history, k)
+    )
     latency = (time.perf_counter() - t0) * 1000
     questions = services.questions
     if questions is None:
