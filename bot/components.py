@@ -88,6 +88,7 @@ def chat_model(s: Settings) -> ChatModel | None:
         max_retries=s.llm_max_retries,
         temperature=s.llm_temperature,
         max_tokens=s.llm_max_tokens,
+        system_role=s.llm_system_role,
     )
 
 

@@ -59,6 +59,11 @@ class _ServingSettings(BaseSettings):
         le=32768,
         description="Most tokens the LLM may write for one answer (a few sentences and a code block).",
     )
+    llm_system_role: bool = Field(
+        True,
+        description="Send the prompt's instructions as a system message; false puts them atop the first user "
+        "message, for chat templates without a system turn (llama-cpp-python's gemma format drops it).",
+    )
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature for LLM answers.")
     prompts_dir: Path | None = Field(

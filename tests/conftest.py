@@ -64,3 +64,12 @@ def docs_dir(tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLES, target)
     shutil.copy(FIXTURES / "clutter-article.txt", target / "octopus.txt")
     return target
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """`make test-llm` prints what it measured: the model's start, seconds per answer, the fallbacks."""
+    timings = getattr(sys.modules.get("tests.test_llm_real"), "TIMINGS", None)
+    if timings:
+        terminalreporter.section("real model")
+        for name, value in timings.items():
+            terminalreporter.write_line(f"{name}: {value:.1f}" if isinstance(value, float) else f"{name}: {value}")

@@ -46,11 +46,18 @@ def test_ask_json_reports_checked_citations(ingested, monkeypatch):
     prompt = server.requests[0]["messages"][-1]["content"]
     assert "monitor all BES traffic" in " ".join(prompt.split(f'<passage id="{n}"')[1].split("</passage>")[0].split())
     assert data["abstained"] is False and "[7]" not in data["answer"]
-    assert [(c["citations"], c["supported"]) for c in data["claims"]] == [([1], True), ([1], False)]
+    # The invented office is withheld from the JSON answer and the terminal alike, with one line.
+    assert data["answer"] == "The government wanted to monitor all BES traffic, and BlackBerry refused [1]."
+    assert [(c["citations"], c["supported"]) for c in data["claims"]] == [([1], True)]
+    assert data["notice"] == "1 sentence of the model's answer was withheld: the passages do not support it"
     (citation,) = data["citations"]
     assert citation["source"] == "blackberry-pakistan-exit.md" and citation["supported"] is True
     assert "monitor all BES traffic" in citation["quote"]
-    assert human_code == 0 and "in 2016 [1]. (unsupported)" in " ".join(human.split())
+    assert human_code == 0 and "Karachi" not in human and "unsupported" not in human
+    # Streamed: the verified sentence printed once as it came, then the line saying what was withheld.
+    flat = " ".join(human.split())
+    assert flat.count("and BlackBerry refused [1].") == 1
+    assert flat.index("and BlackBerry refused [1].") < flat.index("note: 1 sentence of the model's answer was withheld")
 
 
 def test_ask_falls_back_with_a_notice_when_the_llm_is_down(ingested, monkeypatch):

@@ -78,8 +78,16 @@ def test_llm_problems_are_named(env, llm_server):
     assert bad_key.status == "fail" and "HTTP 401" in bad_key.detail and bad_key.fix == "set CITEBOT_LLM_API_KEY"
     unknown = checks(llm_base_url=url, llm_model="gpt-9", llm_api_key="sk-right")["LLM"]
     assert unknown.status == "fail" and "llama3.1, qwen2.5" in unknown.detail
+    failing = checks(llm_base_url=url, llm_model="qwen2.5", llm_api_key="sk-right")["LLM"]  # nothing scripted: 500
+    assert failing.status == "fail" and "test completion failed" in failing.detail and "HTTP 500" in failing.detail
+    llm_server.script("")
+    empty = checks(llm_base_url=url, llm_model="qwen2.5", llm_api_key="sk-right")["LLM"]
+    assert empty.status == "fail" and "empty completion" in empty.detail and "chat template" in empty.fix
+    llm_server.replies.clear()
+    llm_server.script("OK")
     good = checks(llm_base_url=url, llm_model="qwen2.5", llm_api_key="sk-right")["LLM"]
-    assert good.status == "ok" and "qwen2.5" in good.detail
+    assert good.status == "ok" and "qwen2.5" in good.detail and "test completion took" in good.detail
+    assert llm_server.requests[-1]["max_tokens"] == 16 and llm_server.requests[-1]["model"] == "qwen2.5"
 
 
 def test_the_command_prints_each_fix_and_exits_1_on_a_failure(env, docs_dir):

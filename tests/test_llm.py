@@ -333,3 +333,24 @@ def test_an_empty_or_off_topic_rewrite_falls_back_to_the_rule_based_condenser(se
     ask("when will it stop operating there?", history, retriever, model(server.base_url))
     assert "Paris" not in retriever.queries[0]
     assert "BlackBerry" in retriever.queries[0] and "stop operating" in retriever.queries[0]
+
+
+def test_without_a_system_role_the_instructions_open_the_first_user_message(server):
+    server.script(f"{SHUTDOWN} [4].")
+    llm = OpenAICompatibleChatModel(server.base_url, "gemma", timeout=10, max_retries=0, system_role=False)
+    ask("When did BlackBerry leave?", [], ListRetriever(blackberry_passages()), llm)
+    messages = server.requests[0]["messages"]
+    assert [m["role"] for m in messages] == ["user"]  # a template with no system turn loses nothing
+    assert messages[0]["content"].startswith("You answer questions using only the numbered passages")
+    assert "<passages>" in messages[0]["content"] and "Question: When did BlackBerry leave?" in messages[0]["content"]
+
+
+def test_the_answer_stops_where_the_model_starts_copying_its_prompt_and_a_rewrite_is_short(server):
+    server.script(f"{SHUTDOWN} [4].")
+    ask("When did BlackBerry leave?", [], ListRetriever(blackberry_passages()), model(server.base_url))
+    assert server.requests[0]["stop"] == ["<passage", "</passage"] and server.requests[0]["max_tokens"] == 512
+    server.replies.clear()
+    server.script("When did BlackBerry stop operating in Pakistan?", f"{SHUTDOWN} [4].")
+    history = [Turn("why did BlackBerry leave Pakistan?", "Because of BES monitoring [1].")]
+    ask("when did it stop there?", history, ListRetriever(blackberry_passages()), model(server.base_url))
+    assert server.requests[1]["max_tokens"] == 96 and "stop" not in server.requests[1]

@@ -76,3 +76,12 @@ def test_markers_that_point_at_no_passage_never_reach_the_user():
         ["Set CITEBOT_LLM_TIMEOUT=20 in the .env file [2][7]. The timeout is measured in minutes by default [9]."]
     )
     assert [s.strip() for s in shown] == ["Set CITEBOT_LLM_TIMEOUT=20 in the .env file [1]."]
+
+
+def test_a_short_sentence_whose_markers_name_no_passage_is_debris_in_the_stream_and_the_answer():
+    from bot.answering.verify import verify_answer
+
+    answer = "Set CITEBOT_LLM_TIMEOUT=20 in the .env file [2]. See also [7]."
+    shown, stream = run([answer])
+    assert [s.strip() for s in shown] == ["Set CITEBOT_LLM_TIMEOUT=20 in the .env file [1]."] and stream.held == 1
+    assert verify_answer(answer, PASSAGES, None).text == "Set CITEBOT_LLM_TIMEOUT=20 in the .env file [1]."

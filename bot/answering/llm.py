@@ -40,12 +40,12 @@ class DeadlineReached(LLMError):
 class ChatModel(Protocol):
     """What the answerer needs from a language model."""
 
-    def complete(self, messages: Sequence[Message]) -> str:
-        """The model's whole reply to ``messages``."""
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
+        """The model's whole reply to ``messages`` (at most ``max_tokens``, else the model's own limit)."""
         ...
 
-    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
-        """The model's reply to ``messages``, piece by piece as it is generated."""
+    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = ()) -> Iterator[str]:
+        """The model's reply to ``messages``, piece by piece as it is generated, ended at any of ``stop``."""
         ...
 
 
@@ -68,11 +68,13 @@ class OpenAICompatibleChatModel:
         max_retries: int = 2,
         temperature: float = 0.1,
         max_tokens: int | None = 512,
+        system_role: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.temperature = temperature
         self.max_tokens = max_tokens
+        self.system_role = system_role
         self._api_key = api_key or "not-needed"  # local servers ignore it; the client insists on one
         self._timeout = timeout
         self._max_retries = max_retries
@@ -86,11 +88,25 @@ class OpenAICompatibleChatModel:
             self._client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key, max_retries=0)
         return self._client
 
-    def _request(self, messages: Sequence[Message], stream: bool, deadline: float) -> Any:
+    def _request(
+        self,
+        messages: Sequence[Message],
+        stream: bool,
+        deadline: float,
+        max_tokens: int | None = None,
+        stop: Sequence[str] = (),
+    ) -> Any:
         """One call, retried while the error is transient and time is left before ``deadline``."""
         import openai
 
-        extra = {"max_tokens": self.max_tokens} if self.max_tokens else {}
+        extra: dict[str, Any] = {}
+        limit = max_tokens or self.max_tokens  # a call's own limit (a rewritten question is short)
+        if limit:
+            extra["max_tokens"] = limit
+        if stop:
+            extra["stop"] = list(stop)[:4]  # OpenAI's API takes at most four
+        if not self.system_role:
+            messages = system_in_first_user_message(messages)
         for attempt in range(self._max_retries + 1):
             left = deadline - time.monotonic()
             try:
@@ -113,10 +129,10 @@ class OpenAICompatibleChatModel:
                     raise
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def complete(self, messages: Sequence[Message]) -> str:
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
         deadline = time.monotonic() + self._timeout
         try:
-            reply = self._request(messages, stream=False, deadline=deadline)
+            reply = self._request(messages, stream=False, deadline=deadline, max_tokens=max_tokens)
         except Exception as exc:
             raise self._error(exc) from exc
         choices = getattr(reply, "choices", None) or []
@@ -125,12 +141,12 @@ class OpenAICompatibleChatModel:
             raise EmptyReply(f"the LLM at {self.base_url} returned an empty reply (model '{self.model}')")
         return str(content)
 
-    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = ()) -> Iterator[str]:
         produced = False
         deadline = time.monotonic() + self._timeout
         response = None
         try:
-            response = self._request(messages, stream=True, deadline=deadline)
+            response = self._request(messages, stream=True, deadline=deadline, stop=stop)
             for chunk in response:
                 choices = getattr(chunk, "choices", None) or []
                 delta = choices[0].delta.content if choices and choices[0].delta else None
@@ -166,6 +182,19 @@ class OpenAICompatibleChatModel:
             return LLMError(f"{where} failed: {_first_line(exc)}"[:300])
         log.exception("unexpected error from the LLM client")
         return LLMError(f"{where} failed unexpectedly: {type(exc).__name__}: {_first_line(exc)}"[:300])
+
+
+def system_in_first_user_message(messages: Sequence[Message]) -> list[Message]:
+    """The system messages' text put at the top of the first user message, for chat templates that
+    have no system turn and drop it (llama-cpp-python's ``gemma`` format does, silently)."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    rest = [m for m in messages if m.role != "system"]
+    if not system:
+        return rest
+    for i, m in enumerate(rest):
+        if m.role == "user":
+            return [*rest[:i], Message("user", f"{system}\n\n{m.content}"), *rest[i + 1 :]]
+    return [Message("user", system), *rest]
 
 
 def _first_line(value: object) -> str:

@@ -18,6 +18,12 @@ from bot.text import content_terms, strip_citations
 
 TokenFn = Callable[[str], None]
 
+#: A standalone question is one line; a model that goes on is answering it, not rewriting it.
+CONDENSE_MAX_TOKENS = 96
+#: The prompt's own markup in a reply means the model is copying its prompt, not answering (small
+#: models do): the reply ends there, and what came before is checked as any answer.
+ECHO_STOPS = ("<passage", "</passage")
+
 _HISTORY_ANSWER_CHARS = 1500
 _DELIMITER = re.compile(r"<(\s*/?\s*(?:passages?|conversation)\b)", re.IGNORECASE)
 
@@ -79,7 +85,7 @@ def condense(llm: ChatModel, prompts: Prompts, question: str, history: Sequence[
         lines.append(f"Assistant: {answer[:_HISTORY_ANSWER_CHARS]}")
     messages = prompts.condense.render({"history": neutralise("\n".join(lines)), "question": question})
     try:
-        reply = llm.complete(messages)
+        reply = llm.complete(messages, max_tokens=CONDENSE_MAX_TOKENS)
     except EmptyReply:
         return None
     for line in reply.strip().splitlines():
@@ -118,7 +124,7 @@ def generate(
     messages = answer_messages(prompts, question, history, passages)
     parts: list[str] = []
     try:
-        for piece in llm.stream(messages):
+        for piece in llm.stream(messages, stop=ECHO_STOPS):
             parts.append(piece)
             if on_token is not None:
                 on_token(piece)

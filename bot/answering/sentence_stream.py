@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from bot.answering.screen import code_in
-from bot.answering.verify import SPACE_BEFORE_STOP, PassageSupport, markers_before_stops
+from bot.answering.verify import SPACE_BEFORE_STOP, PassageSupport, marker_numbers, markers_before_stops
 from bot.schema import Passage
 from bot.text import CITATION_MARKER, content_terms, split_sentences, strip_citations
 
@@ -93,10 +93,13 @@ class SentenceStream:
         return True
 
     def _check_sentence(self, raw: str, spacing: str) -> None:
-        numbers = [int(n) for m in CITATION_MARKER.finditer(raw) for n in re.split(r"[,;]", m.group(1))]
+        numbers = marker_numbers(raw)
         cited = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(self._passages)]
         plain = " ".join(strip_citations(raw).split())
         if not plain:
+            return
+        if numbers and not cited:
+            self.held += 1  # its markers name no passage ("See also [7]."): debris without them
             return
         if cited:
             scores = self._support.scores([plain])[0]

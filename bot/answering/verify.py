@@ -65,7 +65,7 @@ def verify_answer(
     ``support`` scores claims against ``passages`` (pass one to share its passage vectors between
     calls over the same passages); fenced code blocks are not claims.
     """
-    text = markers_before_stops(text.strip())
+    text = _without_dangling(markers_before_stops(text.strip()), len(passages))
     dropped: list[int] = []
     renumber: dict[int, int] = {}  # prompt number -> citation id
 
@@ -120,6 +120,24 @@ def verify_answer(
         for cid in sorted(prompt_number)
     ]
     return Verified(text, claims, citations, dropped)
+
+
+def marker_numbers(sentence: str) -> list[int]:
+    """The passage numbers a sentence's ``[n]`` markers name, in order."""
+    return [int(n) for m in CITATION_MARKER.finditer(sentence) for n in re.split(r"[,;]", m.group(1)) if n.strip()]
+
+
+def _without_dangling(text: str, passages: int) -> str:
+    """``text`` without the short sentences whose markers all name no passage ("See also [7].").
+
+    Without their markers they would be debris; a longer one stays, as an uncited claim.
+    """
+    for sentence in reversed(prose_sentences(text)):
+        numbers = marker_numbers(sentence.text)
+        dangling = numbers and not any(1 <= n <= passages for n in numbers)
+        if dangling and len(content_terms(strip_citations(sentence.text))) < _MIN_CLAIM_TERMS:
+            text = text[: sentence.start] + text[sentence.end :]  # the spaces left are closed up later
+    return text.strip()
 
 
 def markers_before_stops(text: str) -> str:

@@ -187,11 +187,17 @@ def ask(
     as_json: JsonOption = False,
 ) -> None:
     """Answer a question from the indexed documents, with numbered citations."""
-    result = ask_and_log(services_of(ctx), question, k=k, origin="cli").answer
-    if as_json:
-        print_json(result.to_json())
-    else:
-        render.answer(result)
+    services = services_of(ctx)
+    if as_json or services.llm is None:
+        result = ask_and_log(services, question, k=k, origin="cli").answer
+        if as_json:
+            print_json(result.to_json())
+        else:
+            render.answer(result)
+        return
+    with render.Streamer() as streamer:  # a model's answer appears one verified sentence at a time
+        result = ask_and_log(services, question, k=k, origin="cli", on_sentence=streamer).answer
+    render.answer(result, streamed=streamer.text)
 
 
 @app.command()

@@ -118,35 +118,26 @@ class ChatSession:
     def question(self, question: str) -> None:
         """Answer one question in the context of the conversation, then remember the exchange."""
         try:
-            result = self._ask(question)
+            result, streamed = self._ask(question)
         except KeyboardInterrupt:
             self.console.print(Text("(interrupted)", style="yellow"))
             return
         except self.errors as exc:
             self.console.print(Text(f"error: {exc}", style="red"))
             return
-        render.answer(result, console=self.console)
+        render.answer(result, console=self.console, streamed=streamed)
         self.console.print()
         self.last = result
         self.history.append(Turn(question, result.text))
         del self.history[:-HISTORY_TURNS]
 
-    def _ask(self, question: str) -> Answer:
+    def _ask(self, question: str) -> tuple[Answer, str]:
+        """The answer, and what of it was already printed while the model wrote."""
         if not self.streaming:
             with self.console.status("thinking…"):
-                return self.ask(question, list(self.history))
-        from rich.live import Live
-
-        streamed = Text()
-        # Verified sentences as they come; transient, as the whole answer (with its sources, or the
-        # extractive answer if the model's was not kept) replaces them once it is complete.
-        with Live(Text("thinking…", style="dim"), console=self.console, transient=True, refresh_per_second=8) as live:
-
-            def on_sentence(piece: str) -> None:
-                streamed.append(piece)
-                live.update(streamed)
-
-            return self.ask(question, list(self.history), on_sentence=on_sentence)
+                return self.ask(question, list(self.history)), ""
+        with render.Streamer(self.console) as streamer:
+            return self.ask(question, list(self.history), on_sentence=streamer), streamer.text
 
 
 def run_chat(

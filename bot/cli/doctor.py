@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import USER_ERRORS
+from bot import components
+from bot.answering.llm import EmptyReply, Message
+from bot.errors import USER_ERRORS, LLMError
 from bot.services import Services
 from ingest.embedding.embedder import resolve_model
 from ingest.embedding.onnx_encoder import export_path, exportable
@@ -174,4 +177,30 @@ def _llm(services: Services) -> Check:
             f"model {s.llm_model!r} not served at {s.llm_base_url} (has: {shown})",
             "set CITEBOT_LLM_MODEL to one of those",
         )
-    return Check("LLM", "ok", f"{s.llm_model} at {s.llm_base_url}")
+    return _completion(services)
+
+
+def _completion(services: Services) -> Check:
+    """One tiny completion, as an answer asks for it: the model loads and writes."""
+    s = services.settings
+    llm = components.chat_model(s.model_copy(update={"llm_max_tokens": 16, "llm_max_retries": 0}))
+    assert llm is not None  # a base URL and a model are set (checked above)
+    t0 = time.perf_counter()
+    try:
+        llm.complete([Message("user", "Reply with the single word OK.")])
+    except EmptyReply:
+        return Check(
+            "LLM",
+            "fail",
+            f"{s.llm_model} at {s.llm_base_url} returned an empty completion",
+            "check the model's chat template (llama.cpp: --chat_format); answers fall back to extractive",
+        )
+    except LLMError as exc:
+        return Check(
+            "LLM",
+            "fail",
+            f"a test completion failed: {exc}",
+            f"check the server's log; CITEBOT_LLM_TIMEOUT ({s.llm_timeout:g}s) bounds each answer",
+        )
+    seconds = time.perf_counter() - t0
+    return Check("LLM", "ok", f"{s.llm_model} at {s.llm_base_url} (a test completion took {seconds:.1f}s)")

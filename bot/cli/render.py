@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
+from rich.status import Status
 from rich.text import Text
 
 from bot.cli.doctor import Check
@@ -21,12 +22,23 @@ out = Console(highlight=False, soft_wrap=True)  # long answers wrap in the termi
 err = Console(stderr=True, highlight=False)
 
 
-def answer(result: Answer, console: Console = out) -> None:
+def answer(result: Answer, console: Console = out, *, streamed: str = "") -> None:
     """The answer, then its sources: each document once (title, path, link), and under it each cited
-    section with the quoted passage (clipped), marked with the number the answer uses."""
-    if result.notice:
-        console.print(Text(f"note: {result.notice}", style="yellow"))
-    console.print(answer_text(result))
+    section with the quoted passage (clipped), marked with the number the answer uses.
+
+    ``streamed``: the verified sentences already printed while the model wrote (``Streamer``). When
+    they are the answer, it is not printed again; when the extractive answer replaced the model's,
+    it follows them, after the line that says why. Nothing printed is erased.
+    """
+    if streamed:
+        console.print()  # end the streamed text's last line
+    if streamed and result.claims and " ".join(streamed.split()) == " ".join(result.text.split()):
+        if result.notice:
+            console.print(Text(f"note: {result.notice}", style="yellow"))
+    else:
+        if result.notice:
+            console.print(Text(f"note: {result.notice}", style="yellow"))
+        console.print(answer_text(result))
     if not result.citations:
         if result.abstained and result.passages:
             console.print(Text("\nClosest passages (not an answer):", style="dim"))
@@ -61,6 +73,37 @@ def answer(result: Answer, console: Console = out) -> None:
                 console.print(Text(f"      {c.passage.url}", style="blue underline"))
         if len(urls) == 1:
             console.print(Text(f"    {urls[0]}", style="blue underline"))
+
+
+class Streamer:
+    """Prints a model's answer one verified sentence at a time, as ``on_sentence`` receives them.
+
+    A spinner shows until the first sentence comes; then each is printed where the last one ended
+    and stays (``answer(result, streamed=...)`` completes it). Use as a context manager.
+    """
+
+    def __init__(self, console: Console = out) -> None:
+        self.console = console
+        self.text = ""
+        self._status: Status | None = None
+
+    def __enter__(self) -> Streamer:
+        self._status = self.console.status("thinking…")
+        self._status.start()
+        return self
+
+    def __call__(self, piece: str) -> None:
+        self._stop_spinner()
+        self.console.print(Text(piece), end="")
+        self.text += piece
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_spinner()
+
+    def _stop_spinner(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
 
 def _by_document(citations: Sequence[Citation]) -> list[list[Citation]]:
