@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.server_process import ServerProcess, stop
 
 
 def free_port() -> int:
@@ -28,24 +28,11 @@ def chroma_executable() -> str | None:
 
 
 @dataclass
-class ChromaProcess:
+class ChromaProcess(ServerProcess):
     """A running `chroma run`: its address and process (tests of server faults stop or kill it)."""
 
     host: str
     port: int
-    proc: subprocess.Popen[bytes]
-
-    def kill(self) -> None:
-        """SIGKILL: the server dies mid-request, as on an out-of-memory kill or a crash."""
-        self.proc.kill()
-        self.proc.wait()
-
-    def pause(self) -> None:
-        """SIGSTOP: the server keeps its port open and never answers, as a hung server does."""
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        os.kill(self.proc.pid, signal.SIGCONT)
 
 
 @contextmanager
@@ -75,16 +62,9 @@ def chroma_process(path: Path, timeout: float = 60) -> Iterator[ChromaProcess]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"chroma server did not start; see {log.name}")
             time.sleep(0.2)
-        yield ChromaProcess("127.0.0.1", port, proc)
+        yield ChromaProcess(proc=proc, host="127.0.0.1", port=port)
     finally:
-        # send_signal, not os.kill: a server a test killed (from another thread) may be reaped in between
-        proc.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.chroma_server import free_port
+from tests.server_process import ServerProcess, stop
 
 #: The name the server gives the model; citebot asks for it with CITEBOT_LLM_MODEL.
 MODEL_ALIAS = "gemma-3-270m"
@@ -39,24 +39,11 @@ def packaged_model() -> Path:
 
 
 @dataclass
-class LlamaProcess:
+class LlamaProcess(ServerProcess):
     """A running server: its OpenAI-compatible base URL and process (fault tests kill or pause it)."""
 
     base_url: str
-    proc: subprocess.Popen[bytes]
     log: Path
-
-    def kill(self) -> None:
-        """SIGKILL: the server dies mid-answer, as on an out-of-memory kill or a crash."""
-        self.proc.kill()
-        self.proc.wait()
-
-    def pause(self) -> None:
-        """SIGSTOP: the port still accepts connections and nothing answers, as a hung server does."""
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        os.kill(self.proc.pid, signal.SIGCONT)
 
 
 @contextmanager
@@ -98,15 +85,9 @@ def llama_server(log_dir: Path, *, timeout: float = 120, n_ctx: int = 4096) -> I
                 tail = log.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"the llama.cpp server did not start (see {log}):\n{tail}")
             time.sleep(0.25)
-        yield LlamaProcess(base_url, proc, log)
+        yield LlamaProcess(proc=proc, base_url=base_url, log=log)
     finally:
-        proc.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _lists_model(base_url: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answering.extractive import Composed
-from bot.answering.verify import CODE_FENCE, EmbedFn, PassageSupport, Verified, verify_answer
+from bot.answering.verify import CODE_FENCE, EmbedFn, PassageSupport, Verified, marker_numbers, verify_answer
 from bot.schema import Passage
 from bot.text import CITATION_MARKER
 
@@ -103,7 +103,6 @@ def _prompt_numbers(text: str, checked: Verified, passages: Sequence[Passage]) -
     number = {c.id: index[id(c.passage)] for c in checked.citations}
 
     def replace(match: re.Match[str]) -> str:
-        ids = [int(part) for part in re.split(r"[,;]", match.group(1))]
-        return "".join(f"[{number[i]}]" for i in ids if i in number)
+        return "".join(f"[{number[i]}]" for i in marker_numbers(match.group(0)) if i in number)
 
     return CITATION_MARKER.sub(replace, text)

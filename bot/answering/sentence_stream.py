@@ -13,13 +13,18 @@ import re
 from collections.abc import Callable, Sequence
 
 from bot.answering.screen import code_in
-from bot.answering.verify import SPACE_BEFORE_STOP, PassageSupport, marker_numbers, markers_before_stops
+from bot.answering.verify import (
+    MIN_CLAIM_TERMS,
+    SPACE_BEFORE_STOP,
+    PassageSupport,
+    marker_numbers,
+    markers_before_stops,
+)
 from bot.schema import Passage
 from bot.text import CITATION_MARKER, content_terms, split_sentences, strip_citations
 
 SentenceFn = Callable[[str], None]
 
-_MIN_CLAIM_TERMS = 3  # as bot/answering/verify.py: shorter unmarked text is connective, not a claim
 _FENCE_LINE = re.compile(r"^[ \t]*```", re.MULTILINE)
 _MARKER_TAIL = re.compile(r"^[\s\[\]\d,;]*$")  # what may still turn into a marker of the sentence before
 
@@ -106,15 +111,15 @@ class SentenceStream:
             if not any(scores[n - 1][0] >= self._support.threshold for n in cited):
                 self.held += 1
                 return
-        elif len(content_terms(plain)) >= _MIN_CLAIM_TERMS:
+        elif len(content_terms(plain)) >= MIN_CLAIM_TERMS:
             self.held += 1  # a fact with no citation
             return
         for n in cited:
             self._renumber.setdefault(n, len(self._renumber) + 1)
 
         def replace(match: re.Match[str]) -> str:
-            parts = [int(n) for n in re.split(r"[,;]", match.group(1))]
-            return "".join(f"[{self._renumber[n]}]" for n in dict.fromkeys(parts) if n in self._renumber)
+            parts = dict.fromkeys(marker_numbers(match.group(0)))
+            return "".join(f"[{self._renumber[n]}]" for n in parts if n in self._renumber)
 
         text = CITATION_MARKER.sub(replace, raw.strip())
         text = SPACE_BEFORE_STOP.sub(r"\1", text)

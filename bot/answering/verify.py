@@ -30,7 +30,7 @@ SUPPORT_THRESHOLD = 0.6
 #: Without an embedder only term overlap is measured; a claim needs most of its terms in the passage.
 OVERLAP_ONLY_THRESHOLD = 0.6
 #: Sentences shorter than this (in content terms) with no marker are connective text, not claims.
-_MIN_CLAIM_TERMS = 3
+MIN_CLAIM_TERMS = 3
 
 # "It closed. [1] Then" -> "It closed [1]. Then": a marker after the full stop belongs to that sentence.
 _MARKERS_AFTER_STOP = re.compile(rf"([.!?])({CITATION_RUN.pattern})")
@@ -91,7 +91,7 @@ def verify_answer(
     for sentence in prose_sentences(text):
         ids = tuple(dict.fromkeys(int(m) for m in re.findall(r"\[(\d+)\]", sentence.text)))
         plain = " ".join(strip_citations(sentence.text).split())
-        if not ids and len(content_terms(plain)) < _MIN_CLAIM_TERMS:
+        if not ids and len(content_terms(plain)) < MIN_CLAIM_TERMS:
             continue
         raw_claims.append((plain, ids, sentence.start, sentence.end))
 
@@ -135,7 +135,7 @@ def _without_dangling(text: str, passages: int) -> str:
     for sentence in reversed(prose_sentences(text)):
         numbers = marker_numbers(sentence.text)
         dangling = numbers and not any(1 <= n <= passages for n in numbers)
-        if dangling and len(content_terms(strip_citations(sentence.text))) < _MIN_CLAIM_TERMS:
+        if dangling and len(content_terms(strip_citations(sentence.text))) < MIN_CLAIM_TERMS:
             text = text[: sentence.start] + text[sentence.end :]  # the spaces left are closed up later
     return text.strip()
 
