@@ -255,6 +255,7 @@ def test_a_stream_cut_at_the_deadline_keeps_its_verified_sentences(server):
         "When did BlackBerry leave?", [], ListRetriever(blackberry_passages()), model(server.base_url, timeout=1.5)
     )
     assert result.text.startswith(f"{SHUTDOWN} [1].")
+    assert result.text.endswith(".")  # the sentence the deadline cut is not shown half-written
     assert "cut off after 1.5s" in result.notice
 
 
@@ -354,3 +355,60 @@ def test_the_answer_stops_where_the_model_starts_copying_its_prompt_and_a_rewrit
     history = [Turn("why did BlackBerry leave Pakistan?", "Because of BES monitoring [1].")]
     ask("when did it stop there?", history, ListRetriever(blackberry_passages()), model(server.base_url))
     assert server.requests[1]["max_tokens"] == 96 and "stop" not in server.requests[1]
+
+
+class CountingModel:
+    """A chat model whose streamed reply records how much of it was read and whether it was closed."""
+
+    def __init__(self, reply: str) -> None:
+        self.pieces = reply.split(" ")
+        self.read = 0
+        self.closed = False
+
+    def complete(self, messages, *, max_tokens=None):
+        raise AssertionError("not asked to complete")
+
+    def stream(self, messages, *, stop=()):
+        try:
+            for piece in self.pieces:
+                self.read += 1
+                yield piece + " "
+        finally:
+            self.closed = True
+
+
+def test_an_answer_that_can_no_longer_be_kept_is_stopped_early_and_its_request_closed(fake_embedder):
+    invented = (
+        "The company was founded in Waterloo, Ontario, by Mike Lazaridis in 1984 [1]. "
+        "Its first pager was built in a plant near Toronto for the Canadian market [2]. "
+    )
+    llm = CountingModel(invented + f"{SHUTDOWN} [4]. " * 30)
+    shown: list[str] = []
+    result = ask(
+        "When did BlackBerry stop operating in Pakistan?",
+        [],
+        ListRetriever(blackberry_passages()),
+        llm,
+        fake_embedder.embed,
+        on_sentence=shown.append,
+    )
+    assert llm.closed and llm.read <= len(invented.split(" ")) + 1  # read up to the third sentence's first word
+    assert shown == [] and result.claims == []
+    assert not result.abstained and "December 30, 2015" in result.text and "Waterloo" not in result.text
+    assert "(0 of 2 sentences verified)" in result.notice and "extractive" in result.notice
+
+
+def test_one_withheld_sentence_does_not_stop_an_answer_that_goes_on_to_be_supported(fake_embedder):
+    llm = CountingModel(
+        "The company was founded in Waterloo, Ontario, by Mike Lazaridis in 1984 [1]. " + f"{SHUTDOWN} [4]. " * 3
+    )
+    result = ask(
+        "When did BlackBerry stop operating in Pakistan?",
+        [],
+        ListRetriever(blackberry_passages()),
+        llm,
+        fake_embedder.embed,
+    )
+    assert llm.read == len(llm.pieces)  # read to the end
+    assert "Waterloo" not in result.text and result.text.startswith(f"{SHUTDOWN} [1].")
+    assert "1 sentence of the model's answer was withheld" in result.notice

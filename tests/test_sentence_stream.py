@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.sentence_stream import SentenceStream
-from bot.answering.verify import PassageSupport
+from bot.answering.verify import PassageSupport, finished_part
 from bot.schema import Passage
 
 PASSAGES = [
@@ -85,3 +85,28 @@ def test_a_short_sentence_whose_markers_name_no_passage_is_debris_in_the_stream_
     shown, stream = run([answer])
     assert [s.strip() for s in shown] == ["Set CITEBOT_LLM_TIMEOUT=20 in the .env file [1]."] and stream.held == 1
     assert verify_answer(answer, PASSAGES, None).text == "Set CITEBOT_LLM_TIMEOUT=20 in the .env file [1]."
+
+
+@pytest.mark.parametrize(
+    ("cut", "whole"),
+    [
+        ("It closed [1]. Then it reop", "It closed [1]."),
+        ("It closed. [1] Then", "It closed [1]."),
+        ("Set it in the .env", ""),  # a stop inside a name is no sentence end
+        ('He said "no." And', 'He said "no."'),
+        ("Run it:\n\n```sh\npip install x\n```\n\nThen", "Run it:\n\n```sh\npip install x\n```"),
+        ("It closed [1].\n\n```sh\npip inst", "It closed [1]."),
+        ("half a sentence", ""),
+    ],
+)
+def test_a_reply_cut_off_keeps_only_its_whole_sentences_and_closed_code_blocks(cut, whole):
+    assert finished_part(cut) == whole
+
+
+def test_a_stream_closed_unfinished_drops_its_last_fragment():
+    shown: list[str] = []
+    stream = SentenceStream(PASSAGES, PassageSupport(PASSAGES, None), shown.append)
+    stream.feed("Run pip install citebot[llm] to add the LLM extra [1]. Install it")
+    stream.close(finished=False)
+    assert [s.strip() for s in shown] == ["Run pip install citebot[llm] to add the LLM extra [1]."]
+    assert stream.held == 0  # a fragment is no claim

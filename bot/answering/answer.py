@@ -122,15 +122,16 @@ def _model_answer(
 ) -> tuple[Composed | None, list[Claim], str]:
     """The model's answer with only its verified parts, or None when the extractive one is better."""
     support = PassageSupport(passages, embed)
-    stream = SentenceStream(passages, support, on_sentence) if on_sentence is not None else None
+    stream = SentenceStream(passages, support, on_sentence)  # with no one watching, it still counts
     try:
-        generated = generate(llm, prompts, question, history, passages, stream.feed if stream else None)
+        generated = generate(llm, prompts, question, history, passages, stream.feed, lambda: stream.hopeless)
     except LLMError as exc:
         return None, [], _fallback_notice(exc)
-    if stream is not None:
-        stream.close()
+    stream.close(generated.finished)
+    if generated.given_up:
+        log.info("model answer stopped early: %d sentences held back, %d shown", stream.held, stream.shown)
     screened = screen(verify_answer(generated.text, passages, embed, support), passages, embed, support)
-    if not prefer_model(screened, extractive):
+    if generated.given_up or not prefer_model(screened, extractive):
         total = screened.kept + screened.withheld
         why = (
             f"the model's answer was not supported by its passages ({screened.kept} of {total} sentences verified)"

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from bot.answering.llm import ChatModel, DeadlineReached, EmptyReply, Message
 from bot.answering.prompts import Prompts
+from bot.answering.verify import finished_part
 from bot.schema import HISTORY_TURNS, Passage, Turn
 from bot.text import content_terms, strip_citations
 
 TokenFn = Callable[[str], None]
+GiveUpFn = Callable[[], bool]
 
 #: A standalone question is one line; a model that goes on is answering it, not rewriting it.
 CONDENSE_MAX_TOKENS = 96
@@ -106,6 +108,12 @@ class Generated:
 
     text: str
     cut_off: str = ""
+    given_up: bool = False  # ``give_up`` ended it: what came was enough to know it will not be kept
+
+    @property
+    def finished(self) -> bool:
+        """Whether the model ended the reply itself (else ``text`` is its whole sentences only)."""
+        return not (self.cut_off or self.given_up)
 
 
 def generate(
@@ -115,21 +123,31 @@ def generate(
     history: Sequence[Turn],
     passages: Sequence[Passage],
     on_token: TokenFn | None = None,
+    give_up: GiveUpFn | None = None,
 ) -> Generated:
     """The model's answer, streamed (to ``on_token`` piece by piece when it is given).
 
     It is always streamed so that the deadline can cut it: what came before the deadline is kept
-    (the caller checks it as any answer). Any other failure, even mid-stream, raises ``LLMError``.
+    (the caller checks it as any answer). ``give_up``, asked after each piece, ends the reply early
+    and closes the request, so the server stops writing it. Any other failure, even mid-stream,
+    raises ``LLMError``.
     """
     messages = answer_messages(prompts, question, history, passages)
     parts: list[str] = []
+    pieces = llm.stream(messages, stop=ECHO_STOPS)
     try:
-        for piece in llm.stream(messages, stop=ECHO_STOPS):
+        for piece in pieces:
             parts.append(piece)
             if on_token is not None:
                 on_token(piece)
+            if give_up is not None and give_up():
+                return Generated(finished_part("".join(parts)), given_up=True)
     except DeadlineReached as exc:
         if not parts:
             raise
-        return Generated("".join(parts), str(exc))
+        return Generated(finished_part("".join(parts)), str(exc))
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()  # left early: the request is closed, so the server stops writing
     return Generated("".join(parts))

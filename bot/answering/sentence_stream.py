@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 
 from bot.answering.screen import code_in
 from bot.answering.verify import (
+    FENCE_LINE,
     MIN_CLAIM_TERMS,
     SPACE_BEFORE_STOP,
     PassageSupport,
+    finished_part,
     marker_numbers,
     markers_before_stops,
 )
@@ -25,14 +27,21 @@ from bot.text import CITATION_MARKER, content_terms, split_sentences, strip_cita
 
 SentenceFn = Callable[[str], None]
 
-_FENCE_LINE = re.compile(r"^[ \t]*```", re.MULTILINE)
+#: Once this many more sentences have been held back than shown, the answer cannot be kept (the
+#: screen keeps a model's answer only when it shows at least as many as it withholds, and an answer
+#: is a few sentences): reading on would only cost the user seconds.
+GIVE_UP_DEFICIT = 2
+
 _MARKER_TAIL = re.compile(r"^[\s\[\]\d,;]*$")  # what may still turn into a marker of the sentence before
 
 
 class SentenceStream:
-    """Feed it the model's pieces; it calls ``emit`` with each verified sentence (and its spacing)."""
+    """Feed it the model's pieces; it calls ``emit`` with each verified sentence (and its spacing).
 
-    def __init__(self, passages: Sequence[Passage], support: PassageSupport, emit: SentenceFn) -> None:
+    With no ``emit`` it only counts, so that ``hopeless`` can end a model's answer early.
+    """
+
+    def __init__(self, passages: Sequence[Passage], support: PassageSupport, emit: SentenceFn | None = None) -> None:
         self._passages = list(passages)
         self._support = support
         self._emit = emit
@@ -45,8 +54,16 @@ class SentenceStream:
         self._buffer += piece
         self._drain(final=False)
 
-    def close(self) -> None:
-        """The stream ended (or was cut off): check what is left."""
+    @property
+    def hopeless(self) -> bool:
+        """Whether so much has been held back that the answer will not be kept, whatever follows."""
+        return self.held - self.shown >= GIVE_UP_DEFICIT
+
+    def close(self, finished: bool = True) -> None:
+        """The stream ended: check what is left. Cut off (``finished`` false), an unfinished
+        sentence or code block at the end is dropped, not shown as if it were whole."""
+        if not finished:
+            self._buffer = finished_part(self._buffer)
         self._drain(final=True)
 
     def _drain(self, final: bool) -> None:
@@ -61,7 +78,7 @@ class SentenceStream:
                 if not self._take_code(final):
                     return
                 continue
-            fence = _FENCE_LINE.search(text, len(text) - len(body))
+            fence = FENCE_LINE.search(text, len(text) - len(body))
             prose_end = fence.start() if fence else len(text)
             sentences = split_sentences(text[:prose_end])
             first = sentences[0]
@@ -92,7 +109,8 @@ class SentenceStream:
         self._buffer = "\n".join(lines[closing + 1 :])
         if code_in(block, self._passages):
             self.shown += 1
-            self._emit(block.strip() + "\n\n")
+            if self._emit is not None:
+                self._emit(block.strip() + "\n\n")
         else:
             self.held += 1
         return True
@@ -124,4 +142,5 @@ class SentenceStream:
         text = CITATION_MARKER.sub(replace, raw.strip())
         text = SPACE_BEFORE_STOP.sub(r"\1", text)
         self.shown += 1
-        self._emit(text + spacing)
+        if self._emit is not None:
+            self._emit(text + spacing)

@@ -36,11 +36,14 @@ MIN_CLAIM_TERMS = 3
 _MARKERS_AFTER_STOP = re.compile(rf"([.!?])({CITATION_RUN.pattern})")
 
 
-#: A fenced code block of a model's answer: its lines are code, not claims (see bot/answering/screen.py).
 #: The space a dropped marker leaves before a stop ("closed [9]." -> "closed ."), not the space
 #: before a name that starts with one (".env", ".NET").
 SPACE_BEFORE_STOP = re.compile(r"[ \t]+([.!?,;:])(?=\s|$)")
+#: A fenced code block of a model's answer: its lines are code, not claims (see bot/answering/screen.py).
 CODE_FENCE = re.compile(r"^[ \t]*```[^\n]*\n.*?^[ \t]*```[ \t]*$", re.MULTILINE | re.DOTALL)
+FENCE_LINE = re.compile(r"^[ \t]*```", re.MULTILINE)
+# Where a sentence certainly ended: a stop (with its closing quotes and markers) before a space.
+_SENTENCE_END = re.compile(rf"[.!?][\"'”’)]*(?:{CITATION_RUN.pattern})?(?=\s)")
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,21 @@ def _without_dangling(text: str, passages: int) -> str:
 def markers_before_stops(text: str) -> str:
     """``It closed. [1]`` -> ``It closed [1].``: a marker after a full stop belongs to that sentence."""
     return _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
+
+
+def finished_part(text: str) -> str:
+    """``text`` up to the end of its last whole sentence or closed code block.
+
+    What a reply cut off mid-way (at the deadline, or given up) may show: never half a sentence.
+    """
+    text = markers_before_stops(text)
+    blocks = list(CODE_FENCE.finditer(text))
+    closed = blocks[-1].end() if blocks else 0
+    unclosed = FENCE_LINE.search(text, closed)
+    if unclosed:
+        text = text[: unclosed.start()]
+    ends = [closed, *(m.end() for m in _SENTENCE_END.finditer(text + " ", closed))]
+    return text[: max(ends)].rstrip()
 
 
 def prose_sentences(text: str) -> list[Sentence]:
