@@ -143,6 +143,7 @@ def report_rows(rows: list[dict[str, object]], devset: str, model: str) -> None:
         "accuracy, with the model": round(sum(bool(r["model_correct"]) for r in rows) / len(rows), 3),
         "seconds per model answer, median": round(statistics.median(seconds), 2) if seconds else None,
         "seconds per model answer, p90": round(percentile(seconds, 90), 2) if seconds else None,
+        "seconds per model answer, max": round(max(seconds), 2) if seconds else None,
     }
     for key, value in summary.items():
         print(f"{key:34} {value}")

@@ -147,4 +147,5 @@ def answer_options(s: Settings, k: int | None = None) -> AnswerOptions:
         max_sentences=s.max_answer_sentences,
         barely_documented=s.barely_documented_chunks,
         embed_limit=s.answer_embed_sentences,
+        model_chars=s.llm_context_chars,
     )

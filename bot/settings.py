@@ -59,6 +59,13 @@ class _ServingSettings(BaseSettings):
         le=32768,
         description="Most tokens the LLM may write for one answer (a few sentences and a code block).",
     )
+    llm_context_chars: int = Field(
+        4000,
+        ge=500,
+        le=200_000,
+        description="Most characters of passages the LLM reads for one answer: those the extractive answer quotes "
+        "first, then the others while they fit (the prompt is most of a local model's time).",
+    )
     llm_system_role: bool = Field(
         True,
         description="Send the prompt's instructions as a system message; false puts them atop the first user "

@@ -10,6 +10,7 @@ import pytest
 
 from bot.answering.answer import NOT_FOUND, AnswerOptions, answer
 from bot.answering.llm import Message, OpenAICompatibleChatModel
+from bot.answering.llm_answer import model_passages
 from bot.answering.prompts import load_prompts
 from bot.errors import LLMError
 from bot.schema import Passage, Turn
@@ -412,3 +413,32 @@ def test_one_withheld_sentence_does_not_stop_an_answer_that_goes_on_to_be_suppor
     assert llm.read == len(llm.pieces)  # read to the end
     assert "Waterloo" not in result.text and result.text.startswith(f"{SHUTDOWN} [1].")
     assert "1 sentence of the model's answer was withheld" in result.notice
+
+
+def test_the_model_reads_the_quoted_passages_first_and_the_others_while_they_fit():
+    passages = [Passage(chunk_id=c, source=f"{c}.md", text=c * 100, score=1.0) for c in "abcd"]
+    assert [p.chunk_id for p in model_passages(passages, {"c"}, 250)] == ["a", "c"]  # ranked order kept
+    assert [p.chunk_id for p in model_passages(passages, {"c", "d"}, 250)] == ["c", "d"]
+    assert [p.chunk_id for p in model_passages(passages, {"d"}, 50)] == ["d"]  # one, even over the budget
+    assert [p.chunk_id for p in model_passages(passages, set(), 250)] == ["a", "b"]
+
+
+def test_a_small_context_budget_sends_the_model_only_the_passages_the_extractive_answer_quotes(server, fake_embedder):
+    server.script(f"{SHUTDOWN} [1].")
+    passages = blackberry_passages()
+    question = "When did BlackBerry stop operating in Pakistan?"
+    plain = ask(question, [], ListRetriever(passages), None, fake_embedder.embed)
+    quoted = {c.passage.source for c in plain.citations}
+    assert 0 < len(quoted) < len(passages)
+    budget = sum(len(p.text) for p in passages if p.source in quoted)
+    answer(
+        question,
+        [],
+        ListRetriever(passages),
+        embed=fake_embedder.embed,
+        options=AnswerOptions(k=4, answer_confidence=0.0, model_chars=budget),
+        llm=model(server.base_url),
+        prompts=load_prompts(),
+    )
+    sent = set(re.findall(r'<passage id="\d+" source="([^"]+)"', user_prompt(server.requests[0])))
+    assert sent == quoted

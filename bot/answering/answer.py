@@ -16,7 +16,7 @@ from bot.answering.extractive import NOT_FOUND, AnswerOptions, Composed, extract
 from bot.answering.focus import CountFn
 from bot.answering.followup import contextual_query
 from bot.answering.llm import ChatModel
-from bot.answering.llm_answer import condense, generate
+from bot.answering.llm_answer import condense, generate, model_passages
 from bot.answering.prompts import Prompts
 from bot.answering.screen import prefer_model, screen
 from bot.answering.sentence_stream import SentenceStream
@@ -91,7 +91,7 @@ def answer(
     if llm is not None and prompts is not None and passages and not result.abstained:
         t3 = time.perf_counter()
         written, claims, model_notice = _model_answer(
-            llm, prompts, question, history, passages, embed, result, on_sentence
+            llm, prompts, question, history, passages, embed, result, on_sentence, options.model_chars
         )
         timings["llm"] = (time.perf_counter() - t3) * 1000
         result = written or result
@@ -119,8 +119,10 @@ def _model_answer(
     embed: EmbedFn | None,
     extractive: Composed,
     on_sentence: Callable[[str], None] | None,
+    model_chars: int,
 ) -> tuple[Composed | None, list[Claim], str]:
     """The model's answer with only its verified parts, or None when the extractive one is better."""
+    passages = model_passages(passages, {c.passage.chunk_id for c in extractive.citations}, model_chars)
     support = PassageSupport(passages, embed)
     stream = SentenceStream(passages, support, on_sentence)  # with no one watching, it still counts
     try:

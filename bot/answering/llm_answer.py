@@ -8,7 +8,7 @@ cannot close its own passage and speak as the user. The conversation goes in as 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from bot.answering.llm import ChatModel, DeadlineReached, EmptyReply, Message
@@ -50,6 +50,26 @@ def neutralise(text: str) -> str:
 
 def _attr(value: str) -> str:
     return neutralise(" ".join(value.split())).replace('"', "&quot;")
+
+
+def model_passages(passages: Sequence[Passage], quoted: Collection[str], budget: int) -> list[Passage]:
+    """The passages a model reads, in their ranked order: the ``quoted`` ones (chunk ids the
+    extractive answer quotes: those that hold what the question asks) first, then the others,
+    each whole while the ``budget`` of characters allows, and always at least one.
+
+    Reading the prompt is most of a small local model's time (a 270M model on 2 cores reads about
+    500 characters a second); a model's answer is kept only if it cites a quoted passage anyway.
+    """
+    order = sorted(range(len(passages)), key=lambda i: passages[i].chunk_id not in quoted)
+    chosen: set[int] = set()
+    used = 0
+    for i in order:
+        size = len(passages[i].text)
+        if chosen and used + size > budget:
+            continue
+        chosen.add(i)
+        used += size
+    return [p for i, p in enumerate(passages) if i in chosen]
 
 
 def history_messages(history: Sequence[Turn]) -> list[Message]:
