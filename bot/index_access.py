@@ -29,6 +29,11 @@ class IndexAccess:
         self._lock = threading.Lock()
 
     @property
+    def default_folder(self) -> str:
+        """The configured docs folder: where an index from before sources existed came from, as far as is known."""
+        return str(self.settings.docs_dir.expanduser().resolve())
+
+    @property
     def place(self) -> Place:
         """Where the index lives (embedded folder or server), with the server timeouts."""
         return components.place(self.settings)
@@ -44,10 +49,23 @@ class IndexAccess:
             if self._store is None or (create and not self._store.exists):
                 fingerprint = components.fingerprint(self.settings)
                 self._store = Store(
-                    self.client(), self.settings.collection, fingerprint, create=create, place=self.place
+                    self.client(),
+                    self.settings.collection,
+                    fingerprint,
+                    create=create,
+                    place=self.place,
+                    default_folder=self.default_folder,
                 )
             self._store.check_fingerprint()
             return self._store
+
+    def unchecked(self) -> Store:
+        """The index as it is, not checked against the settings (a rebuild reads its sources from it)."""
+        s = self.settings
+        fingerprint = components.fingerprint(s)
+        return Store(
+            self.client(), s.collection, fingerprint, create=False, place=self.place, default_folder=self.default_folder
+        )
 
     def current(self) -> Store | None:
         """The store this process has open, if any (without opening one)."""
@@ -78,7 +96,14 @@ class IndexAccess:
         s = self.settings
         fingerprint = components.fingerprint(s)
         try:
-            return Store(self.client(), s.collection, fingerprint, create=False, place=self.place).staged()
+            return Store(
+                self.client(),
+                s.collection,
+                fingerprint,
+                create=False,
+                place=self.place,
+                default_folder=self.default_folder,
+            ).staged()
         except IndexDamagedError:
             if s.chroma_host or not s.index_dir.is_dir():
                 raise
@@ -88,7 +113,9 @@ class IndexAccess:
         log.warning("moved the damaged index %s aside to %s; building a new one", s.index_dir, aside)
         with self._lock:
             self._store = None
-        return Store(self.client(), s.collection, fingerprint, create=False, place=self.place).staged()
+        return Store(
+            self.client(), s.collection, fingerprint, create=False, place=self.place, default_folder=self.default_folder
+        ).staged()
 
     def adopt(self, staged: Store) -> None:
         """After a rebuild switched readers over: a process that had no index open uses the new one."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.index.registry import name_of
 from ingest.report import IngestReport
 
 __all__ = ["HISTORY_TURNS", "Answer", "Citation", "Claim", "IngestReport", "Passage", "Turn", "passage_json"]
@@ -18,9 +19,10 @@ class Passage:
     """A retrieved chunk of a document, with where it came from."""
 
     chunk_id: str
-    source: str  # path relative to the ingested folder, "/" separators
+    source: str  # the document's id in the index: its path in its source, after that source's prefix
     text: str
     score: float
+    source_name: str = ""  # the index's source (a named folder) the document is in
     title: str = ""
     url: str = ""  # the document's link, with ``#anchor`` when the section has an id
     date: str = ""
@@ -32,14 +34,19 @@ class Passage:
     keyword_rank: int | None = None
 
     @property
+    def path(self) -> str:
+        """The document's path inside its source's folder, ``/`` separators (what the JSON calls ``source``)."""
+        return name_of(self.source, self.source_name)[1]
+
+    @property
     def label(self) -> str:
         """How a person would name the passage's document: its title, else its path."""
-        return self.title or self.source
+        return self.title or self.path
 
     @property
     def where(self) -> str:
         """Where in the folder it is: ``cors.md § Use CORSMiddleware``, with the page for PDFs."""
-        out = self.source
+        out = self.path
         if self.section:
             out += f" § {self.section}"
         if self.page:
@@ -59,7 +66,8 @@ class Citation:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "source": self.passage.source,
+            "source": self.passage.path,
+            "source_name": self.passage.source_name,
             "title": self.passage.title,
             "url": self.passage.url,
             "quote": self.quote,
@@ -126,7 +134,8 @@ def passage_json(rank: int, passage: Passage) -> dict[str, Any]:
     """A passage as the JSON contracts show it; ``id`` is its rank, 1-based."""
     return {
         "id": rank,
-        "source": passage.source,
+        "source": passage.path,
+        "source_name": passage.source_name,
         "title": passage.title,
         "url": passage.url,
         "text": passage.text,

@@ -26,13 +26,14 @@ from bot.retrieval.keyword import KeywordIndex
 from bot.retrieval.sections import whole_sections
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
+from bot.source_catalog import SourceCatalog
 from ingest.documents.chunking import Chunker
 from ingest.documents.load_worker import LoadWorker
 from ingest.embedding.devices import EncoderChoice
 from ingest.embedding.embedder import Embedder, token_counter
-from ingest.errors import CollectionGoneError, IngestError
+from ingest.errors import CollectionGoneError
 from ingest.index.chroma_client import Place
-from ingest.index.lock import WaitFn, ingest_lock
+from ingest.index.lock import WaitFn
 from ingest.index.sentence_cache import CachedEmbedder
 from ingest.index.store import Store
 from ingest.pipeline import Ingestor
@@ -201,38 +202,23 @@ class Services:
         self,
         path: Path | None = None,
         *,
+        name: str | None = None,
         rebuild: bool = False,
-        excludes: Sequence[str] = (),
+        excludes: Sequence[str] | None = None,
         progress: ProgressFn | None = None,
         wait: float | None = None,
         on_wait: WaitFn | None = None,
     ) -> IngestReport:
-        """Bring the index up to date with ``path`` (default: the docs folder).
+        """Add or refresh the folder ``path`` as a source of the index; with no ``path``, refresh every
+        source (see ``SourceCatalog.ingest``)."""
+        return self.catalog.ingest(
+            path, name=name, rebuild=rebuild, excludes=excludes, progress=progress, wait=wait, on_wait=on_wait
+        )
 
-        Files matching ``CITEBOT_EXCLUDE``, ``excludes`` or the folder's ``.citebotignore`` are left out.
-        Only one ingest writes an index at a time: this one waits up to ``wait`` seconds (default
-        ``CITEBOT_INGEST_WAIT``) for another to finish, telling ``on_wait``, then refuses. With
-        ``rebuild`` the new index is built beside the old one, which keeps answering until it is complete.
-        """
-        s = self.settings
-        folder = path or s.docs_dir
-        if not folder.is_dir():  # before the model loads (a first ingest exports it: seconds)
-            raise IngestError(f"folder not found: {folder}")
-        _ = self.embedder  # a model or device problem stops the run before it takes the lock or stages a rebuild
-        wait = s.ingest_wait if wait is None else wait
-        client = self.index.client() if s.chroma_host else None  # a server holds the lock; a folder has a lock file
-        with ingest_lock(client=client, name=s.collection, wait=wait, on_wait=on_wait, place=self.place):
-            excluded = [*s.exclude, *excludes]
-            if not rebuild:
-                self.index.follow()  # another process may have rebuilt the index since this one opened it
-                report = self.ingestor().run(folder, excludes=excluded, progress=progress)
-            else:
-                staged = self.index.staged_rebuild()
-                report = self.ingestor(staged).run(folder, excludes=excluded, progress=progress)
-                staged.activate()
-                self.index.adopt(staged)
-                self.index.follow()
-        return report
+    @cached_property
+    def catalog(self) -> SourceCatalog:
+        """The index's sources: add, refresh, list and remove them."""
+        return SourceCatalog(self.settings, self.index, self.ingestor, lambda: self.embedder)
 
     def ask(
         self,

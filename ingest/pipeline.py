@@ -99,8 +99,8 @@ class Ingestor:
 
     # -- the steps, in order -----------------------------------------------------------------
     def _diff(self, source: Source, listing: Listing, report: IngestReport) -> tuple[dict[str, DocRecord], list[str]]:
-        """The manifest, and the documents in it that the source no longer holds (refusing to remove all)."""
-        known = self.store.manifest.documents()
+        """The source's documents in the manifest, and those the source no longer holds (refusing to remove all)."""
+        known = {doc_id: r for doc_id, r in self.store.manifest.documents().items() if source.owns(doc_id)}
         # A file that could not be read (or is too big now) keeps its chunks; an excluded one loses them.
         kept = {item["path"] for item in report.failed + report.skipped} - listing.excluded
         seen = set(listing.stamps) | kept

@@ -22,6 +22,17 @@ class IngestReport:
     failed: list[dict[str, str]] = field(default_factory=list)  # files that could not be read
     skipped: list[dict[str, str]] = field(default_factory=list)  # files left out on purpose (size, links)
     seconds: float = 0.0
+    sources: list[dict[str, Any]] = field(default_factory=list)  # each source's own counts, when there were several
+
+    def add(self, other: IngestReport, source: dict[str, Any]) -> None:
+        """Count ``other`` (one source's run, described by ``source``) into this report."""
+        for name in ("added", "updated", "unchanged", "removed", "chunks", "embedded", "sentences_embedded"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.seconds += other.seconds
+        counts = {k: getattr(other, k) for k in ("added", "updated", "unchanged", "removed", "chunks")}
+        self.sources.append({**source, **counts, "failed": len(other.failed)})
 
     def fail(self, path: str, reason: str) -> None:
         self.failed.append({"path": path, "reason": reason})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +31,15 @@ IDLE_MS = 1000
 WAIT_FOR_OTHER_INGEST_S = 3600.0
 
 
-def is_relevant(root: Path) -> Callable[[Any, str], bool]:
-    """A watchfiles filter: changes ingest could see (supported files, or folders), outside hidden/ignored dirs."""
+def is_relevant(*roots: Path) -> Callable[[Any, str], bool]:
+    """A watchfiles filter: changes ingest could see (supported files, or folders), outside hidden/ignored
+    dirs, in any of the folders ``roots``."""
 
     def keep(_change: Any, path: str) -> bool:
-        try:
-            parts = Path(path).relative_to(root).parts
-        except ValueError:
+        root = next((r for r in roots if Path(path).is_relative_to(r)), None)
+        if root is None:
             return False
+        parts = Path(path).relative_to(root).parts
         if parts == (IGNORE_FILE,):  # what to leave out changed
             return True
         if not parts or any(p.startswith(".") or p in IGNORED_DIRS for p in parts):
@@ -56,7 +57,7 @@ def describe(changes: set[tuple[Any, str]]) -> str:
 
 
 def watch_changes(
-    folder: Path,
+    folder: Path | Sequence[Path],
     reingest: Callable[[], IngestReport],
     on_report: Callable[[IngestReport], None],
     *,
@@ -65,7 +66,7 @@ def watch_changes(
     catch_up: bool = True,
     user_errors: tuple[type[BaseException], ...] = (IngestError,),
 ) -> None:
-    """Run ``reingest`` after each burst of changes in ``folder`` until ``stop`` is set or Ctrl-C.
+    """Run ``reingest`` after each burst of changes in ``folder`` (or any of several) until ``stop`` is set or Ctrl-C.
 
     Args:
         reingest: brings the index up to date with ``folder`` and returns its report.
@@ -77,12 +78,13 @@ def watch_changes(
     """
     from watchfiles import watch
 
-    root = folder.resolve()
+    roots = [f.resolve() for f in ([folder] if isinstance(folder, Path) else folder)]
+    where = ", ".join(str(r) for r in roots)  # as the log names it
     pending_catch_up = catch_up
     try:
         for changes in watch(
-            root,
-            watch_filter=is_relevant(root),
+            *roots,
+            watch_filter=is_relevant(*roots),
             debounce=debounce_ms,
             step=QUIET_MS,
             stop_event=stop,
@@ -94,17 +96,17 @@ def watch_changes(
                 continue
             pending_catch_up = False
             if changes:
-                log.info("%s: %s; re-ingesting", folder, describe(changes))
+                log.info("%s: %s; re-ingesting", where, describe(changes))
             try:
                 report = reingest()
             except user_errors as exc:
-                log.error("re-ingest of %s failed: %s", folder, exc)
+                log.error("re-ingest of %s failed: %s", where, exc)
                 continue
             except Exception:  # a long-running watcher outlives one bad run; the traceback is kept
-                log.exception("re-ingest of %s failed unexpectedly", folder)
+                log.exception("re-ingest of %s failed unexpectedly", where)
                 continue
             if changes or report.changed or report.failed:
-                log.info("%s: %s", folder, report.summary())
+                log.info("%s: %s", where, report.summary())
                 on_report(report)
     except KeyboardInterrupt:
         log.info("watch interrupted")

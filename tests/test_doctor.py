@@ -48,7 +48,7 @@ def test_a_fresh_set_up_says_what_to_do_first(env):
 def test_an_ingested_index_is_reported_with_its_counts(env, docs_dir):
     ingested(docs_dir)
     found = checks(docs_dir=docs_dir)
-    assert found["documents folder"].status == "ok"
+    assert found["source 'docs'"].status == "ok" and found["source 'docs'"].detail == str(docs_dir.resolve())
     assert found["index"].status == "ok" and found["index"].detail.startswith("5 documents, ")
     assert found["index parameters"].status == "ok"
 
@@ -97,3 +97,18 @@ def test_the_command_prints_each_fix_and_exits_1_on_a_failure(env, docs_dir):
     ingested(docs_dir)
     code, out, _ = run_cli("doctor")
     assert code == 0 and "✓ index: 5 documents" in out and "✗" not in out
+
+
+def test_the_sources_the_index_was_built_from_are_checked_wherever_doctor_runs(env, docs_dir, monkeypatch):
+    other = env / "elsewhere"
+    other.mkdir()
+    ingested(docs_dir)
+    monkeypatch.chdir(other)  # the default CITEBOT_DOCS_DIR, ./docs, does not exist here
+    found = checks()
+    assert "documents folder" not in found and found["source 'docs'"].status == "ok"
+
+    moved = docs_dir.rename(env / "moved")
+    found = checks()
+    assert found["source 'docs'"].status == "warn" and "does not exist" in found["source 'docs'"].detail
+    assert "citebot sources remove docs" in found["source 'docs'"].fix
+    assert moved.is_dir()

@@ -261,6 +261,9 @@ class PagesSource:
     def list(self, report: IngestReport) -> Listing:
         return Listing({doc_id: Stamp(len(text), version) for doc_id, (version, text) in self.pages.items()})
 
+    def owns(self, doc_id: str) -> bool:
+        return not doc_id.startswith("/")
+
     def fetch(self, doc_id: str) -> bytes:
         return self.pages[doc_id][1].encode()
 

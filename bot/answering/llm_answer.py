@@ -34,7 +34,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
     """The passages as the model sees them: ``<passage id="n" ...>text</passage>``, n from 1."""
     blocks = []
     for n, p in enumerate(passages, 1):
-        attrs = f'id="{n}" source="{_attr(p.source)}"'
+        attrs = f'id="{n}" source="{_attr(p.path)}"'
         if p.title:
             attrs += f' title="{_attr(p.title)}"'
         if p.date:

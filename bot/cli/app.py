@@ -110,7 +110,16 @@ def print_json(data: Any) -> None:
 def ingest(
     ctx: typer.Context,
     path: Annotated[
-        Path | None, typer.Argument(help="Folder of documents; defaults to CITEBOT_DOCS_DIR.", show_default=False)
+        Path | None,
+        typer.Argument(
+            help="Folder of documents to add or refresh as a source; without it, every source the index has "
+            "is refreshed (an index with none: CITEBOT_DOCS_DIR).",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Name of the source PATH adds (default: the folder's name).", show_default=False),
     ] = None,
     rebuild: Annotated[
         bool,
@@ -119,41 +128,82 @@ def ingest(
         ),
     ] = False,
     watch: Annotated[
-        bool, typer.Option("--watch", help="After ingesting, follow the folder and re-ingest changes.")
+        bool, typer.Option("--watch", help="After ingesting, follow the folders and re-ingest changes.")
     ] = False,
     exclude: Annotated[
         list[str] | None,
         typer.Option(
             "--exclude",
             metavar="GLOB",
-            help="Leave out files matching this gitignore-style glob (repeatable; see also .citebotignore).",
+            help="Leave out files matching this gitignore-style glob (repeatable; remembered for the source; "
+            "see also .citebotignore).",
         ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Chunk and embed a folder of documents (.txt .md .rst .html .pdf .ipynb) into the index, incrementally."""
+    """Chunk and embed a folder of documents (.txt .md .rst .html .pdf .ipynb) into the index, incrementally.
+
+    The index holds several sources: `citebot ingest PATH` adds a folder (or refreshes it), and each
+    source is brought up to date alone; `citebot sources` lists them.
+    """
     services = services_of(ctx)
-    folder = path or services.settings.docs_dir
-    excludes = exclude or []
     with render.ingest_progress(enabled=not as_json) as progress:
         report = services.ingest(
-            folder, rebuild=rebuild, excludes=excludes, progress=progress, on_wait=lambda line: render.err.print(line)
+            path,
+            name=name,
+            rebuild=rebuild,
+            excludes=exclude,
+            progress=progress,
+            on_wait=lambda line: render.err.print(line),
         )
+    where = str(path) if path is not None else _sources_label(services)
     if as_json:
         print_json(report.to_json())
     else:
-        render.ingest_report(report, folder)
+        render.ingest_report(report, where)
     if watch:
         _interrupt_on_ctrl_c()
-        render.err.print(f"watching {folder} for changes (Ctrl-C to stop)")
-        show = _report_printer(folder, as_json)
+        folders = [path] if path is not None else [Path(r.location) for r in services.catalog.sources()]
+        render.err.print(f"watching {', '.join(str(f) for f in folders)} for changes (Ctrl-C to stop)")
+        show = _report_printer(where, as_json)
         watch_changes(
-            folder,
-            lambda: services.ingest(folder, excludes=excludes, wait=WAIT_FOR_OTHER_INGEST_S, on_wait=log.info),
+            folders,
+            lambda: services.ingest(path, wait=WAIT_FOR_OTHER_INGEST_S, on_wait=log.info),
             show,
             user_errors=USER_ERRORS,
         )
         render.err.print("stopped watching")
+
+
+def _sources_label(services: Services) -> str:
+    """How an ingest of every source names what it ingested: the one folder, or how many sources."""
+    records = services.catalog.sources()
+    return records[0].location if len(records) == 1 else f"{len(records)} sources"
+
+
+sources_app = typer.Typer(help="The sources (folders) the index holds.", no_args_is_help=False, rich_markup_mode=None)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.callback(invoke_without_command=True)
+@user_errors
+def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the index's sources: name, folder, documents, chunks, last ingest."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = services_of(ctx).catalog.summaries()
+    if as_json:
+        print_json({"sources": rows})
+    else:
+        render.sources(rows)
+
+
+@sources_app.command("remove")
+@user_errors
+def sources_remove(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The source to remove.")]) -> None:
+    """Remove a source and its documents from the index (the folder itself is not touched)."""
+    removed = services_of(ctx).catalog.remove(name, on_wait=lambda line: render.err.print(line))
+    render.err.print(f"removed source '{name}' ({removed} documents)")
 
 
 def _interrupt_on_ctrl_c() -> None:
@@ -166,7 +216,7 @@ def _interrupt_on_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _report_printer(folder: Path, as_json: bool) -> Callable[[IngestReport], None]:
+def _report_printer(folder: str, as_json: bool) -> Callable[[IngestReport], None]:
     """How the watch shows each re-ingest: one JSON object per line, or the summary and each problem file."""
 
     def show(report: IngestReport) -> None:

@@ -29,7 +29,7 @@ class Check:
 def run_checks(services: Services) -> list[Check]:
     """Every check, in the order a user would fix them."""
     s = services.settings
-    checks = [_docs(s.docs_dir), _model(services), _query_encoder(services)]
+    checks = [*_sources(services), _model(services), _query_encoder(services)]
     checks.extend(_index(services))
     checks.append(_llm(services))
     checks.append(
@@ -37,6 +37,26 @@ def run_checks(services: Services) -> list[Check]:
         if s.discord_token
         else Check("discord", "warn", "no token", "set CITEBOT_DISCORD_TOKEN to run `citebot discord`")
     )
+    return checks
+
+
+def _sources(services: Services) -> list[Check]:
+    """The folders the index was built from (each must still be there to be refreshed); for an index
+    with none yet, the docs folder a first ingest would read."""
+    try:
+        records = services.catalog.sources()
+    except Exception:  # the index check below says what is wrong with the index
+        records = []
+    if not records:
+        return [_docs(services.settings.docs_dir)]
+    checks = []
+    for r in records:
+        if Path(r.location).is_dir():
+            checks.append(Check(f"source '{r.name}'", "ok", r.location))
+        else:
+            where = r.location or "(no folder recorded)"
+            fix = f"mount or restore it, ingest it again from where it is now, or `citebot sources remove {r.name}`"
+            checks.append(Check(f"source '{r.name}'", "warn", f"{where} does not exist", fix))
     return checks
 
 

@@ -51,8 +51,8 @@ def answer(result: Answer, console: Console = out, *, streamed: str = "") -> Non
         first = cited[0].passage
         line = Text(" ".join(f"[{c.id}]" for c in cited) + " ", style="bold cyan")
         line.append(first.label, style="bold")
-        if first.label != first.source:
-            line.append(f"  ({first.source})", style="dim")
+        if first.label != first.path:
+            line.append(f"  ({first.path})", style="dim")
         console.print(line)
         urls = list(dict.fromkeys(c.passage.url for c in cited if c.passage.url))
         for c in cited:
@@ -152,7 +152,7 @@ def passages(items: Sequence[Passage], console: Console = out) -> None:
         console.print()
 
 
-def ingest_report(report: IngestReport, folder: Path, console: Console = err) -> None:
+def ingest_report(report: IngestReport, folder: str | Path, console: Console = err) -> None:
     """One summary line, then each failed or skipped file with its reason."""
     console.print(Text(f"{folder}: {report.summary()}"))
     for item in report.failed:
@@ -162,6 +162,21 @@ def ingest_report(report: IngestReport, folder: Path, console: Console = err) ->
     if not (report.added or report.updated or report.unchanged):
         kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
         console.print(Text(f"no documents ({kinds}) were indexed from {folder}", style="yellow"))
+
+
+def sources(rows: Sequence[dict[str, object]], console: Console = out) -> None:
+    """`citebot sources`: one line per source, then its folder and link base."""
+    if not rows:
+        console.print(Text("no sources yet: add a folder with `citebot ingest PATH`", style="yellow"))
+        return
+    for row in rows:
+        line = Text(f"{row['name']}", style="bold")
+        line.append(f"  {row['documents']} documents, {row['chunks']} chunks")
+        line.append(f"  last ingest {row['last_ingest'] or 'never'}", style="dim")
+        console.print(line)
+        console.print(Text(f"    {row['location'] or '(folder not recorded)'}"))
+        if row.get("site_url"):
+            console.print(Text(f"    links to {row['site_url']}", style="dim"))
 
 
 def checks(items: Sequence[Check], console: Console = out) -> None:

@@ -102,7 +102,7 @@ class AnswerRecord:
             sources=[
                 {
                     "id": c.id,
-                    "source": c.passage.source,
+                    "source": c.passage.path,
                     "title": c.passage.title,
                     "url": c.passage.url,
                     "quote": c.quote,

@@ -92,9 +92,9 @@ def run_eval(
                     sources=item.sources,
                     facts=item.facts,
                     unanswerable=item.unanswerable,
-                    retrieved=[p.source for p in result.passages],
+                    retrieved=[p.path for p in result.passages],
                     passages_k=[p.text for p in result.passages],
-                    ranked=[p.source for p in ranked],
+                    ranked=[p.path for p in ranked],
                     answer=result.text,
                     abstained=result.abstained,
                     retrieve_ms=result.timings_ms.get("retrieve", 0.0),
@@ -118,7 +118,7 @@ def _result_line(item: EvalItem, result: Answer) -> dict[str, Any]:
         "question": item.question,
         "answer": result.text,
         "abstained": result.abstained,
-        "passages": [{"source": p.source, "text": p.text, "score": round(p.score, 6)} for p in result.passages],
+        "passages": [{"source": p.path, "text": p.text, "score": round(p.score, 6)} for p in result.passages],
     }
 
 

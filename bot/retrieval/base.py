@@ -26,6 +26,7 @@ def to_passage(chunk: StoredChunk, score: float | None = None, ranks: dict[str, 
     return Passage(
         chunk_id=chunk.id,
         source=meta.source,
+        source_name=meta.origin,
         text=chunk.text,
         score=chunk.score if score is None else float(score),
         title=meta.title,

@@ -24,6 +24,7 @@ class Collections:
         self.chunks: Guarded | None = None
         self.docs: Guarded | None = None
         self.sentences: Guarded | None = None
+        self.first_source = ""  # the name of the source whose document ids carry no prefix (registry.py)
 
     def metadata(self) -> dict[str, Any]:
         """The chunk collection's metadata as the store holds it now (another process may have changed it)."""

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ingest.index.registry import name_of
+
 #: Metadata keys used in store filters.
 SOURCE = "source"
 LIVE = "live"
@@ -24,7 +26,7 @@ SECTION = "section"
 class ChunkMeta:
     """What the index knows about a chunk besides its text and vector."""
 
-    source: str  # path relative to the ingested folder, "/" separators
+    source: str  # the document's id: its path in its source's folder ("/" separators) after the source's prefix
     title: str = ""
     url: str = ""
     date: str = ""
@@ -40,19 +42,27 @@ class ChunkMeta:
     chunk_hash: str = ""
     page: int | None = None
     live: bool = True  # False while an ingest writes a new version (see ingest/index/writes.py)
+    origin: str = ""  # the name of the index's source the document is in; read from ``source``, never stored
 
     def to_chroma(self) -> dict[str, str | int | float | bool]:
         """Flat metadata for Chroma (``page`` left out when the document has no pages)."""
-        out: dict[str, str | int | float | bool] = {k: v for k, v in asdict(self).items() if v is not None}
+        out: dict[str, str | int | float | bool] = {
+            k: v for k, v in asdict(self).items() if v is not None and k != "origin"
+        }
         return out
 
     @classmethod
-    def from_chroma(cls, meta: Mapping[str, Any] | None) -> ChunkMeta:
-        """Read flat metadata (Chroma's, or a loaded document's); absent or mistyped values take their defaults."""
+    def from_chroma(cls, meta: Mapping[str, Any] | None, first_source: str = "") -> ChunkMeta:
+        """Read flat metadata (Chroma's, or a loaded document's); absent or mistyped values take their defaults.
+
+        ``first_source`` names the index's source whose document ids carry no prefix.
+        """
         meta = meta or {}
         page = meta.get("page")
+        source = str(meta.get(SOURCE, ""))
         return cls(
-            source=str(meta.get(SOURCE, "")),
+            source=source,
+            origin=name_of(source, first_source)[0],
             title=str(meta.get("title", "")),
             url=str(meta.get("url", "")),
             date=str(meta.get("date", "")),

@@ -34,6 +34,7 @@ from ingest.index.generations import (
 )
 from ingest.index.manifest import Manifest
 from ingest.index.queries import SEARCH_EF, ChunkReader
+from ingest.index.registry import Registry, SourceRecord, default_name
 from ingest.index.sentence_vectors import SentenceVectors
 from ingest.index.writes import ChunkWriter
 
@@ -58,11 +59,18 @@ class Store:
         create: bool,
         place: Place | None = None,
         rebuild: int | None = None,
+        default_folder: str = "",
     ) -> None:
-        """Open index ``name`` (the set of collections its pointer names, or set ``rebuild`` if given)."""
+        """Open index ``name`` (the set of collections its pointer names, or set ``rebuild`` if given).
+
+        ``default_folder`` is where an index from before sources existed was ingested from, as far
+        as anyone knows (the configured docs folder): it names that index's one source.
+        """
         self.client = client
         self.place = place or Place()
         self.name = name
+        self.default_folder = default_folder
+        self.registry = Registry(client, self.place, name)
         self.fingerprint = {"citebot_schema": SCHEMA_VERSION, **fingerprint}
         self.collections = Collections(client, self.place)
         self.manifest = Manifest(self.collections)
@@ -86,6 +94,35 @@ class Store:
         c.sentences = (
             self._open(self.base + SENTENCES_SUFFIX, create, chunks=False, role="sentences") if c.chunks else None
         )
+        c.first_source = next((r.name for r in self.sources() if not r.prefix), "")
+
+    # -- sources -----------------------------------------------------------------------------
+    def sources(self) -> list[SourceRecord]:
+        """The sources the index holds, the first (unprefixed) one first.
+
+        An index built before sources existed has documents and no record of where from: it is one
+        source, named after ``default_folder`` and not yet remembered (its next ingest remembers it).
+        """
+        records = self.registry.all()
+        if records or not self._has_documents():
+            return records
+        folder = self.default_folder
+        return [SourceRecord(name=default_name(folder) if folder else "docs", location=folder, remembered=False)]
+
+    def _has_documents(self) -> bool:
+        docs = self.collections.docs
+        return docs is not None and bool(docs.get(limit=1, include=[])["ids"])
+
+    def remove_source(self, record: SourceRecord) -> int:
+        """Delete a source's chunks and manifest records, then forget it; returns how many documents went."""
+        keys = [key for key in self.manifest.documents() if record.owns(key)]
+        if keys:
+            self.begin_changes()
+            self.writer.remove_documents(keys)
+            self.end_changes()
+        self.registry.forget(record.name)
+        self.collections.first_source = next((r.name for r in self.sources() if not r.prefix), "")
+        return len(keys)
 
     def _open(self, name: str, create: bool, *, chunks: bool, role: str = "manifest") -> Any:
         try:
@@ -151,7 +188,15 @@ class Store:
         """
         number = self.rebuild + 1
         drop_set(self.client, self.place, set_base(self.name, number))
-        return Store(self.client, self.name, self.fingerprint, create=True, place=self.place, rebuild=number)
+        return Store(
+            self.client,
+            self.name,
+            self.fingerprint,
+            create=True,
+            place=self.place,
+            rebuild=number,
+            default_folder=self.default_folder,
+        )
 
     def activate(self) -> None:
         """Switch every reader to this (staged) index in one write, then delete the index it replaces."""

@@ -7,6 +7,9 @@
 * ``fetch(id)``: the document's bytes (hashed to tell a touched file from a changed one), and
   ``locate(id)``: the file a loader reads it from (a folder's own file, a site's cached copy).
 
+``owns(id)`` tells which of an index's documents are the source's: its ids carry the source's key
+prefix (ingest/index/registry.py), so refreshing one source never touches another's documents.
+
 ``folder.FolderSource`` is the folder on disk behind `citebot ingest PATH`; a docs site plugs in
 here beside it.
 """
@@ -41,6 +44,10 @@ class Source(Protocol):
 
     def list(self, report: IngestReport) -> Listing:
         """Every document there now with its stamp; skips and unreadable entries are told to ``report``."""
+        ...
+
+    def owns(self, doc_id: str) -> bool:
+        """Whether a document id in the index is this source's (an index holds several sources)."""
         ...
 
     def fetch(self, doc_id: str) -> bytes:

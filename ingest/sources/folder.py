@@ -29,12 +29,17 @@ IGNORE_FILE = ".citebotignore"
 
 
 class FolderSource:
-    """The documents under ``root``: at most ``max_bytes`` each, leaving out ``excludes`` (gitignore globs)."""
+    """The documents under ``root``: at most ``max_bytes`` each, leaving out ``excludes`` (gitignore globs).
 
-    def __init__(self, root: Path, max_bytes: int, excludes: Sequence[str] = ()) -> None:
+    A document's id is its path under ``root`` after ``prefix`` (the source's key prefix in an
+    index of several sources, ``/<name>/``; see ingest/index/registry.py).
+    """
+
+    def __init__(self, root: Path, max_bytes: int, excludes: Sequence[str] = (), prefix: str = "") -> None:
         self.root = root
         self.max_bytes = max_bytes
         self.excludes = tuple(excludes)
+        self.prefix = prefix
         self._paths: dict[str, Path] = {}
 
     def __str__(self) -> str:
@@ -54,13 +59,17 @@ class FolderSource:
             stamps[rel] = Stamp(st.st_size, st.st_mtime_ns)
         return Listing(stamps, frozenset(excluded))
 
+    def owns(self, doc_id: str) -> bool:
+        """Whether a document id in the index is one of this folder's (another source's has another prefix)."""
+        return doc_id.startswith(self.prefix) if self.prefix else not doc_id.startswith("/")
+
     def fetch(self, doc_id: str) -> bytes:
         """The file's bytes (``OSError`` if it cannot be read)."""
         return self.locate(doc_id).read_bytes()
 
     def locate(self, doc_id: str) -> Path:
         """The file on disk (its real name, which ``doc_id`` may show escaped; see ``safe_name``)."""
-        return self._paths.get(doc_id) or self.root / doc_id
+        return self._paths.get(doc_id) or self.root / doc_id[len(self.prefix) :]
 
     def _walk(self, report: IngestReport, excluded: set[str]) -> Iterator[tuple[str, Path, os.stat_result]]:
         """(id, path, stat) of every file that is a document; every file left out is in ``report``."""
@@ -70,7 +79,7 @@ class FolderSource:
 
         def left_out(rel: str) -> bool:
             for why, spec in rules:
-                if spec.match_file(rel):
+                if spec.match_file(rel[len(self.prefix) :]):  # the rules speak of paths inside the folder
                     report.skip(rel, why)
                     excluded.add(rel)
                     return True
@@ -78,7 +87,7 @@ class FolderSource:
 
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             here = safe_name(Path(dirpath).relative_to(root).as_posix())
-            prefix = "" if here == "." else f"{here}/"
+            prefix = self.prefix if here == "." else f"{self.prefix}{here}/"
             dirnames[:] = sorted(
                 d
                 for d in dirnames

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from pathlib import Path
 
 import discord
 from discord import app_commands
@@ -62,14 +63,21 @@ class AdminCog(commands.Cog, name="Admin"):
         return self._watcher is not None and not self._watcher.done()
 
     def _watch(self) -> None:
-        """Re-ingest the docs folder after each burst of changes (CITEBOT_DISCORD_WATCH_DOCS); a worker thread."""
-        folder = self.settings.docs_dir
-        if not folder.is_dir():
-            log.warning("not watching %s: it is not a folder", folder)
+        """Re-ingest the index's sources after each burst of changes in their folders (the docs folder for
+        an index with none yet; CITEBOT_DISCORD_WATCH_DOCS); a worker thread."""
+        try:
+            folders = [Path(r.location) for r in self.services.catalog.sources()] or [self.settings.docs_dir]
+        except USER_ERRORS as exc:
+            log.warning("not watching: %s", exc)
             return
-        log.info("watching %s for changes", folder)
+        for folder in [f for f in folders if not f.is_dir()]:
+            log.warning("not watching %s: it is not a folder", folder)
+        folders = [f for f in folders if f.is_dir()]
+        if not folders:
+            return
+        log.info("watching %s for changes", ", ".join(str(f) for f in folders))
         watch_changes(
-            folder,
+            folders,
             lambda: self._ingest(wait=WAIT_FOR_OTHER_INGEST_S),
             lambda _report: None,
             stop=self._stop,

@@ -1,0 +1,178 @@
+"""The index's sources: `citebot ingest [PATH]`, `citebot sources` and `citebot sources remove`.
+
+Each source (a folder) is brought up to date alone, under the index's ingest lock; which sources an
+ingest touches, and how a new folder is recorded, is ingest/sources/plan.py's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.index_access import IndexAccess
+from bot.settings import Settings
+from ingest.errors import IndexDamagedError, IngestError
+from ingest.index.lock import WaitFn, ingest_lock
+from ingest.index.registry import SourceRecord
+from ingest.index.store import Store
+from ingest.pipeline import Ingestor
+from ingest.report import IngestReport, ProgressFn
+from ingest.sources.folder import FolderSource
+from ingest.sources.plan import sources_to_ingest
+
+log = logging.getLogger(__name__)
+
+
+class SourceCatalog:
+    """Adds, refreshes, lists and removes the sources of the index ``index`` opens.
+
+    ``ingestor`` makes the pipeline that writes a store; ``load_model`` loads the embedding model
+    (called first, so that a model problem stops an ingest before it takes the lock).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: IndexAccess,
+        ingestor: Callable[[Store], Ingestor],
+        load_model: Callable[[], object],
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self._ingestor = ingestor
+        self._load_model = load_model
+
+    def ingest(
+        self,
+        path: Path | None = None,
+        *,
+        name: str | None = None,
+        rebuild: bool = False,
+        excludes: Sequence[str] | None = None,
+        progress: ProgressFn | None = None,
+        wait: float | None = None,
+        on_wait: WaitFn | None = None,
+    ) -> IngestReport:
+        """Add or refresh the folder ``path`` as a source of the index (named ``name``, default the
+        folder's name); with no ``path``, refresh every source the index has (for an index with none,
+        the docs folder). Each source is brought up to date alone: the others are not touched.
+
+        Files matching ``CITEBOT_EXCLUDE``, the source's ``excludes`` (remembered; given ones replace
+        them) or its ``.citebotignore`` are left out. Only one ingest writes an index at a time: this
+        one waits up to ``wait`` seconds (default ``CITEBOT_INGEST_WAIT``) for another to finish,
+        telling ``on_wait``, then refuses. With ``rebuild`` every source is ingested into a new index
+        built beside the old one, which keeps answering until it is complete.
+        """
+        s = self.settings
+        if path is not None and not path.is_dir():  # before the model loads (a first ingest exports it: seconds)
+            raise IngestError(f"folder not found: {path}")
+        self._load_model()  # a model or device problem stops the run before it takes the lock or stages a rebuild
+        wait = s.ingest_wait if wait is None else wait
+        client = self.index.client() if s.chroma_host else None  # a server holds the lock; a folder has a lock file
+        with ingest_lock(client=client, name=s.collection, wait=wait, on_wait=on_wait, place=self.index.place):
+
+            def plan(store: Store) -> list[SourceRecord]:
+                return sources_to_ingest(
+                    store,
+                    path,
+                    name=name,
+                    excludes=excludes,
+                    default_folder=s.docs_dir,
+                    max_bytes=int(s.max_file_mb * 1_000_000),
+                )
+
+            if not rebuild:
+                self.index.follow()  # another process may have rebuilt the index since this one opened it
+                live = self.index.store(create=True)
+                return self._ingest_sources(live, plan(live), progress, strict=path is not None)
+            records: list[SourceRecord] | None
+            try:  # the sources are remembered beside the index's generations: a rebuild reads them first
+                old = self.index.unchecked()
+                plan(old)
+                records = old.sources()
+            except IndexDamagedError:
+                records = None  # moved aside below: only the folder given (or the docs folder) is known
+            staged = self.index.staged_rebuild()
+            if records is None:
+                plan(staged)
+                records = staged.sources()
+            report = self._ingest_sources(staged, records, progress, strict=False)
+            staged.activate()
+            self.index.adopt(staged)
+            self.index.follow()
+        return report
+
+    def _ingest_sources(
+        self, store: Store, records: Sequence[SourceRecord], progress: ProgressFn | None, *, strict: bool
+    ) -> IngestReport:
+        """Bring each source up to date in ``store``; a missing folder is an error when ``strict``, else
+        reported (its documents kept) while the other sources go on."""
+        s = self.settings
+        if len(records) == 1:
+            return self._ingest_one(store, records[0], progress)
+        total = IngestReport()
+        for record in records:
+            try:
+                report = self._ingest_one(store, record, progress)
+            except IngestError as exc:
+                if strict:
+                    raise
+                total.fail(record.name, str(exc))
+                continue
+            total.add(report, {"name": record.name, "location": record.location})
+        log.debug("ingested %d sources of %s", len(records), s.collection)
+        return total
+
+    def _ingest_one(self, store: Store, record: SourceRecord, progress: ProgressFn | None) -> IngestReport:
+        s = self.settings
+        folder = Path(record.location)
+        if not folder.is_dir():
+            raise IngestError(f"folder not found: {folder} (source '{record.name}')")
+        source = FolderSource(
+            folder, int(s.max_file_mb * 1_000_000), [*s.exclude, *record.excludes], prefix=record.prefix
+        )
+        report = self._ingestor(store).run(source, progress=progress)
+        store.registry.touch(record.name)
+        return report
+
+    def sources(self) -> list[SourceRecord]:
+        """The sources the index holds (an index not made yet holds none)."""
+        store = self.index.store()
+        return store.sources() if store.exists else []
+
+    def summaries(self) -> list[dict[str, object]]:
+        """Each source as `citebot sources` shows it: name, location, documents, chunks, last ingest, link base."""
+        store = self.index.store()
+        records = self.sources()
+        docs = store.manifest.documents() if records else {}
+        rows: list[dict[str, object]] = []
+        for r in records:
+            mine = [d for key, d in docs.items() if r.owns(key)]
+            last = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(r.last_ingest)) if r.last_ingest else None
+            rows.append(
+                {
+                    "name": r.name,
+                    "kind": r.kind,
+                    "location": r.location,
+                    "documents": len(mine),
+                    "chunks": sum(d.chunks for d in mine),
+                    "last_ingest": last,
+                    "site_url": r.site_url or None,
+                    "excludes": list(r.excludes),
+                }
+            )
+        return rows
+
+    def remove(self, name: str, *, wait: float | None = None, on_wait: WaitFn | None = None) -> int:
+        """Remove source ``name`` and its documents from the index; returns how many documents went."""
+        s = self.settings
+        record = next((r for r in self.sources() if r.name == name), None)
+        if record is None:
+            known = ", ".join(r.name for r in self.sources()) or "none"
+            raise IngestError(f"no source named '{name}' in the index (its sources: {known})")
+        wait = s.ingest_wait if wait is None else wait
+        client = self.index.client() if s.chroma_host else None
+        with ingest_lock(client=client, name=s.collection, wait=wait, on_wait=on_wait, place=self.index.place):
+            return self.index.store(create=True).remove_source(record)
