@@ -203,6 +203,7 @@ class Services:
         path: Path | None = None,
         *,
         name: str | None = None,
+        site_url: str | None = None,
         rebuild: bool = False,
         excludes: Sequence[str] | None = None,
         progress: ProgressFn | None = None,
@@ -212,7 +213,14 @@ class Services:
         """Add or refresh the folder ``path`` as a source of the index; with no ``path``, refresh every
         source (see ``SourceCatalog.ingest``)."""
         return self.catalog.ingest(
-            path, name=name, rebuild=rebuild, excludes=excludes, progress=progress, wait=wait, on_wait=on_wait
+            path,
+            name=name,
+            site_url=site_url,
+            rebuild=rebuild,
+            excludes=excludes,
+            progress=progress,
+            wait=wait,
+            on_wait=on_wait,
         )
 
     @cached_property

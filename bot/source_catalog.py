@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.index_access import IndexAccess
 from bot.settings import Settings
-from ingest.errors import IndexDamagedError, IngestError
+from ingest.errors import IngestError, StoreUnavailableError
 from ingest.index.lock import WaitFn, ingest_lock
 from ingest.index.registry import SourceRecord
 from ingest.index.store import Store
@@ -49,6 +49,7 @@ class SourceCatalog:
         path: Path | None = None,
         *,
         name: str | None = None,
+        site_url: str | None = None,
         rebuild: bool = False,
         excludes: Sequence[str] | None = None,
         progress: ProgressFn | None = None,
@@ -79,6 +80,7 @@ class SourceCatalog:
                     path,
                     name=name,
                     excludes=excludes,
+                    site_url=site_url,
                     default_folder=s.docs_dir,
                     max_bytes=int(s.max_file_mb * 1_000_000),
                 )
@@ -87,15 +89,19 @@ class SourceCatalog:
                 self.index.follow()  # another process may have rebuilt the index since this one opened it
                 live = self.index.store(create=True)
                 return self._ingest_sources(live, plan(live), progress, strict=path is not None)
-            records: list[SourceRecord] | None
+            recorded: list[SourceRecord] = []
+            records: list[SourceRecord] | None = None
             try:  # the sources are remembered beside the index's generations: a rebuild reads them first
                 old = self.index.unchecked()
+                recorded = old.sources()
                 plan(old)
                 records = old.sources()
-            except IndexDamagedError:
-                records = None  # moved aside below: only the folder given (or the docs folder) is known
+            except StoreUnavailableError as exc:  # damaged: moved aside below, with what could be read of it
+                log.info("rebuilding from the sources that could be read (%d): %s", len(recorded), exc)
             staged = self.index.staged_rebuild()
             if records is None:
+                for record in recorded:
+                    staged.registry.save(record)
                 plan(staged)
                 records = staged.sources()
             report = self._ingest_sources(staged, records, progress, strict=False)
@@ -142,6 +148,11 @@ class SourceCatalog:
         store = self.index.store()
         return store.sources() if store.exists else []
 
+    def label(self) -> str:
+        """How an ingest of every source names what it ingested: the one folder, or how many sources."""
+        records = self.sources()
+        return records[0].location if len(records) == 1 else f"{len(records)} sources"
+
     def summaries(self) -> list[dict[str, object]]:
         """Each source as `citebot sources` shows it: name, location, documents, chunks, last ingest, link base."""
         store = self.index.store()
@@ -159,7 +170,7 @@ class SourceCatalog:
                     "documents": len(mine),
                     "chunks": sum(d.chunks for d in mine),
                     "last_ingest": last,
-                    "site_url": r.site_url or None,
+                    "site_url": r.links.base if r.links else None,
                     "excludes": list(r.excludes),
                 }
             )

@@ -121,6 +121,16 @@ def ingest(
         str | None,
         typer.Option("--name", help="Name of the source PATH adds (default: the folder's name).", show_default=False),
     ] = None,
+    site_url: Annotated[
+        str | None,
+        typer.Option(
+            "--site-url",
+            metavar="URL",
+            help="Where PATH is published, so that citations link to its pages (default: read from mkdocs.yml, "
+            "Sphinx conf.py, docusaurus.config.* or .vitepress/config.*).",
+            show_default=False,
+        ),
+    ] = None,
     rebuild: Annotated[
         bool,
         typer.Option(
@@ -151,12 +161,13 @@ def ingest(
         report = services.ingest(
             path,
             name=name,
+            site_url=site_url,
             rebuild=rebuild,
             excludes=exclude,
             progress=progress,
             on_wait=lambda line: render.err.print(line),
         )
-    where = str(path) if path is not None else _sources_label(services)
+    where = str(path) if path is not None else services.catalog.label()
     if as_json:
         print_json(report.to_json())
     else:
@@ -173,12 +184,6 @@ def ingest(
             user_errors=USER_ERRORS,
         )
         render.err.print("stopped watching")
-
-
-def _sources_label(services: Services) -> str:
-    """How an ingest of every source names what it ingested: the one folder, or how many sources."""
-    records = services.catalog.sources()
-    return records[0].location if len(records) == 1 else f"{len(records)} sources"
 
 
 sources_app = typer.Typer(help="The sources (folders) the index holds.", no_args_is_help=False, rich_markup_mode=None)

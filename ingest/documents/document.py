@@ -113,9 +113,16 @@ def section_label(section: tuple[str, ...]) -> str:
 
 
 class BlockBuilder:
-    """Collects blocks while a loader walks its source, keeping the heading trail and anchors."""
+    """Collects blocks while a loader walks its source, keeping the heading trail and anchors.
 
-    def __init__(self) -> None:
+    ``inherit_anchors``: a section whose heading has no id of its own is linked by the nearest
+    enclosing one (a built HTML page, where the id on the page is all there is). Markdown says no:
+    its headings without an explicit ``{#id}`` get the site generator's slug when a link is made
+    (ingest/sources/links.py), which an inherited id would hide.
+    """
+
+    def __init__(self, inherit_anchors: bool = True) -> None:
+        self.inherit_anchors = inherit_anchors
         self.blocks: list[Block] = []
         self._trail: list[tuple[int, str, str]] = []  # (level, heading text, anchor)
         self.page: int | None = None
@@ -126,6 +133,9 @@ class BlockBuilder:
 
     @property
     def anchor(self) -> str:
+        """The current section's id: its heading's own, else (``inherit_anchors``) the nearest enclosing one's."""
+        if not self.inherit_anchors:
+            return self._trail[-1][2] if self._trail else ""
         return next((a for _, _, a in reversed(self._trail) if a), "")
 
     def heading(self, level: int, text: str, anchor: str = "") -> None:

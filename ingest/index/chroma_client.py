@@ -149,7 +149,7 @@ def store_failure(exc: BaseException, place: Place) -> StoreUnavailableError:
             return found
     damage = _sqlite_damage(place)
     if damage:
-        return IndexDamagedError(f"{place} is damaged ({damage}); rebuild it with `citebot ingest --rebuild`")
+        return _damaged(place, damage)
     first = str(chain[-1]).strip().splitlines()
     detail = f"{type(chain[-1]).__name__}: {first[0][:200]}" if first else type(chain[-1]).__name__
     return StoreUnavailableError(f"{place} failed ({detail}); run `citebot doctor` to check it")
@@ -215,12 +215,13 @@ def _classify(exc: BaseException, place: Place) -> StoreUnavailableError | None:
             "removed the index: repeat the command"
         )
     if any(marker in low for marker in _DAMAGE):
-        return IndexDamagedError(
-            f"{place} is damaged ({text.strip().splitlines()[0][:160]}); rebuild it with `citebot ingest --rebuild`"
-        )
+        return _damaged(place, text.strip().splitlines()[0][:160])
     if (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)) or "no space left" in low:
         return StoreUnavailableError(f"the disk holding {place} is full ({_reason(text)}); free space and repeat")
     if any(marker in low for marker in _WRITE_FAILED):
+        damage = _sqlite_damage(place)  # a write that fails on wrecked pages is damage, not a full disk
+        if damage:
+            return _damaged(place, damage)
         return StoreUnavailableError(
             f"{place} could not save changes ({_reason(text)}); is its disk full or read-only? "
             "Free space and repeat the command"
@@ -232,6 +233,10 @@ def _classify(exc: BaseException, place: Place) -> StoreUnavailableError | None:
     if "database is locked" in low:
         return StoreUnavailableError(f"{place} is locked by another process; try again in a moment")
     return None
+
+
+def _damaged(place: Place, what: str) -> IndexDamagedError:
+    return IndexDamagedError(f"{place} is damaged ({what}); rebuild it with `citebot ingest --rebuild`")
 
 
 def _sqlite_damage(place: Place) -> str:

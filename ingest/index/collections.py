@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ingest.index.chroma_client import Guarded, Place, guard
+from ingest.index.lookup import SourceLookup
 
 _PAGE = 1000  # records fetched per page when reading a whole collection
 
@@ -24,7 +25,7 @@ class Collections:
         self.chunks: Guarded | None = None
         self.docs: Guarded | None = None
         self.sentences: Guarded | None = None
-        self.first_source = ""  # the name of the source whose document ids carry no prefix (registry.py)
+        self.lookup = SourceLookup()  # a chunk's source and published page, from the source records
 
     def metadata(self) -> dict[str, Any]:
         """The chunk collection's metadata as the store holds it now (another process may have changed it)."""

@@ -11,7 +11,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ingest.index.collections import Collections, embedding_rows, pages
-from ingest.index.records import LIVE, SECTION, SOURCE, ChunkMeta, StoredChunk
+from ingest.index.lookup import SourceLookup
+from ingest.index.records import LIVE, SECTION, SOURCE, StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class ChunkReader:
             query_embeddings=[list(embedding)], n_results=k, where=flt, include=["documents", "metadatas", "distances"]
         )
         return [
-            StoredChunk(cid, text or "", ChunkMeta.from_chroma(meta, self._c.first_source), score=1.0 - float(dist))
+            StoredChunk(cid, text or "", self._c.lookup.meta(meta), score=1.0 - float(dist))
             for cid, text, meta, dist in zip(
                 res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
             )
@@ -91,7 +92,7 @@ class ChunkReader:
         except Exception as exc:  # a server read that raced a delete: see chunks_of
             log.debug("unfiltered read raced a delete (%s); reading visible chunks only", exc)
             res = self._c.chunks.get(ids=list(ids), where=_VISIBLE, include=include)
-        found = {c.id: c for c in _stored(res, embeddings=embeddings, first_source=self._c.first_source) if c.meta.live}
+        found = {c.id: c for c in _stored(res, embeddings=embeddings, lookup=self._c.lookup) if c.meta.live}
         return [found[cid] for cid in ids if cid in found]
 
     def chunks_of(self, sources: Sequence[str], *, embeddings: bool = False) -> list[StoredChunk]:
@@ -109,7 +110,7 @@ class ChunkReader:
         except Exception as exc:  # chromadb raises InternalError and friends for this race
             log.debug("unfiltered read raced a delete (%s); reading visible chunks only", exc)
             res = self._c.chunks.get(where={"$and": [_VISIBLE, by_source]}, include=include)
-        return [c for c in _stored(res, embeddings=embeddings, first_source=self._c.first_source) if c.meta.live]
+        return [c for c in _stored(res, embeddings=embeddings, lookup=self._c.lookup) if c.meta.live]
 
     def section_chunks(self, source: str, section: str) -> list[StoredChunk]:
         """The visible chunks of one section of one document, in reading order."""
@@ -118,7 +119,7 @@ class ChunkReader:
         res = self._c.chunks.get(
             where={"$and": [{SOURCE: source}, {SECTION: section}]}, include=["documents", "metadatas"]
         )
-        chunks = [c for c in _stored(res, embeddings=False, first_source=self._c.first_source) if c.meta.live]
+        chunks = [c for c in _stored(res, embeddings=False, lookup=self._c.lookup) if c.meta.live]
         return sorted(chunks, key=lambda c: c.meta.chunk_index)
 
     def iter_chunks(self) -> Iterator[StoredChunk]:
@@ -127,10 +128,10 @@ class ChunkReader:
             return
         for ids, metas, docs, _embs in pages(self._c.chunks, include=["metadatas", "documents"], where=_VISIBLE):
             for cid, meta, text in zip(ids, metas, docs):
-                yield StoredChunk(cid, text or "", ChunkMeta.from_chroma(meta, self._c.first_source))
+                yield StoredChunk(cid, text or "", self._c.lookup.meta(meta))
 
 
-def _stored(res: dict[str, Any], *, embeddings: bool, first_source: str) -> list[StoredChunk]:
+def _stored(res: dict[str, Any], *, embeddings: bool, lookup: SourceLookup) -> list[StoredChunk]:
     """Chroma's batch-shaped ``get`` result as StoredChunks (the one place that reads its columns)."""
     ids = res["ids"]
     texts = res.get("documents") or [None] * len(ids)
@@ -138,6 +139,6 @@ def _stored(res: dict[str, Any], *, embeddings: bool, first_source: str) -> list
     vectors: list[Any] = [[float(x) for x in v] for v in embedding_rows(res.get("embeddings"))] if embeddings else []
     vectors = vectors or [None] * len(ids)
     return [
-        StoredChunk(cid, text or "", ChunkMeta.from_chroma(meta, first_source), embedding=vec)
+        StoredChunk(cid, text or "", lookup.meta(meta), embedding=vec)
         for cid, text, meta, vec in zip(ids, texts, metas, vectors)
     ]

@@ -20,6 +20,7 @@ from typing import Any
 
 from ingest.errors import CollectionGoneError, IngestError
 from ingest.index.chroma_client import Guarded, Place, guard
+from ingest.sources.links import SiteLinks
 
 SOURCES_SUFFIX = "-sources"
 #: What a source's name may be: it is typed on the command line and shown in citations.
@@ -34,7 +35,8 @@ class SourceRecord:
     location: str
     prefix: str = ""  # what its documents' ids in the index start with ("" for the first source)
     kind: str = "folder"
-    site_url: str = ""  # where the folder is published, for citation links
+    site_url: str = ""  # where the folder is published, as given with --site-url (else read from its config)
+    links: SiteLinks | None = None  # how its files map to published pages, when that is known
     excludes: tuple[str, ...] = ()
     last_ingest: float = 0.0  # epoch seconds of its last finished ingest (0: never)
     remembered: bool = field(default=True, compare=False)  # False: inferred for an index from before sources
@@ -140,6 +142,7 @@ def _metadata(record: SourceRecord) -> dict[str, str | float]:
         "location": record.location,
         "prefix": record.prefix,
         "site_url": record.site_url,
+        "links": record.links.to_json() if record.links else "",
         "excludes": json.dumps(list(record.excludes)),
         "last_ingest": record.last_ingest,
     }
@@ -156,6 +159,7 @@ def _record(name: str, meta: dict[str, Any]) -> SourceRecord:
         prefix=str(meta.get("prefix", "")),
         kind=str(meta.get("kind", "folder")),
         site_url=str(meta.get("site_url", "")),
+        links=SiteLinks.from_json(str(meta.get("links") or "")),
         excludes=excludes,
         last_ingest=float(meta.get("last_ingest") or 0.0),
     )

@@ -32,6 +32,7 @@ from ingest.index.generations import (
     set_base,
     switch_readers,
 )
+from ingest.index.lookup import SourceLookup
 from ingest.index.manifest import Manifest
 from ingest.index.queries import SEARCH_EF, ChunkReader
 from ingest.index.registry import Registry, SourceRecord, default_name
@@ -94,7 +95,7 @@ class Store:
         c.sentences = (
             self._open(self.base + SENTENCES_SUFFIX, create, chunks=False, role="sentences") if c.chunks else None
         )
-        c.first_source = next((r.name for r in self.sources() if not r.prefix), "")
+        c.lookup = SourceLookup(self.sources())
 
     # -- sources -----------------------------------------------------------------------------
     def sources(self) -> list[SourceRecord]:
@@ -121,7 +122,7 @@ class Store:
             self.writer.remove_documents(keys)
             self.end_changes()
         self.registry.forget(record.name)
-        self.collections.first_source = next((r.name for r in self.sources() if not r.prefix), "")
+        self.collections.lookup = SourceLookup(self.sources())
         return len(keys)
 
     def _open(self, name: str, create: bool, *, chunks: bool, role: str = "manifest") -> Any:

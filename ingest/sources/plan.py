@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ingest.errors import IngestError
+from ingest.index.lookup import SourceLookup
 from ingest.index.registry import SourceRecord, check_name, default_name
 from ingest.index.store import Store
 from ingest.report import IngestReport
 from ingest.sources.folder import FolderSource
+from ingest.sources.links import detect, with_base
 
 #: An unrecorded (pre-sources) index is taken to come from the folder ingested when that folder
 #: still holds at least this share of its documents.
@@ -29,6 +32,7 @@ def sources_to_ingest(
     *,
     name: str | None = None,
     excludes: Sequence[str] | None = None,
+    site_url: str | None = None,
     default_folder: Path,
     max_bytes: int,
 ) -> list[SourceRecord]:
@@ -36,17 +40,19 @@ def sources_to_ingest(
 
     ``path``: the folder to add or refresh; None refreshes every source (or, for an index with none,
     adds ``default_folder``). ``name`` names a new source (default: the folder's name). ``excludes``
-    (gitignore globs), when given, replace the source's remembered ones.
+    (gitignore globs) and ``site_url`` (where the folder is published), when given, replace the
+    source's remembered ones. Each source's links are read again from its folder's site configuration.
     """
     if name is not None:
         check_name(name)
+    if site_url is not None:
+        site_url = check_site_url(site_url)
     records = store.sources()
     if path is None and records:
-        if name is not None:
-            raise IngestError(
-                "--name names the folder being added: give its path too (citebot ingest PATH --name NAME)"
-            )
-        return [store.registry.save(r) if not r.remembered else r for r in records]
+        given = "--name" if name is not None else "--site-url" if site_url is not None else ""
+        if given:
+            raise IngestError(f"{given} is for one folder: give its path too (citebot ingest PATH {given} ...)")
+        return [_save(store, r) for r in records]
     folder = path if path is not None else default_folder
     location = str(folder.expanduser().resolve())
     record = _match(store, records, location, name, max_bytes)
@@ -60,12 +66,30 @@ def sources_to_ingest(
         record = SourceRecord(name=name, location=location, prefix="" if not records else f"/{name}/")
     if excludes:
         record = replace(record, excludes=tuple(excludes))
+    if site_url is not None:
+        record = replace(record, site_url=site_url)
     for other in records:  # an unrecorded (pre-sources) index is recorded now, where it is
         if not other.remembered and other.name != record.name:
             store.registry.save(other)
-    saved = store.registry.save(record)
-    store.collections.first_source = next((r.name for r in store.sources() if not r.prefix), "")
-    return [saved]
+    return [_save(store, record)]
+
+
+def check_site_url(url: str) -> str:
+    """``url`` if it can be the address of a published site (http or https), else an ``IngestError``."""
+    parsed = urlsplit(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise IngestError(f"--site-url must be an http(s) address such as https://docs.example.org/, not {url!r}")
+    return url.strip()
+
+
+def _save(store: Store, record: SourceRecord) -> SourceRecord:
+    """Remember ``record`` with its links read again from its folder; readers see them at once."""
+    links = detect(Path(record.location)) if record.location else None
+    if record.site_url:
+        links = with_base(links, record.site_url)
+    saved = store.registry.save(replace(record, links=links if links and links.base else None))
+    store.collections.lookup = SourceLookup(store.sources())
+    return saved
 
 
 def _match(

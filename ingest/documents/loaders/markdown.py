@@ -37,7 +37,7 @@ _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 def load_markdown(text: str) -> Document:
     """A Markdown document: front matter to metadata, then its blocks."""
     metadata, body = split_front_matter(text)
-    blocks = BlockBuilder()
+    blocks = BlockBuilder(inherit_anchors=False)  # a link slugs the heading (ingest/sources/links.py)
     dropped: list[str] = []
     walk_markdown(body, blocks, dropped)
     if dropped:

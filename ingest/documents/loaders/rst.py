@@ -259,8 +259,8 @@ class _Walker:
 
         if isinstance(node, nodes.section):
             title = node.next_node(nodes.title)
-            ids = node.get("ids") or []
-            self.blocks.heading(depth + 1, inline(title) if title is not None else "", ids[0] if ids else "")
+            text = inline(title) if title is not None else ""
+            self.blocks.heading(depth + 1, text, section_id(node.get("ids") or [], text))
             for child in node.children:
                 if not isinstance(child, nodes.title):
                     self.node(child, depth + 1)
@@ -384,3 +384,12 @@ def inline(node: Any) -> str:
 
     visit(node)
     return " ".join("".join(parts).split())
+
+
+def section_id(ids: list[str], title: str) -> str:
+    """The id to link a section by: a label's (``.. _label:``, stable when the title changes), else its own."""
+    from docutils import nodes
+
+    own = nodes.make_id(title)
+    labels = [i for i in ids if i != own]
+    return labels[0] if labels else (ids[0] if ids else "")
