@@ -100,7 +100,8 @@ def test_seed_questions_are_answered_by_the_model_or_the_fallback_never_not_foun
             assert "extractive" in result.notice and "\n" not in result.notice
     TIMINGS["seed answers by the model (of 5)"] = by_model
     TIMINGS["seconds per seed answer, mean"] = sum(took) / len(took)
-    TIMINGS["seconds per seed answer, max"] = max(took)
+    TIMINGS["seconds, first seed answer (the server's first long prompt is slow)"] = took[0]
+    TIMINGS["seconds per seed answer after the first, max"] = max(took[1:])
 
 
 def test_ask_json_and_the_terminal_show_only_verified_sentences(configured):
