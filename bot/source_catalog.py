@@ -172,6 +172,7 @@ class SourceCatalog:
                     "last_ingest": last,
                     "site_url": r.links.base if r.links else None,
                     "excludes": list(r.excludes),
+                    "recorded": r.remembered,  # false: an index from before sources, its folder a guess
                 }
             )
         return rows

@@ -160,3 +160,15 @@ def test_an_index_from_before_sources_is_one_source_and_keeps_working(env, monke
 
     assert cli_json("ingest", str(api))["added"] == 2
     assert {n: s["documents"] for n, s in sources().items()} == {"docs": 3, "api": 2}
+
+
+def test_doctor_names_an_unrecorded_source_and_how_to_record_it(env, monkeypatch):
+    guide = folder(env / "guide", GUIDE)
+    Services(load_settings(), embedder=FakeEmbedder()).ingestor().run(guide)  # as an earlier citebot left it
+    code, out, _ = run("doctor")
+    assert "source 'docs'" not in out and "source 'nowhere'" in out and "is not recorded" in out
+    assert "run `citebot ingest FOLDER` once with the folder it was built from" in out
+    listed = sources()["nowhere"]
+    assert listed["recorded"] is False and listed["documents"] == 3
+    cli_json("ingest", str(guide))
+    assert sources()["nowhere"]["recorded"] is True

@@ -51,7 +51,12 @@ def _sources(services: Services) -> list[Check]:
         return [_docs(services.settings.docs_dir)]
     checks = []
     for r in records:
-        if Path(r.location).is_dir():
+        if not r.remembered:  # an index from before sources: its folder was never recorded
+            here = Path(r.location).is_dir()
+            detail = f"an index from an earlier citebot; its folder is not recorded (CITEBOT_DOCS_DIR is {r.location})"
+            fix = "run `citebot ingest FOLDER` once with the folder it was built from (nothing is embedded again)"
+            checks.append(Check(f"source '{r.name}'", "ok" if here else "warn", detail, fix))
+        elif Path(r.location).is_dir():
             checks.append(Check(f"source '{r.name}'", "ok", r.location))
         else:
             where = r.location or "(no folder recorded)"

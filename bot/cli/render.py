@@ -174,7 +174,14 @@ def sources(rows: Sequence[dict[str, object]], console: Console = out) -> None:
         line.append(f"  {row['documents']} documents, {row['chunks']} chunks")
         line.append(f"  last ingest {row['last_ingest'] or 'never'}", style="dim")
         console.print(line)
-        console.print(Text(f"    {row['location'] or '(folder not recorded)'}"))
+        if row.get("recorded") is False:
+            console.print(
+                Text(
+                    f"    folder not recorded yet (an earlier citebot built it); CITEBOT_DOCS_DIR is {row['location']}"
+                )
+            )
+        else:
+            console.print(Text(f"    {row['location']}"))
         if row.get("site_url"):
             console.print(Text(f"    links to {row['site_url']}", style="dim"))
 
