@@ -23,6 +23,7 @@ from bot.questions.store import QuestionLog
 from bot.retrieval.base import DenseRetriever, Retriever
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
+from bot.retrieval.scope import Scope
 from bot.retrieval.sections import whole_sections
 from bot.schema import Answer, IngestReport, Passage, Turn
 from bot.settings import Settings
@@ -121,12 +122,13 @@ class Services:
     def retriever(self) -> Retriever:
         s = self.settings
         store = self.ready_store()
+        scope = Scope(store, s.sources) if s.sources else None
         if s.retrieval_mode == "dense":
-            return DenseRetriever(store, self.answer_embedder.standalone)
+            return DenseRetriever(store, self.answer_embedder.standalone, scope.where if scope else None)
         cache = s.index_dir / "keyword" if s.keyword_cache and not s.chroma_host else None
         options = HybridOptions.from_settings(s)
         embedder = None if s.retrieval_mode == "keyword" else self.answer_embedder.standalone
-        return HybridRetriever(store, embedder, KeywordIndex(store, cache), options)
+        return HybridRetriever(store, embedder, KeywordIndex(store, cache), options, scope)
 
     @property
     def keyword(self) -> KeywordIndex | None:
@@ -162,11 +164,13 @@ class Services:
             return self._models_from.questions
         return components.question_log(self.settings)
 
-    def for_set(self, collection: str, docs_dir: Path) -> Services:
-        """Services for another document set (a collection and its folder) sharing this one's models."""
-        if collection == self.settings.collection and docs_dir == self.settings.docs_dir:
+    def for_set(self, collection: str, docs_dir: Path, sources: Sequence[str] = ()) -> Services:
+        """Services for another document set (a collection and its folder, or some of its sources)
+        sharing this one's models."""
+        s = self.settings
+        if (collection, docs_dir, list(sources)) == (s.collection, s.docs_dir, s.sources):
             return self
-        settings = self.settings.model_copy(update={"collection": collection, "docs_dir": docs_dir})
+        settings = s.model_copy(update={"collection": collection, "docs_dir": docs_dir, "sources": list(sources)})
         return Services(settings, models_from=self)
 
     @cached_property

@@ -171,6 +171,10 @@ class Settings(_ServingSettings):
         le=1_000_000,
         description="Memory (MB) the document reader process may use; a file needing more is skipped. 0: no limit.",
     )
+    sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated names of the index's sources to answer from (see `citebot sources`); empty: all.",
+    )
     exclude: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated gitignore-style globs of files to leave out of the index (as in .citebotignore).",
@@ -302,7 +306,7 @@ class Settings(_ServingSettings):
         True, description="Cache the BM25 index on disk in INDEX_DIR, keyed by index generation (embedded store)."
     )
 
-    @field_validator("discord_admin_roles", "exclude", mode="before")
+    @field_validator("discord_admin_roles", "exclude", "sources", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -88,7 +88,10 @@ class SourceCatalog:
             if not rebuild:
                 self.index.follow()  # another process may have rebuilt the index since this one opened it
                 live = self.index.store(create=True)
-                return self._ingest_sources(live, plan(live), progress, strict=path is not None)
+                targets = plan(live)
+                if path is None and s.sources:  # a document set of some sources (a Discord channel's) refreshes those
+                    targets = [r for r in targets if r.name in s.sources] or targets
+                return self._ingest_sources(live, targets, progress, strict=path is not None)
             recorded: list[SourceRecord] = []
             records: list[SourceRecord] | None = None
             try:  # the sources are remembered beside the index's generations: a rebuild reads them first

@@ -39,6 +39,7 @@ class SlowFakeEmbedder(FakeEmbedder):
 
 def main() -> None:
     import bot.cli.app as cli
+    import bot.cli.common as common
     from bot.services import Services
 
     delay = float(os.environ.get("CLI_DRIVER_EMBED_DELAY", "0"))
@@ -46,7 +47,7 @@ def main() -> None:
     def services(settings: Any) -> Services:
         return Services(settings, embedder=SlowFakeEmbedder(delay))
 
-    cli.Services = services  # type: ignore[misc,assignment]
+    common.Services = services  # type: ignore[misc,assignment]
     cli.app(prog_name="citebot")
 
 

@@ -125,6 +125,48 @@ async def test_two_channels_mapped_to_different_sets_answer_from_their_own_docum
         await dpytest.empty_queue()
 
 
+@pytest.fixture
+def two_sources(tmp_path, fake_embedder) -> Services:
+    """One index holding two sources, "bread" and "office", each a folder of its own."""
+    base = tmp_path / "sources"
+    for name, text in (("bread", BREAD), ("office", OFFICE)):
+        (base / name).mkdir(parents=True)
+        (base / name / f"{name}.md").write_text(text, encoding="utf-8")
+    services = fake_services(tmp_path, base / "bread", fake_embedder)
+    services.ingest(base / "office")
+    assert [r.name for r in services.catalog.sources()] == ["bread", "office"]
+    return services
+
+
+async def test_channels_mapped_to_sources_of_one_index_answer_from_those_sources(two_sources, tmp_path):
+    bot = await start_bot(two_sources)
+    path = tmp_path / "channels.toml"
+    path.write_text(
+        '[sets.kitchen]\nsources = ["bread"]\n[sets.facilities]\nsources = ["office"]\n'
+        f'[channels]\n{channel("general").id} = "kitchen"\n{channel("random").id} = "facilities"\n',
+        encoding="utf-8",
+    )
+    two_sources.settings.discord_channels_file = path
+    try:
+        (kitchen,) = await ask_in(bot, "general", "When are the office plants watered?")
+        assert cited(kitchen) <= {"bread.md"} and "Tuesday" not in kitchen.content  # the office is not its source
+        (facilities,) = await ask_in(bot, "random", "When are the office plants watered?")
+        assert cited(facilities) == {"office.md"} and "Tuesday" in facilities.content
+    finally:
+        await dpytest.empty_queue()
+
+
+def test_a_set_of_sources_is_read_from_the_toml_map_and_checked(tmp_path):
+    path = tmp_path / "channels.toml"
+    path.write_text('[sets.guide]\nsources = ["guide", "faq"]\n[channels]\n1 = "guide"\n', encoding="utf-8")
+    s = settings(tmp_path)
+    guide = from_file(path, s).set_for(1)
+    assert (guide.collection, guide.docs_dir, guide.sources) == (s.collection, s.docs_dir, ("guide", "faq"))
+    path.write_text('[sets.guide]\nsources = "guide"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be a list of source names"):
+        from_file(path, s)
+
+
 async def test_an_unmapped_channel_uses_the_default_and_a_left_out_one_gets_no_answer(two_sets):
     bot = await start_bot(two_sets)
     two_sets.settings.discord_channels = [f"{channel('general').id}=bread"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.cli.app as cli
+import bot.cli.common as cli
 import bot.index_access as index_access
 from bot.cli.chat import ChatSession, lines_reader
 from bot.errors import USER_ERRORS

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import bot.cli.app as cli
+import bot.cli.common as cli
 from bot.retrieval.base import to_passage
 from bot.services import Services
 from bot.settings import load_settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.cli.app as cli
+import bot.cli.common as cli
 from bot.services import Services
 from bot.settings import load_settings
 from tests.support import FakeEmbedder
@@ -172,3 +172,15 @@ def test_doctor_names_an_unrecorded_source_and_how_to_record_it(env, monkeypatch
     assert listed["recorded"] is False and listed["documents"] == 3
     cli_json("ingest", str(guide))
     assert sources()["nowhere"]["recorded"] is True
+
+
+def test_source_option_answers_from_the_named_sources_only(env):
+    guide, api = folder(env / "guide", GUIDE), folder(env / "api", API)
+    cli_json("ingest", str(guide))
+    cli_json("ingest", str(api))
+    assert {name for name, _ in found("connect function socket gadget server port")} == {"api"}
+    code, out, err = run("--source", "guide", "search", "connect function socket gadget server port", "--json")
+    assert code == 0, err
+    assert {p["source_name"] for p in json.loads(out)["passages"]} == {"guide"}
+    code, _, err = run("--source", "nope", "search", "widgets")
+    assert code == 1 and err.strip() == "error: no source named 'nope' in the index (its sources: guide, api)"

@@ -7,29 +7,28 @@ them, so `citebot --help` stays fast and `citebot ask` never loads torch.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
 from bot import __version__
 from bot.cli import gaps_view, render
 from bot.cli.chat import run_chat
+from bot.cli.common import JsonOption, KOption, log, print_json, services_of, user_errors
 from bot.cli.doctor import run_checks
+from bot.cli.sources import sources_app
 from bot.discord_bot.feedback_log import load_summary, summarise
 from bot.errors import USER_ERRORS, ConfigError
 from bot.evaluation.runner import format_summary, load_items, run_eval
 from bot.questions.gaps import DEFAULT_SIMILARITY, build_report, parse_since
 from bot.questions.recording import ask_and_log
 from bot.schema import IngestReport, passage_json
-from bot.services import Services
-from bot.settings import load_settings
 from ingest.watch import WAIT_FOR_OTHER_INGEST_S, watch_changes
 
 app = typer.Typer(
@@ -41,11 +40,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger("citebot")
 
-KOption = Annotated[int | None, typer.Option("-k", min=1, max=50, help="Passages to retrieve (default CITEBOT_TOP_K).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+app.add_typer(sources_app, name="sources")
 
 
 def _version(value: bool) -> None:
@@ -65,44 +61,24 @@ def main(
         str | None,
         typer.Option("--collection", help="The document set (Chroma collection) to use; default CITEBOT_COLLECTION."),
     ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            metavar="NAME",
+            help="Answer only from this source of the index (repeatable; `citebot sources` lists them).",
+        ),
+    ] = None,
 ) -> None:
     """Answers questions from your documents, citing the passage behind every claim."""
     ctx.meta["citebot.collection"] = collection
+    ctx.meta["citebot.sources"] = source
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     ctx.obj = None  # Services are built on first use, inside the error boundary
-
-
-def services_of(ctx: typer.Context) -> Services:
-    """The command's Services, built from the settings on first use."""
-    if ctx.obj is None:
-        collection = ctx.meta.get("citebot.collection")
-        ctx.obj = Services(load_settings(**({"collection": collection} if collection else {})))
-    return ctx.obj  # type: ignore[no-any-return]
-
-
-def user_errors(func: F) -> F:
-    """Turn user-facing errors into one line on stderr and exit 1; let usage errors through."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except USER_ERRORS as exc:
-            typer.echo("error: " + " ".join(str(exc).split()), err=True)  # one line, whatever the message
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @app.command()
@@ -184,31 +160,6 @@ def ingest(
             user_errors=USER_ERRORS,
         )
         render.err.print("stopped watching")
-
-
-sources_app = typer.Typer(help="The sources (folders) the index holds.", no_args_is_help=False, rich_markup_mode=None)
-app.add_typer(sources_app, name="sources")
-
-
-@sources_app.callback(invoke_without_command=True)
-@user_errors
-def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """List the index's sources: name, folder, documents, chunks, last ingest."""
-    if ctx.invoked_subcommand is not None:
-        return
-    rows = services_of(ctx).catalog.summaries()
-    if as_json:
-        print_json({"sources": rows})
-    else:
-        render.sources(rows)
-
-
-@sources_app.command("remove")
-@user_errors
-def sources_remove(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The source to remove.")]) -> None:
-    """Remove a source and its documents from the index (the folder itself is not touched)."""
-    removed = services_of(ctx).catalog.remove(name, on_wait=lambda line: render.err.print(line))
-    render.err.print(f"removed source '{name}' ({removed} documents)")
 
 
 def _interrupt_on_ctrl_c() -> None:

@@ -27,11 +27,13 @@ LEAVE_OUT = "-"
 
 @dataclass(frozen=True)
 class DocSet:
-    """A named set of documents: its Chroma collection and the folder /reingest reads."""
+    """A named set of documents: its Chroma collection and the folder /reingest reads, or some of the
+    collection's sources (``citebot sources``): a channel that answers from the guide alone."""
 
     name: str
     collection: str
     docs_dir: Path
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,10 +104,16 @@ def from_file(path: Path, settings: Settings) -> ChannelMap:
     for name, spec in _table(data.get("sets", {}), where, "sets").items():
         spec = _table(spec, where, f"sets.{name}")
         _set_name(name, f"[sets.{name}]")
-        docs = Path(str(spec.get("docs", settings.docs_dir / name))).expanduser()
-        sets[name] = DocSet(
-            name, _set_name(str(spec.get("collection", name)), f"sets.{name}.collection"), path.parent / docs
-        )
+        unknown_keys = set(spec) - {"docs", "collection", "sources"}
+        if unknown_keys:
+            raise ConfigError(f"{where}: [sets.{name}] has unknown key(s) {', '.join(sorted(unknown_keys))}")
+        sources = spec.get("sources", [])
+        if not isinstance(sources, list) or not all(isinstance(x, str) and x for x in sources):
+            raise ConfigError(f"{where}: sets.{name}.sources must be a list of source names (see `citebot sources`)")
+        # A set of sources is part of an index: the base collection unless it names another.
+        collection = str(spec.get("collection", base.collection if sources else name))
+        docs = Path(str(spec.get("docs", settings.docs_dir if sources else settings.docs_dir / name))).expanduser()
+        sets[name] = DocSet(name, _set_name(collection, f"sets.{name}.collection"), path.parent / docs, tuple(sources))
     channels: dict[int, str | None] = {}
     for key, value in _table(data.get("channels", {}), where, "channels").items():
         channels[_id(key, f"[channels] {key}")] = _set_ref(value, sets, where, f"channel {key}")
@@ -156,7 +164,7 @@ class ChannelSets:
         self._lock = threading.Lock()
         self._map_key: tuple[Any, ...] | None = None
         self._map: ChannelMap | None = None
-        self._services: dict[tuple[str, Path], Services] = {}
+        self._services: dict[tuple[str, Path, tuple[str, ...]], Services] = {}
 
     @property
     def map(self) -> ChannelMap:
@@ -185,10 +193,10 @@ class ChannelSets:
 
     def services_for(self, doc_set: DocSet) -> Services:
         """The Services answering from ``doc_set`` (one per set, built once; the models are the base's)."""
-        key = (doc_set.collection, doc_set.docs_dir)
-        if key == (self.settings.collection, self.settings.docs_dir):
+        key = (doc_set.collection, doc_set.docs_dir, doc_set.sources)
+        if key == (self.settings.collection, self.settings.docs_dir, tuple(self.settings.sources)):
             return self.services
         with self._lock:
             if key not in self._services:
-                self._services[key] = self.services.for_set(doc_set.collection, doc_set.docs_dir)
+                self._services[key] = self.services.for_set(*key)
             return self._services[key]

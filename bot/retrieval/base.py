@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from bot.schema import Passage
 from ingest.embedding.embedder import Embedder
@@ -42,12 +43,14 @@ def to_passage(chunk: StoredChunk, score: float | None = None, ranks: dict[str, 
 
 
 class DenseRetriever:
-    """Nearest chunks by cosine similarity of the query's embedding."""
+    """Nearest chunks by cosine similarity of the query's embedding (within ``where``'s chunks, if given)."""
 
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(self, store: Store, embedder: Embedder, where: Callable[[], dict[str, Any]] | None = None) -> None:
         self.store = store
         self.embedder = embedder
+        self.where = where
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         vector = self.embedder.embed([query])[0]
-        return [to_passage(hit, ranks={"dense": i}) for i, hit in enumerate(self.store.reader.query(vector, k), 1)]
+        hits = self.store.reader.query(vector, k, self.where() if self.where else None)
+        return [to_passage(hit, ranks={"dense": i}) for i, hit in enumerate(hits, 1)]

@@ -35,6 +35,7 @@ from typing import Protocol, TypeVar
 from bot.retrieval.base import to_passage
 from bot.retrieval.keyword import KeywordIndex
 from bot.retrieval.passages import choose_passages
+from bot.retrieval.scope import KEYWORD_WIDEN, Scope
 from bot.schema import Passage
 from bot.settings import Settings
 from ingest.embedding.embedder import Embedder
@@ -97,12 +98,18 @@ class HybridRetriever:
     """Retriever combining dense and keyword rankings; see the module docstring for the steps."""
 
     def __init__(
-        self, store: Store, embedder: Embedder | None, keyword: KeywordIndex | None, options: HybridOptions
+        self,
+        store: Store,
+        embedder: Embedder | None,
+        keyword: KeywordIndex | None,
+        options: HybridOptions,
+        scope: Scope | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.keyword = keyword
         self.options = options
+        self.scope = scope  # only these sources' documents are retrieved (None: all of them)
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         opts = self.options
@@ -111,14 +118,18 @@ class HybridRetriever:
         vector: list[float] | None = None
         if self.embedder is not None and opts.dense_weight > 0:
             vector = self.embedder.embed([query])[0]
-            for rank, hit in enumerate(self.store.reader.query(vector, pool), 1):
+            where = self.scope.where() if self.scope is not None else None
+            for rank, hit in enumerate(self.store.reader.query(vector, pool, where), 1):
                 c = cands.setdefault(hit.id, _Candidate(hit.id, hit.meta.source, hit.meta.source_name, "", hit))
                 c.date = hit.meta.date
                 c.ranks["dense"] = rank
                 c.score += opts.dense_weight / (opts.rrf_k + rank)
         publishers: set[str] = set()
         if self.keyword is not None and opts.keyword_weight > 0:
-            for rank, (pos, _score) in enumerate(self.keyword.search(query, pool), 1):
+            hits = self.keyword.search(query, pool if self.scope is None else pool * KEYWORD_WIDEN)
+            if self.scope is not None:
+                hits = [(pos, score) for pos, score in hits if self.scope.owns(self.keyword.info[pos].source)][:pool]
+            for rank, (pos, _score) in enumerate(hits, 1):
                 cid, info = self.keyword.ids[pos], self.keyword.info[pos]
                 c = cands.setdefault(cid, _Candidate(cid, info.source, info.source_name, info.date))
                 c.ranks["keyword"] = rank
