@@ -264,3 +264,20 @@ def test_docusaurus_and_vitepress_configs_are_read_as_data(tmp_path):
         },
     )
     assert detect(press) == SiteLinks("https://example.github.io/gizmo/", "vitepress-clean", "docs/")
+
+
+def test_a_docusaurus_front_matter_slug_is_the_page_address(env):
+    site = write(
+        env / "gizmo",
+        {
+            "docusaurus.config.js": "module.exports = { url: 'https://gizmo.dev', baseUrl: '/' };\n",
+            "docs/guides/deploy.md": "---\nslug: /shipping\n---\n# Deploying\n\nShip gizmos with gizmo deploy.\n",
+            "docs/guides/scale.md": "---\nslug: scaling-out\n---\n# Scaling\n\nAdd gizmo workers to scale out.\n",
+            "docs/guides/02-intro.md": "# Getting started\n\nInstall gizmo first.\n\n## First steps\n\nRun gizmo init.\n",
+        },
+    )
+    ingest(str(site))
+    urls = indexed_urls()
+    assert urls[("docs/guides/deploy.md", "")] == "https://gizmo.dev/docs/shipping"
+    assert urls[("docs/guides/scale.md", "")] == "https://gizmo.dev/docs/guides/scaling-out"
+    assert urls[("docs/guides/02-intro.md", "First steps")] == "https://gizmo.dev/docs/guides/intro#first-steps"

@@ -33,7 +33,7 @@ class SourceLookup:
         if found is None:
             return meta
         record, links = found
-        page = links.page(record.path(meta.source))
+        page = links.page(record.path(meta.source), meta.slug)
         if not page:
             return meta
         heading = meta.section.rsplit(SECTION_SEPARATOR, 1)[-1] if meta.section else ""

@@ -35,6 +35,7 @@ class ChunkMeta:
     header: str = ""  # context line, keyword-searchable, never quoted
     section: str = ""  # the heading trail, "CORS › Use CORSMiddleware"
     anchor: str = ""  # the section's id in the document ("use-corsmiddleware"), if it has one
+    slug: str = ""  # the page's address from its front matter (Docusaurus ``slug:``), if it gives one
     chunk_index: int = 0
     start: int = 0  # character offsets in the loaded document
     end: int = 0
@@ -71,6 +72,7 @@ class ChunkMeta:
             header=str(meta.get("header", "")),
             section=str(meta.get(SECTION, "")),
             anchor=str(meta.get("anchor", "")),
+            slug=str(meta.get("slug", "")),
             chunk_index=_int(meta.get("chunk_index")),
             start=_int(meta.get("start")),
             end=_int(meta.get("end")),

@@ -2,7 +2,8 @@
 
 A docs folder is usually the source of a site: MkDocs, Sphinx, Docusaurus or VitePress build it into
 pages whose addresses follow from the file's path, and whose section anchors follow from the
-heading (an explicit ``{#id}`` or Sphinx label first, else the generator's own slug rule). ``detect``
+heading (an explicit ``{#id}`` or Sphinx label first, else the generator's own slug rule); a
+Docusaurus page's front-matter ``slug`` replaces its path. ``detect``
 reads the generator's configuration as data (YAML, Python's ``ast`` for ``conf.py``, a literal in a
 JavaScript config), never by running it; ``--site-url`` gives the address where the configuration
 does not.
@@ -41,11 +42,18 @@ class SiteLinks:
     root: str = ""
     route: str = ""
 
-    def page(self, path: str) -> str:
-        """The published page of the file at ``path`` in the source, or "" when it has none."""
+    def page(self, path: str, slug: str = "") -> str:
+        """The published page of the file at ``path`` in the source, or "" when it has none.
+
+        ``slug`` is the address its front matter gives (Docusaurus): from the docs root when it
+        starts with ``/``, else from the file's folder.
+        """
         if not self.base or not path.startswith(self.root):
             return ""
         rel = PurePosixPath(path[len(self.root) :])
+        if slug and self.style == "docusaurus":
+            folder = "" if str(rel.parent) == "." else f"{rel.parent}/"
+            return self.base + self.route + (slug.lstrip("/") if slug.startswith("/") else folder + slug)
         suffix = rel.suffix.lower()
         if suffix not in _PAGES:
             return self.base + str(rel) if suffix in {".html", ".htm", ".pdf"} else ""

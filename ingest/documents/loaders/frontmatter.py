@@ -19,6 +19,7 @@ HEADER_KEYS = {
     "site": "source_name",
     "url": "url",
     "link": "url",
+    "slug": "slug",  # Docusaurus: the page's address, instead of its path (ingest/sources/links.py)
     "published": "date",
     "date": "date",
     "published_at": "date",
