@@ -127,7 +127,7 @@ def ingest(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Chunk and embed a folder of documents (.txt .md .rst .html .pdf .ipynb) into the index, incrementally.
+    """Chunk and embed a folder of documents (.txt .md .mdx .rst .html .pdf .ipynb) into the index, incrementally.
 
     The index holds several sources: `citebot ingest PATH` adds a folder (or refreshes it), and each
     source is brought up to date alone; `citebot sources` lists them.

@@ -1,6 +1,6 @@
 """Read one file into a Document of blocks, by its suffix; every failure is a ``SkipFile`` with a reason.
 
-One reader per format: text.py (.txt), markdown.py (.md, MkDocs/Docusaurus/GitHub dialects),
+One reader per format: text.py (.txt), markdown.py (.md, MkDocs/Docusaurus/GitHub dialects; .mdx),
 html.py (.html, main content only), pdf.py, rst.py (Sphinx sources), notebook.py (.ipynb). All of
 them return blocks with plain text and their section path; here every document then gets a title,
 loses control characters, bracketed numbers that could pass for citation markers and (for web
@@ -18,7 +18,7 @@ from pathlib import Path
 from ingest.documents.clean import clean_blocks, defuse_citation_markers, normalize, strip_controls
 from ingest.documents.document import Block, Document
 from ingest.documents.loaders.html import load_html
-from ingest.documents.loaders.markdown import load_markdown
+from ingest.documents.loaders.markdown import load_markdown, load_mdx
 from ingest.documents.loaders.notebook import load_notebook
 from ingest.documents.loaders.pdf import load_pdf
 from ingest.documents.loaders.rst import load_rst
@@ -35,13 +35,14 @@ _TEXT_LOADERS: dict[str, Callable[[str], Document]] = {
     ".txt": load_text,
     ".md": load_markdown,
     ".markdown": load_markdown,
+    ".mdx": load_mdx,
     ".html": load_html,
     ".htm": load_html,
     ".rst": load_rst,
     ".ipynb": load_notebook,
 }
 SUPPORTED_SUFFIXES = frozenset({*_TEXT_LOADERS, ".pdf"})
-_WEB_FORMATS = frozenset({".md", ".markdown", ".html", ".htm"})  # where page clutter is found
+_WEB_FORMATS = frozenset({".md", ".markdown", ".mdx", ".html", ".htm"})  # where page clutter is found
 _PROSE_CHECK_CHARS = 100_000  # texts past this size must contain sentences
 _CHARS_PER_SENTENCE_MAX = 2_000  # prose ends a sentence far more often than this
 

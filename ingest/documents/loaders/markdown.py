@@ -1,4 +1,4 @@
-"""Markdown (CommonMark with the MkDocs, Docusaurus and GitHub dialects) -> blocks, parsed by markdown-it.
+"""Markdown (CommonMark with the MkDocs, Docusaurus and GitHub dialects, and MDX) -> blocks, parsed by markdown-it.
 
 Parsed, not stripped: markdown-it builds the token stream and this module walks it. The dialects'
 block syntax is taught to the parser as block rules:
@@ -23,6 +23,7 @@ from typing import Any
 
 from ingest.documents.document import BlockBuilder, Document
 from ingest.documents.loaders.frontmatter import split_front_matter
+from ingest.documents.loaders.mdx import add_mdx_rules, component_label
 
 #: Labels of admonition types as readers know them.
 _DOCUSAURUS_TYPES = frozenset({"note", "tip", "info", "caution", "danger", "warning", "important", "success"})
@@ -34,20 +35,25 @@ _REFERENCE_USE = re.compile(r"\[([^\]\n]+)\]\[([^\]\n]*)\]")  # [text][label] an
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 
-def load_markdown(text: str) -> Document:
-    """A Markdown document: front matter to metadata, then its blocks."""
+def load_markdown(text: str, *, mdx: bool = False) -> Document:
+    """A Markdown document (``mdx``: a Docusaurus ``.mdx`` page): front matter to metadata, then its blocks."""
     metadata, body = split_front_matter(text)
     blocks = BlockBuilder(inherit_anchors=False)  # a link slugs the heading (ingest/sources/links.py)
     dropped: list[str] = []
-    walk_markdown(body, blocks, dropped)
+    walk_markdown(body, blocks, dropped, mdx=mdx)
     if dropped:
         metadata["dropped"] = dropped
     return Document(blocks.blocks, metadata)
 
 
-def walk_markdown(source: str, blocks: BlockBuilder, dropped: list[str]) -> None:
+def load_mdx(text: str) -> Document:
+    """A Docusaurus ``.mdx`` page, read as its built page shows it (mdx.py)."""
+    return load_markdown(text, mdx=True)
+
+
+def walk_markdown(source: str, blocks: BlockBuilder, dropped: list[str], *, mdx: bool = False) -> None:
     """Parse ``source`` and append its blocks to ``blocks`` (notebooks call this once per cell)."""
-    md = _parser()
+    md = _parser(mdx)
     env: dict[str, Any] = {"references": _assumed_references(source)}
 
     def render_inline(text: str) -> str:
@@ -55,14 +61,14 @@ def walk_markdown(source: str, blocks: BlockBuilder, dropped: list[str]) -> None
         return inline_text(tokens[0].children or [], code_marks=False) if tokens else text
 
     _Walker(blocks, dropped, render_inline).walk(md.parse(source, env))
+    dropped.extend(env.get("mdx_dropped", []))
 
 
-_MD: Any = None
+_MD: dict[bool, Any] = {}
 
 
-def _parser() -> Any:
-    global _MD
-    if _MD is None:
+def _parser(mdx: bool = False) -> Any:
+    if mdx not in _MD:
         from markdown_it import MarkdownIt
 
         md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -70,8 +76,10 @@ def _parser() -> Any:
         md.block.ruler.before("fence", "indented_containers", _indented_rule, alt)
         md.block.ruler.before("fence", "fenced_blocks", _fenced_block_rule, alt)
         md.block.ruler.before("fence", "include_lines", _include_rule, alt)
-        _MD = md
-    return _MD
+        if mdx:
+            add_mdx_rules(md)
+        _MD[mdx] = md
+    return _MD[mdx]
 
 
 def _assumed_references(source: str) -> dict[str, dict[str, str]]:
@@ -211,6 +219,7 @@ class _Walker:
         self.dropped = dropped
         self.render_inline = render_inline  # Markdown found outside the block structure: titles, HTML blocks
         self.opened: list[tuple[str, int]] = []  # open admonitions and tabs: (label, index of their first block)
+        self.components: list[list[Any]] = []  # open MDX components: [name, label, index of their first block]
         self.rows: list[list[str]] = []
         self.headers: list[str] = []
 
@@ -252,6 +261,8 @@ class _Walker:
                 self.blocks.label(start, label)
             elif kind == "include":
                 self.dropped.append(tok.content)
+            elif kind in ("mdx_open", "mdx_close", "mdx_summary"):
+                self._component(tok)
             elif kind == "html_block":  # its text may be Markdown (md_in_html: <figure markdown>)
                 self._text("paragraph", self.render_inline(html_text(tok.content)))
             elif kind == "thead_open":
@@ -268,6 +279,23 @@ class _Walker:
                     self.blocks.add("table_row", table_row(self.headers, row))
                 self.rows, self.headers = [], []
             i += 1
+
+    def _component(self, tok: Any) -> None:
+        """An MDX component's tag: its label (a tab's, a ``<details>``' summary) leads its content in."""
+        if tok.type == "mdx_open":
+            name = tok.meta["name"]
+            self.components.append([name, component_label(name, tok.meta["attrs"]), len(self.blocks.blocks)])
+        elif tok.type == "mdx_summary":
+            details = next((c for c in reversed(self.components) if c[0].lower() == "details"), None)
+            if details is not None:
+                details[1] = self.render_inline(tok.content)
+        else:
+            at = next(
+                (i for i in range(len(self.components) - 1, -1, -1) if self.components[i][0] == tok.meta["name"]), None
+            )
+            if at is not None:
+                _name, label, start = self.components.pop(at)
+                self.blocks.label(start, label or "")
 
     def _text(self, kind: str, text: str) -> None:
         if text.strip(" .,:;"):

@@ -1,0 +1,72 @@
+"""Docusaurus MDX read as its built page shows it: no JSX, imports or expressions; tabs and details labelled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.documents.loaders import SUPPORTED_SUFFIXES, load_document
+from ingest.documents.loaders.markdown import load_markdown, load_mdx
+from tests.support import markup_in
+
+FIXTURE = Path(__file__).parent / "fixtures" / "docs" / "docusaurus-installation.mdx"
+
+
+def blocks(doc) -> list[tuple[str, str]]:
+    return [(b.kind, b.text) for b in doc.blocks if b.kind != "heading"]
+
+
+def test_a_docusaurus_page_reads_as_its_built_page():
+    doc = load_document(FIXTURE)
+    assert doc.metadata["title"] == "Installation" and doc.metadata["slug"] == "/getting-started/installation"
+    got = blocks(doc)
+    assert got[0] == (
+        "paragraph",
+        "Gizmo runs on Node.js 18.0 or later. Install it with the package manager your project already uses.",
+    )  # {minNode} is the page's own exported constant
+    assert got[1:7] == [
+        ("paragraph", "npm:"),
+        ("code", "npm install --save gizmo"),
+        ("paragraph", "Yarn:"),  # the tab's label
+        ("code", "yarn add gizmo"),
+        ("paragraph", "pnpm:"),  # no label: its value
+        ("code", "pnpm add gizmo"),
+    ]
+    texts = [text for _, text in got]
+    assert "Installing behind a proxy: Set the `HTTPS_PROXY` environment variable" in " ".join(texts)
+    assert "Node 16 is not supported: Gizmo uses `fetch` from the standard library, which Node 16 lacks." in texts
+    assert texts[-1] == "The CLI reads its configuration from `gizmo.config.js` in the project root."
+    prose = " ".join(text for kind, text in got if kind != "code")
+    for debris in ("import ", "export ", "{", "}", "<", "/*", "TabItem", "DocCardList", "groupId"):
+        assert debris not in prose, debris
+    assert markup_in(prose) == []
+
+
+def test_expressions_known_only_at_build_time_are_dropped_and_noted():
+    doc = load_mdx("Supported on {props.platforms.join(', ')} and more.\n\nCall `f({a: 1})` freely.\n")
+    assert blocks(doc) == [("paragraph", "Supported on and more."), ("paragraph", "Call `f({a: 1})` freely.")]
+    assert doc.metadata["dropped"] == ["{props.platforms.join(', ')}"]
+
+
+def test_headings_keep_their_custom_ids_and_indented_text_in_a_component_stays_prose():
+    doc = load_mdx(
+        "## Deploying to production {#deploy}\n\n"
+        "<Tabs>\n"
+        '  <TabItem\n    value="docker"\n    label="Docker"\n  >\n\n'
+        "        Build the image with the release tag, then push it to your registry.\n\n"
+        "  </TabItem>\n</Tabs>\n"
+    )
+    heading, lead = doc.blocks[0], doc.blocks[1]
+    assert (heading.text, heading.anchor) == ("Deploying to production", "deploy")
+    assert (lead.kind, lead.text) == (
+        "admonition",
+        "Docker: Build the image with the release tag, then push it to your registry.",
+    )
+
+
+def test_plain_markdown_keeps_its_braces_and_mdx_files_are_read_not_skipped():
+    doc = load_markdown("Pass `{}` or {a: 1} as options.\n\nimport this is prose in a .md file.\n")
+    assert blocks(doc) == [
+        ("paragraph", "Pass `{}` or {a: 1} as options."),
+        ("paragraph", "import this is prose in a .md file."),
+    ]
+    assert ".mdx" in SUPPORTED_SUFFIXES
