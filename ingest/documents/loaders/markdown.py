@@ -1,15 +1,17 @@
 """Markdown (CommonMark with the MkDocs, Docusaurus and GitHub dialects, and MDX) -> blocks, parsed by markdown-it.
 
 Parsed, not stripped: markdown-it builds the token stream and this module walks it. The dialects'
-block syntax is taught to the parser as block rules:
+block syntax is taught to the parser as block rules (markdown_rules.py; MDX: mdx.py):
 
 * admonitions ``!!! note "Title"`` / ``??? tip`` (python-markdown), ``/// note | Title`` ... ``///``
   (pymdown blocks), ``:::note`` ... ``:::`` (Docusaurus) and ``> [!NOTE]`` (GitHub) become one
   labelled paragraph ("Note: ...") followed by the rest of their content;
 * content tabs ``=== "pip"`` become a lead-in paragraph ("pip:") before their content;
-* include and snippet directives (``{* file *}``, ``--8<-- "file"``, ``{% include %}``, a paragraph
-  that is only a ``{{ macro }}``, mkdocstrings' ``::: module.path`` with its options) are dropped and
-  listed in the document's metadata under ``dropped``;
+* VitePress containers: ``::: tip`` (and the other admonition types) as admonitions, ``::: details
+  Title`` labelled by its title, ``::: code-group`` whose fences' ``[npm]`` titles lead each code in;
+* include and snippet directives (``{* file *}``, ``--8<-- "file"``, ``{% include %}``, VitePress'
+  ``<<< @/file`` and ``[[toc]]``, a paragraph that is only a ``{{ macro }}``, mkdocstrings' ``:::
+  module.path`` with its options) are dropped and listed in the document's metadata under ``dropped``;
 * heading attribute lists (``## Title { #anchor }``) give the section's anchor;
 * inline: links and emphasis keep only their text, inline HTML tags go, images go, code spans keep
   their backticks; fenced code is kept verbatim with its language.
@@ -23,16 +25,16 @@ from typing import Any
 
 from ingest.documents.document import BlockBuilder, Document
 from ingest.documents.loaders.frontmatter import split_front_matter
+from ingest.documents.loaders.markdown_rules import add_dialect_rules
 from ingest.documents.loaders.mdx import add_mdx_rules, component_label
 
-#: Labels of admonition types as readers know them.
-_DOCUSAURUS_TYPES = frozenset({"note", "tip", "info", "caution", "danger", "warning", "important", "success"})
 _ATTR_LIST = re.compile(r"\s*\{:?\s*((?:[#.][\w:-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|\S+))(?:\s+[^}]*)?)\s*\}\s*$")
 _ANCHOR_IN_ATTRS = re.compile(r"#([\w:-]+)")
 _LEADING_ATTR_LIST = re.compile(r"^\{:?\s*(?:[#.][\w:-]+\s*)+\}\s*")
 _GITHUB_ALERT = re.compile(r"^\[!(\w+)\]\s*")
 _REFERENCE_USE = re.compile(r"\[([^\]\n]+)\]\[([^\]\n]*)\]")  # [text][label] and [text][]
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+_FENCE_TITLE = re.compile(r"\[([^\]\n]+)\]")
 
 
 def load_markdown(text: str, *, mdx: bool = False) -> Document:
@@ -72,10 +74,7 @@ def _parser(mdx: bool = False) -> Any:
         from markdown_it import MarkdownIt
 
         md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-        alt: Any = {"alt": ["paragraph", "reference", "blockquote", "list"]}
-        md.block.ruler.before("fence", "indented_containers", _indented_rule, alt)
-        md.block.ruler.before("fence", "fenced_blocks", _fenced_block_rule, alt)
-        md.block.ruler.before("fence", "include_lines", _include_rule, alt)
+        add_dialect_rules(md)
         if mdx:
             add_mdx_rules(md)
         _MD[mdx] = md
@@ -91,121 +90,6 @@ def _assumed_references(source: str) -> dict[str, dict[str, str]]:
         label = match.group(2) if match.group(2).strip() else match.group(1)
         refs[normalizeReference(label)] = {"href": "#", "title": ""}
     return refs
-
-
-# -- block rules for the dialects ----------------------------------------------------------------
-
-
-def _line(state: Any, line: int) -> str:
-    return str(state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]])
-
-
-def _indented_end(state: Any, start: int, end: int, indent: int) -> int:
-    """The first line after ``start`` that is not blank and indented less than ``indent`` (the body's end)."""
-    line = start + 1
-    while line < end:
-        if state.isEmpty(line) or state.sCount[line] >= indent:
-            line += 1
-            continue
-        break
-    while line - 1 > start and state.isEmpty(line - 1):
-        line -= 1
-    return line
-
-
-_INDENTED_CONTAINER = re.compile(r'^(?:(!!!|\?\?\?\+?)\s*([\w-]+(?:\s+[\w-]+)*)(?:\s+"(.*)")?|(===\+?)\s+"(.*)")\s*$')
-
-
-def _indented_rule(state: Any, start: int, end: int, silent: bool) -> bool:
-    """An admonition ``!!! note "Title"`` / ``??? tip`` or a content tab ``=== "pip"`` with its indented body.
-
-    The body is every following line indented by four more spaces, blank lines included (as
-    python-markdown and MkDocs read it: a fenced example may hold blank lines).
-    """
-    if state.sCount[start] - state.blkIndent >= 4:
-        return False
-    match = _INDENTED_CONTAINER.match(_line(state, start))
-    if not match:
-        return False
-    if silent:
-        return True
-    if match.group(4):  # a tab: its title leads its content in
-        kind, label = "tab", match.group(5)
-    else:  # an admonition: its title, else its type ("note" -> "Note"); "" asks for no title
-        kind = "admonition"
-        label = match.group(3) if match.group(3) is not None else match.group(2).split()[0].capitalize()
-    body_end = _indented_end(state, start, end, state.sCount[start] + 4)
-    _push_container(state, kind, label, start, body_end, state.sCount[start] + 4)
-    return True
-
-
-def _fenced_block_rule(state: Any, start: int, end: int, silent: bool) -> bool:
-    """``/// type | title`` ... ``///`` (pymdown blocks) and ``:::type title`` ... ``:::`` (Docusaurus)."""
-    text = _line(state, start)
-    if state.sCount[start] - state.blkIndent >= 4:
-        return False
-    slash = re.match(r"^(/{3,})\s*([\w-]+)\s*(?:\|\s*(.*))?$", text)
-    colon = re.match(r"^(:{3,})\s*([\w-]+)\s*(.*)$", text)
-    if slash:
-        fence, kind, title = slash.group(1), slash.group(2), (slash.group(3) or "").strip()
-    elif colon and colon.group(2).lower() in _DOCUSAURUS_TYPES:
-        fence, kind, title = colon.group(1), colon.group(2), colon.group(3).strip()
-    else:
-        return False
-    close = start + 1
-    while close < end and _line(state, close).strip() != fence:
-        close += 1
-    if close >= end:
-        return False  # no closing fence: not a block
-    if silent:
-        return True
-    if kind.replace("-", " ").lower() in {"version added", "version changed", "version removed"}:
-        label = kind.replace("-", " ").capitalize() + (f" in {title}" if title else "")
-    else:
-        label = title or kind.capitalize()
-    _push_container(state, "admonition", label, start, close, state.blkIndent)
-    state.line = close + 1  # past the closing fence
-    return True
-
-
-def _include_rule(state: Any, start: int, end: int, silent: bool) -> bool:
-    """Lines that pull in other files at build time: dropped, and noted."""
-    text = _line(state, start).strip()
-    if state.sCount[start] - state.blkIndent >= 4:
-        return False
-    mkdocstrings = re.match(r"^:::\s+([\w.]+)\s*$", text)
-    if not (
-        re.match(r"^\{\*.*\*\}$", text)
-        or re.match(r"^-{2}8<-{2}", text)
-        or re.match(r"^\{%\s*include\b.*%\}$", text)
-        or mkdocstrings
-    ):
-        return False
-    if silent:
-        return True
-    last = start + 1
-    if mkdocstrings:  # its options are indented below it
-        last = _indented_end(state, start, end, state.sCount[start] + 1)
-    token = state.push("include", "", 0)
-    token.content = text
-    token.map = [start, last]
-    state.line = last
-    return True
-
-
-def _push_container(state: Any, kind: str, title: str, start: int, end: int, indent: int) -> None:
-    """Open/close tokens around the body lines (start, end), parsed as Markdown with ``indent`` removed."""
-    token = state.push(f"{kind}_open", "div", 1)
-    token.content = title
-    token.map = [start, end]
-    old_indent, old_max, old_parent = state.blkIndent, state.lineMax, state.parentType
-    state.blkIndent = indent
-    state.lineMax = end
-    state.parentType = kind
-    state.md.block.tokenize(state, start + 1, end)
-    state.blkIndent, state.lineMax, state.parentType = old_indent, old_max, old_parent
-    state.push(f"{kind}_close", "div", -1)
-    state.line = end
 
 
 # -- the walk ----------------------------------------------------------------------------------
@@ -252,7 +136,10 @@ class _Walker:
                 quote_depth -= 1
             elif kind in ("fence", "code_block"):
                 info = tok.info.strip().split(maxsplit=1)
-                language = re.sub(r"\{.*$", "", info[0]).strip(".") if info else ""
+                language = re.sub(r"\{.*$|\[.*$", "", info[0]).strip(".") if info else ""
+                title = _FENCE_TITLE.search(tok.info)  # VitePress: ```sh [npm] in a code group, ```js [vite.config.js]
+                if title and title.group(1).strip():
+                    self.blocks.add("paragraph", f"{title.group(1).strip()}:")
                 self.blocks.add("code", tok.content, language)
             elif kind in ("admonition_open", "tab_open"):
                 self.opened.append((self.render_inline(tok.content), len(self.blocks.blocks)))

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ingest.documents.loaders.markdown_rules import line_text
+
 _ESM = re.compile(r"^(?:import|export)\s")
 _CONST = re.compile(r"""^export\s+const\s+([A-Za-z_$][\w$]*)\s*=\s*(?:(['"])(.*?)\2|(\d+(?:\.\d+)?))\s*;?\s*$""")
 _TAG = re.compile(r"""<(/?)([A-Za-z][\w.:-]*)((?:\s+[\w:.@-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|\{[^{}]*\}))?)*)\s*(/?)>""")
@@ -38,20 +40,16 @@ def add_mdx_rules(md: Any) -> None:
     md.inline.ruler.before("escape", "mdx_expression", _expression_rule)
 
 
-def _line(state: Any, line: int) -> str:
-    return str(state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]])
-
-
 def _esm_rule(state: Any, start: int, end: int, silent: bool) -> bool:
     """``import``/``export`` statements at the start of a line, up to the next blank line: dropped."""
-    if state.sCount[start] != 0 or not _ESM.match(_line(state, start)):
+    if state.sCount[start] != 0 or not _ESM.match(line_text(state, start)):
         return False
     if silent:
         return True
     line = start
     consts = state.env.setdefault("mdx_consts", {})
     while line < end and not state.isEmpty(line):
-        found = _CONST.match(_line(state, line))
+        found = _CONST.match(line_text(state, line))
         if found:
             consts[found.group(1)] = found.group(3) if found.group(2) else found.group(4)
         line += 1
@@ -63,10 +61,10 @@ def _esm_rule(state: Any, start: int, end: int, silent: bool) -> bool:
 
 def _comment_rule(state: Any, start: int, end: int, silent: bool) -> bool:
     """``{/* ... */}`` on lines of its own: dropped."""
-    if not _line(state, start).startswith("{/*"):
+    if not line_text(state, start).startswith("{/*"):
         return False
     line = start
-    while line < end and "*/}" not in _line(state, line):
+    while line < end and "*/}" not in line_text(state, line):
         line += 1
     if line >= end:
         return False
@@ -80,13 +78,13 @@ def _comment_rule(state: Any, start: int, end: int, silent: bool) -> bool:
 
 def _jsx_rule(state: Any, start: int, end: int, silent: bool) -> bool:
     """A line (or an opening tag over a few lines) of nothing but JSX tags: one token per tag."""
-    text = _line(state, start).strip()  # indented inside a component or not: MDX has no indented code
+    text = line_text(state, start).strip()  # indented inside a component or not: MDX has no indented code
     if not text.startswith("<"):
         return False
     last = start
     while ">" not in text and last + 1 < end and last - start < _MAX_TAG_LINES:
         last += 1
-        text += " " + _line(state, last).strip()
+        text += " " + line_text(state, last).strip()
     summary = _SUMMARY.match(text)
     tags = [] if summary else _tags(text)
     if not summary and tags is None:
