@@ -68,6 +68,7 @@ class RunState:
     was_dirty: bool  # a killed run left the index's generation mid-change
     writing: bool = False
     touched: list[DocRecord] = field(default_factory=list)  # unchanged content under a new mtime
+    emptied: list[str] = field(default_factory=list)  # indexed before, nothing to index now: their chunks go
 
     def begin_writing(self, store: Store) -> None:
         """Before the run's first change: mark the index dirty (and bump its generation)."""

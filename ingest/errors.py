@@ -11,6 +11,10 @@ class SkipFile(IngestError):
     """A file cannot be read as a document; the message says why. Ingest reports and moves on."""
 
 
+class NothingToIndex(SkipFile):
+    """A file with no prose of its own (only directives or includes, a template): skipped, not failed."""
+
+
 class IndexMismatchError(IngestError):
     """The index was built with other embedding or chunking parameters."""
 

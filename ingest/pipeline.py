@@ -29,7 +29,7 @@ from ingest.documents.chunking import Chunker
 from ingest.documents.document import Document
 from ingest.documents.loaders import load_document
 from ingest.embedding.embedder import Embedder
-from ingest.errors import IngestError, SkipFile
+from ingest.errors import IngestError, NothingToIndex, SkipFile
 from ingest.index.manifest import DocRecord
 from ingest.index.store import Store
 from ingest.readahead import ReadAhead
@@ -92,7 +92,7 @@ class Ingestor:
         known, gone = self._diff(source, listing, report)
         run = self._start(listing, known, report, progress)
         self._embed_and_write(self._changed(source, listing, known, run), run)
-        self._remove(gone, run)
+        self._remove(gone + run.emptied, run)
         self._finish(run)
         report.seconds = time.perf_counter() - started
         return report
@@ -149,6 +149,12 @@ class Ingestor:
             try:
                 doc = self.load(source.locate(doc_id))
                 chunks = self.chunker.chunk(doc, {"source": doc_id})
+            except NothingToIndex as exc:  # only directives, a template: skipped, and what it held before goes
+                report.skip(doc_id, str(exc))
+                if record is not None:
+                    run.emptied.append(doc_id)
+                tracker.settle(doc_id, stamp.size)
+                continue
             except SkipFile as exc:
                 report.fail(doc_id, str(exc))
                 tracker.settle(doc_id, stamp.size)

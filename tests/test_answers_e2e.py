@@ -25,7 +25,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
     shutil.copytree(FIXTURES / "docs", docs)
     services = Services(load_settings(index_dir=base / "index", docs_dir=docs))
     report = services.ingest(docs)
-    assert report.added == 6 and not report.failed
+    assert report.added == 8 and not report.failed
     return services
 
 

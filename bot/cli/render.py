@@ -13,7 +13,7 @@ from rich.text import Text
 
 from bot.cli.doctor import Check
 from bot.schema import Answer, Citation, IngestReport, Passage
-from ingest.documents.loaders import SUPPORTED_SUFFIXES
+from ingest.documents.loaders import NOTHING_TO_INDEX, SUPPORTED_SUFFIXES
 from ingest.report import IngestProgress, ProgressFn
 
 #: A quote under a source is a reminder of the passage, not the passage.
@@ -157,8 +157,18 @@ def ingest_report(report: IngestReport, folder: str | Path, console: Console = e
     console.print(Text(f"{folder}: {report.summary()}"))
     for item in report.failed:
         console.print(Text(f"  failed  {item['path']}: {item['reason']}", style="yellow"))
+    empty = [item["path"] for item in report.skipped if item["reason"].startswith(NOTHING_TO_INDEX)]
     for item in report.skipped:
-        console.print(Text(f"  skipped {item['path']}: {item['reason']}", style="dim"))
+        if not item["reason"].startswith(NOTHING_TO_INDEX):
+            console.print(Text(f"  skipped {item['path']}: {item['reason']}", style="dim"))
+    if empty:  # pages of directives or includes only, templates: one line, however many
+        shown = ", ".join(empty[:4]) + (f" and {len(empty) - 4} more" if len(empty) > 4 else "")
+        files = "file" if len(empty) == 1 else "files"
+        console.print(
+            Text(
+                f"  skipped {len(empty)} {files} with {NOTHING_TO_INDEX} (no prose of their own): {shown}", style="dim"
+            )
+        )
     if not (report.added or report.updated or report.unchanged):
         kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
         console.print(Text(f"no documents ({kinds}) were indexed from {folder}", style="yellow"))

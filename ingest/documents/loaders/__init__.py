@@ -24,9 +24,9 @@ from ingest.documents.loaders.pdf import load_pdf
 from ingest.documents.loaders.rst import load_rst
 from ingest.documents.loaders.text import decode_text, load_text
 from ingest.documents.sentences import SENTENCE_STOP
-from ingest.errors import SkipFile
+from ingest.errors import NothingToIndex, SkipFile
 
-__all__ = ["LOADER_VERSION", "SUPPORTED_SUFFIXES", "Document", "decode_text", "load_document"]
+__all__ = ["LOADER_VERSION", "NOTHING_TO_INDEX", "SUPPORTED_SUFFIXES", "Document", "decode_text", "load_document"]
 
 #: Bumped when loading or chunking changes what is indexed; recorded in the index's fingerprint.
 LOADER_VERSION = 4
@@ -43,6 +43,13 @@ _TEXT_LOADERS: dict[str, Callable[[str], Document]] = {
 }
 SUPPORTED_SUFFIXES = frozenset({*_TEXT_LOADERS, ".pdf"})
 _WEB_FORMATS = frozenset({".md", ".markdown", ".mdx", ".html", ".htm"})  # where page clutter is found
+#: How a file with no prose of its own is reported (skipped, one summary line per ingest).
+NOTHING_TO_INDEX = "nothing to index"
+#: Template tags a built page never shows: ``{% block %}``, ``{{ _('Useful Links') }}``, ``{%- if %}``.
+_TEMPLATE_SYNTAX = re.compile(
+    r"\{%-?\s*(?:block|extends|if|for|include|macro|set|endif|endfor|endblock)\b|\{\{-?\s*[\w_.(]"
+)
+_CODE_ELEMENTS = re.compile(r"<(pre|code|script|style|textarea)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)  # examples
 _PROSE_CHECK_CHARS = 100_000  # texts past this size must contain sentences
 _CHARS_PER_SENTENCE_MAX = 2_000  # prose ends a sentence far more often than this
 
@@ -58,7 +65,10 @@ def load_document(path: Path) -> Document:
         raise SkipFile(f"cannot read file: {exc.strerror or exc}") from None
     if not data.strip():
         raise SkipFile("empty file")
-    doc = load_pdf(data) if suffix == ".pdf" else _TEXT_LOADERS[suffix](normalize(decode_text(data)))
+    text = "" if suffix == ".pdf" else normalize(decode_text(data))
+    if suffix in (".html", ".htm") and _TEMPLATE_SYNTAX.search(_CODE_ELEMENTS.sub(" ", text)):
+        raise NothingToIndex(f"{NOTHING_TO_INDEX}: a template (Jinja or Liquid syntax), not a page")
+    doc = load_pdf(data) if suffix == ".pdf" else _TEXT_LOADERS[suffix](text)
     blocks = [
         replace(b, text=strip_controls(b.text if b.kind == "code" else defuse_citation_markers(b.text)))
         for b in doc.blocks
@@ -71,8 +81,10 @@ def load_document(path: Path) -> Document:
     doc = Document(_without_title(blocks, title), {**doc.metadata, "title": title})
     if not any(b.kind != "heading" for b in doc.blocks):
         dropped = doc.metadata.get("dropped") or []
-        only = f": only {len(dropped)} include directive(s), e.g. {dropped[0][:60]!r}" if dropped else ""
-        raise SkipFile(f"no text left after cleaning{only}")
+        only = (
+            f"only {len(dropped)} include directive(s), e.g. {dropped[0][:60]!r}" if dropped else "no text of its own"
+        )
+        raise NothingToIndex(f"{NOTHING_TO_INDEX}: {only}")
     _check_prose(doc.text)
     return doc
 
