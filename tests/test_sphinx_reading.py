@@ -1,0 +1,35 @@
+"""A Sphinx page read as its built page shows it: no table of contents, a glossary, references by title."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.documents.loaders import load_document
+from ingest.documents.loaders.sphinx_names import section_labels
+
+FIXTURE = Path(__file__).parent / "fixtures" / "sphinx-engines.rst"
+
+
+def test_a_sphinx_page_reads_as_built():
+    doc = load_document(FIXTURE)
+    got = [(b.kind, b.text) for b in doc.blocks if b.kind != "heading"]
+    assert got[0] == (
+        "paragraph",
+        "Call `create_engine` with a URL; see Creating an engine and the pooling guide. The `QueuePool` is the "
+        "default; `Engine.dispose` closes it. tutorial has more.",
+    )  # a label reads as its section's title, a document as its name; role prefixes as Sphinx shows them
+    assert ("paragraph", "engine — The starting point for any SQLAlchemy application.") in got  # the glossary
+    assert ("paragraph", "dialect — The system SQLAlchemy uses to talk to various databases.") in got
+    code = [b for b in doc.blocks if b.kind == "code"]
+    assert (code[-1].text, code[-1].language) == ("SELECT 1 \nSELECT 2", "sql")  # build markers gone
+    assert not any(kind == "list_item" and text == "Creating an engine" for kind, text in got)  # no contents
+    assert doc.metadata["dropped"][0].startswith(".. contents::")
+
+
+def test_labels_are_found_before_underlined_and_overlined_titles_only():
+    text = (
+        ".. _first:\n.. _also-first:\n\nFirst part\n==========\n\n"
+        ".. _over:\n\n=======\n Over\n=======\n\n"
+        ".. _figure-label:\n\n.. figure:: x.png\n"
+    )
+    assert section_labels(text) == {"first": "First part", "also-first": "First part", "over": "Over"}
