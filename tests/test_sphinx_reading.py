@@ -33,3 +33,22 @@ def test_labels_are_found_before_underlined_and_overlined_titles_only():
         ".. _figure-label:\n\n.. figure:: x.png\n"
     )
     assert section_labels(text) == {"first": "First part", "also-first": "First part", "over": "Over"}
+
+
+def test_a_myst_page_reads_as_built():
+    doc = load_document(Path(__file__).parent / "fixtures" / "myst-configuration.md")
+    got = [(b.kind, b.text) for b in doc.blocks]
+    assert got == [
+        ("heading", "Timeouts"),
+        (
+            "paragraph",
+            "Set the timeout with `format_str` or see Timeouts and usage. "
+            "Use line length for wrapping; press `Ctrl+C` to stop.",
+        ),
+        ("admonition", "Note: The default is 88 characters."),
+        ("code", "black.format_str(src, mode=black.Mode())"),
+        ("paragraph", "line length — How many characters a line may hold."),
+    ]
+    assert doc.blocks[0].anchor == "config-timeouts"  # the (label)= target is the section's id
+    assert doc.blocks[3].language == "python"
+    assert doc.metadata["dropped"] == ["{contents}", "{include} ../README.md", "{toctree}"]

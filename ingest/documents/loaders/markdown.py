@@ -1,7 +1,7 @@
 """Markdown (CommonMark with the MkDocs, Docusaurus and GitHub dialects, and MDX) -> blocks, parsed by markdown-it.
 
 Parsed, not stripped: markdown-it builds the token stream and this module walks it. The dialects'
-block syntax is taught to the parser as block rules (markdown_rules.py; MDX: mdx.py):
+block syntax is taught to the parser as block rules (markdown_rules.py; MDX: mdx.py; MyST: myst.py):
 
 * admonitions ``!!! note "Title"`` / ``??? tip`` (python-markdown), ``/// note | Title`` ... ``///``
   (pymdown blocks), ``:::note`` ... ``:::`` (Docusaurus) and ``> [!NOTE]`` (GitHub) become one
@@ -27,6 +27,7 @@ from ingest.documents.document import BlockBuilder, Document
 from ingest.documents.loaders.frontmatter import split_front_matter
 from ingest.documents.loaders.markdown_rules import add_dialect_rules
 from ingest.documents.loaders.mdx import add_mdx_rules, component_label
+from ingest.documents.loaders.myst import add_myst_rules, directive, glossary, targets
 
 _ATTR_LIST = re.compile(r"\s*\{:?\s*((?:[#.][\w:-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|\S+))(?:\s+[^}]*)?)\s*\}\s*$")
 _ANCHOR_IN_ATTRS = re.compile(r"#([\w:-]+)")
@@ -56,7 +57,7 @@ def load_mdx(text: str) -> Document:
 def walk_markdown(source: str, blocks: BlockBuilder, dropped: list[str], *, mdx: bool = False) -> None:
     """Parse ``source`` and append its blocks to ``blocks`` (notebooks call this once per cell)."""
     md = _parser(mdx)
-    env: dict[str, Any] = {"references": _assumed_references(source)}
+    env: dict[str, Any] = {"references": _assumed_references(source), "myst_labels": targets(source)}
 
     def render_inline(text: str) -> str:
         tokens = md.parseInline(text, env)
@@ -77,6 +78,8 @@ def _parser(mdx: bool = False) -> Any:
         add_dialect_rules(md)
         if mdx:
             add_mdx_rules(md)
+        else:
+            add_myst_rules(md)
         _MD[mdx] = md
     return _MD[mdx]
 
@@ -104,6 +107,7 @@ class _Walker:
         self.render_inline = render_inline  # Markdown found outside the block structure: titles, HTML blocks
         self.opened: list[tuple[str, int]] = []  # open admonitions and tabs: (label, index of their first block)
         self.components: list[list[Any]] = []  # open MDX components: [name, label, index of their first block]
+        self.target = ""  # a MyST ``(label)=`` waiting for its heading
         self.rows: list[list[str]] = []
         self.headers: list[str] = []
 
@@ -115,7 +119,8 @@ class _Walker:
             kind = tok.type
             if kind == "heading_open":
                 text, anchor = heading_text(tokens[i + 1].children or [])
-                self.blocks.heading(int(tok.tag[1]), text, anchor)
+                self.blocks.heading(int(tok.tag[1]), text, anchor or self.target)
+                self.target = ""
                 i += 3
                 continue
             if kind == "inline" and i > 0 and tokens[i - 1].type in ("th_open", "td_open"):
@@ -134,6 +139,10 @@ class _Walker:
                 quote_depth += 1
             elif kind == "blockquote_close":
                 quote_depth -= 1
+            elif kind == "fence" and tok.info.strip().startswith("{"):
+                self._directive(tok.info, tok.content)
+            elif kind == "myst_target":
+                self.target = tok.content
             elif kind in ("fence", "code_block"):
                 info = tok.info.strip().split(maxsplit=1)
                 language = re.sub(r"\{.*$|\[.*$", "", info[0]).strip(".") if info else ""
@@ -166,6 +175,22 @@ class _Walker:
                     self.blocks.add("table_row", table_row(self.headers, row))
                 self.rows, self.headers = [], []
             i += 1
+
+    def _directive(self, info: str, content: str) -> None:
+        """A MyST directive fence, by what it is (myst.py)."""
+        kind, argument, body = directive(info, content)
+        if kind == "code":
+            self.blocks.add("code", body, argument.split()[0] if argument else "")
+        elif kind == "dropped":
+            self.dropped.append(argument)
+        elif kind == "glossary":
+            for entry in glossary(body):
+                self.blocks.add("paragraph", self.render_inline(entry))
+        else:
+            start = len(self.blocks.blocks)
+            walk_markdown(body, self.blocks, self.dropped)
+            if kind == "labelled":
+                self.blocks.label(start, self.render_inline(argument))
 
     def _component(self, tok: Any) -> None:
         """An MDX component's tag: its label (a tab's, a ``<details>``' summary) leads its content in."""

@@ -214,23 +214,36 @@ def _register_project_roles(text: str) -> None:
 def _text_role(
     name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None, content: Any = None
 ) -> Any:
-    """A role read as Sphinx shows it: its title, else its target (``~`` keeps the last part, ``.`` is dropped)."""
+    """A role as docutils' inliner calls it, read as Sphinx shows it (``role_text``)."""
     from docutils import nodes
     from docutils.utils import unescape
 
-    shown = unescape(text)
+    shown, as_code = role_text(name, unescape(text))
+    node = nodes.literal(rawtext, shown) if as_code else nodes.inline(rawtext, shown)
+    return [node], []
+
+
+def role_text(name: str, text: str, labels: dict[str, str] | None = None) -> tuple[str, bool]:
+    """What Sphinx shows for the role ``name`` with ``text``, and whether it shows it as code.
+
+    Its title (``text <target>``), else its target: ``~`` keeps the last part, a leading ``.`` or
+    ``!`` goes; a ``ref`` without a title shows its section's title (``labels``, else the labels of
+    the reStructuredText being parsed), a ``doc`` the document's name. Used for reStructuredText and
+    MyST (``{func}`~pkg.name```) alike.
+    """
+    name = name.split(":")[-1] if name.startswith(("py:", "std:")) else name
+    shown = text
     link = _LINK_TARGET.match(shown)
     if link and link.group(1):
         shown = link.group(1)
     elif name in ("ref", "doc", "any"):  # no title given: what Sphinx shows for the target
-        shown = _target_title(name, shown.strip().lstrip("!~"))
+        shown = _target_title(name, shown.strip().lstrip("!~"), labels)
     shown = shown.lstrip("!")
     if shown.startswith("~"):
         shown = shown[1:].rsplit(".", 1)[-1]
     shown = shown.lstrip(".") or shown
     as_code = name in _CODE_ROLES or (name not in _ROLES and " " not in shown.strip())
-    node = nodes.literal(rawtext, shown) if as_code else nodes.inline(rawtext, shown)
-    return [node], []
+    return shown, as_code
 
 
 _CONTEXT = threading.local()
@@ -276,7 +289,7 @@ def section_labels(text: str) -> dict[str, str]:
     return out
 
 
-def _target_title(role: str, target: str) -> str:
+def _target_title(role: str, target: str, labels: dict[str, str] | None = None) -> str:
     """What a reference with no title shows: the section its label marks, else the target's own words."""
     if role == "doc":
         parts = [p for p in target.strip("/").split("/") if p]
@@ -284,7 +297,7 @@ def _target_title(role: str, target: str) -> str:
             parts.pop()
         target = parts[-1] if parts else target
     else:
-        found = getattr(_CONTEXT, "labels", {}).get(target.lower())
+        found = (labels if labels is not None else getattr(_CONTEXT, "labels", {})).get(target.lower())
         if found:
             return found
     return " ".join(re.split(r"[-_]+", target)).strip() or target

@@ -1,0 +1,176 @@
+"""MyST (Markdown for Sphinx) taught to the Markdown parser: roles, targets and directives as Sphinx renders them.
+
+* ``{func}`~pkg.name``` and the other roles read as Sphinx shows them (sphinx_names.role_text): code
+  for API names, a ``{ref}`` as the title of the section its label marks;
+* a ``(label)=`` line is the next heading's id (its anchor), never text;
+* a directive fence ````` ```{name} argument ````` is read by what it is: ``code-block`` is code,
+  an admonition (``note``, ``warning``, ``seealso``...) its content led in by its label, a
+  ``glossary`` its terms and definitions, and ``toctree``, ``contents``, ``include`` and the API
+  stubs leave no text (noted under ``dropped``). Its ``:option: value`` lines are never text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ingest.documents.loaders.markdown_rules import line_text
+from ingest.documents.loaders.sphinx_names import role_text
+
+_TARGET = re.compile(r"^\(([^()\s]+)\)=\s*$")
+_ROLE = re.compile(r"\{([A-Za-z][\w.+:-]*)\}(`+)")
+_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+_OPTION = re.compile(r"^:[\w-]+:(?:\s.*)?$")
+
+CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "code-cell"})
+DROPPED_DIRECTIVES = frozenset(
+    {
+        "toctree",
+        "contents",
+        "include",
+        "literalinclude",
+        "autofunction",
+        "autoclass",
+        "automodule",
+        "automethod",
+        "autodata",
+        "autoattribute",
+        "autoexception",
+        "autosummary",
+        "autoprogram",
+        "eval-rst",
+        "index",
+        "currentmodule",
+        "module",
+        "only",
+        "mermaid",
+        "graphviz",
+        "image",
+        "figure",
+        "raw",
+    }
+)
+#: Directives whose content is led in by a label, as their rendered box shows it.
+LABELLED = {
+    "note": "Note",
+    "tip": "Tip",
+    "hint": "Hint",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+    "attention": "Attention",
+    "danger": "Danger",
+    "error": "Error",
+    "seealso": "See also",
+    "versionadded": "Added in version",
+    "versionchanged": "Changed in version",
+    "deprecated": "Deprecated since version",
+    "admonition": "",
+    "dropdown": "",
+    "topic": "",
+    "sidebar": "",
+}
+
+
+def add_myst_rules(md: Any) -> None:
+    """Teach ``md`` (a MarkdownIt parser) MyST's targets and roles; its directives are fences (``directive``)."""
+    md.block.ruler.before("fence", "myst_target", _target_rule, {"alt": ["paragraph"]})
+    md.inline.ruler.before("backticks", "myst_role", _role_rule)
+
+
+def targets(source: str) -> dict[str, str]:
+    """``label -> heading`` for the ``(label)=`` lines of ``source`` that stand right before a heading."""
+    out: dict[str, str] = {}
+    pending: list[str] = []
+    for line in source.splitlines():
+        target = _TARGET.match(line.strip())
+        if target:
+            pending.append(target.group(1).lower())
+            continue
+        if not line.strip():
+            continue
+        heading = _HEADING.match(line.strip())
+        if heading and pending:
+            out.update(dict.fromkeys(pending, heading.group(1)))
+        pending = []
+    return out
+
+
+def _target_rule(state: Any, start: int, end: int, silent: bool) -> bool:
+    found = _TARGET.match(line_text(state, start))
+    if state.sCount[start] - state.blkIndent >= 4 or not found:
+        return False
+    if silent:
+        return True
+    token = state.push("myst_target", "", 0)
+    token.content = found.group(1)
+    token.map = [start, start + 1]
+    state.line = start + 1
+    return True
+
+
+def _role_rule(state: Any, silent: bool) -> bool:
+    found = _ROLE.match(state.src, state.pos)
+    if not found:
+        return False
+    ticks = found.group(2)
+    body_start = found.end()
+    close = state.src.find(ticks, body_start)
+    if close < 0 or close > state.posMax:
+        return False
+    if not silent:
+        shown, as_code = role_text(found.group(1), state.src[body_start:close], state.env.get("myst_labels", {}))
+        token = state.push("code_inline" if as_code else "text", "code" if as_code else "", 0)
+        token.content = shown
+        token.markup = "`"
+    state.pos = close + len(ticks)
+    return True
+
+
+def directive(info: str, content: str) -> tuple[str, str, str]:
+    """(what the fence is: code, labelled, dropped or other; its argument; its content without options)."""
+    name, _, argument = info.strip()[1:].partition("}")
+    name, argument = name.strip().lower(), argument.strip()
+    lines = content.split("\n")
+    if lines and lines[0].strip() == "---":
+        lines = _front_options(lines)
+    while lines and _OPTION.match(lines[0].strip()):
+        lines = lines[1:]
+    body = "\n".join(lines).strip("\n")
+    if name in CODE_DIRECTIVES:
+        return "code", argument, body
+    if name in DROPPED_DIRECTIVES:
+        return "dropped", f"{{{name}}} {argument}".strip(), body
+    if name in LABELLED:
+        label = LABELLED[name]
+        label = f"{label} {argument}".strip() if name.startswith(("version", "deprecated")) else argument or label
+        return "labelled", label, body
+    if name == "glossary":
+        return "glossary", "", body
+    return "other", argument, body
+
+
+def _front_options(lines: list[str]) -> list[str]:
+    """``lines`` after a ``---`` ... ``---`` block of YAML options at the top of a directive."""
+    for i, line in enumerate(lines[1:], 1):
+        if line.strip() == "---":
+            return lines[i + 1 :]
+    return lines
+
+
+def glossary(body: str) -> list[str]:
+    """``term — definition`` for each term of a glossary (terms at the margin, definitions indented)."""
+    out: list[str] = []
+    terms: list[str] = []
+    definition: list[str] = []
+    for line in [*body.split("\n"), ""]:
+        if line.strip() and not line[:1].isspace():
+            if definition:
+                out.append(f"{', '.join(terms)} — {' '.join(definition)}")
+                terms, definition = [], []
+            terms.append(line.strip())
+        elif line.strip():
+            definition.append(line.strip())
+    if terms and definition:
+        out.append(f"{', '.join(terms)} — {' '.join(definition)}")
+    return out
