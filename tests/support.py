@@ -167,6 +167,9 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 # -- markup a user should never see in a passage (issue 11); bench/markup_audit.py counts it --------------
 _TAGS = "div|span|a|img|br|p|code|pre|table|tr|td|th|ul|li|ol|details|summary|sup|sub|em|strong|b|i|kbd|abbr|small|button|input|svg|figure|figcaption|iframe|script|style|section|h[1-6]"
+_ROLE_NAMES = (
+    "func|meth|class|attr|mod|obj|exc|data|const|ref|doc|term|envvar|option|kbd|command|file|program|samp|numref"
+)
 PATTERNS = {
     "heading anchor": re.compile(r"\{\s*#[\w:-]+[^}]*\}"),
     "include directive": re.compile(r"\{\*.*?\*\}|--8<--|\{\{.*?\}\}|\{%.*?%\}|^:::\s+[\w.]+\s*$", re.MULTILINE),
@@ -176,6 +179,16 @@ PATTERNS = {
     "emphasis marker": re.compile(r"\*\*[^*\n]+\*\*|(?<!\w)__[^_\n]+__(?!\w)"),
     "Markdown link": re.compile(r"\]\([^)\s]+\)|\]\[[^\]\n]*\]"),
     "Markdown bullet": re.compile(r"^\s*[*+]\s+\S", re.MULTILINE),
+    # the docs dialects (issue 32): raw roles and targets, JSX, ESM lines, directive fences
+    # (code spans are taken out before matching, so a role's `text` is gone: its {name} or :name: is left)
+    "MyST or Sphinx role": re.compile(
+        rf"\{{(?:\w+:)?(?:{_ROLE_NAMES})\}}|(?<![\w`]):(?:\w+:)?(?:{_ROLE_NAMES}):(?=[\s`]|$)"
+    ),
+    "emoji shortcode": re.compile(r"(?<![\w:]):[a-z0-9][a-z0-9_+-]*:(?![\w:])"),
+    "MyST target": re.compile(r"^\s*\([^()\s]+\)=\s*$", re.MULTILINE),
+    "JSX tag": re.compile(r"</?[A-Z][\w.]*(?:\s[^<>]*)?/?>"),
+    "ESM line": re.compile(r"^\s*(?:import\s+[\w{},*\s]+\s+from\s+['\"]|export\s+(?:const|default)\s)", re.MULTILINE),
+    "directive fence": re.compile(r"^\s*```\{[\w-]+\}|^\s*\.\. [\w-]+::", re.MULTILINE),
 }
 _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]+`", re.DOTALL)  # fenced code and code spans: shown as code
 

@@ -70,3 +70,14 @@ def test_plain_markdown_keeps_its_braces_and_mdx_files_are_read_not_skipped():
         ("paragraph", "import this is prose in a .md file."),
     ]
     assert ".mdx" in SUPPORTED_SUFFIXES
+
+
+def test_emoji_and_icon_shortcodes_are_not_text():
+    doc = load_markdown(
+        "- :simple-slack: Slack\n- Pydantic V2 is here! :tada:\n\nAt 10:30:45 use `a:b:c` and key:value.\n"
+    )
+    assert [b.text for b in doc.blocks] == [
+        "Slack",
+        "Pydantic V2 is here!",
+        "At 10:30:45 use `a:b:c` and key:value.",
+    ]

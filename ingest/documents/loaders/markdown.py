@@ -35,6 +35,7 @@ _LEADING_ATTR_LIST = re.compile(r"^\{:?\s*(?:[#.][\w:-]+\s*)+\}\s*")
 _GITHUB_ALERT = re.compile(r"^\[!(\w+)\]\s*")
 _REFERENCE_USE = re.compile(r"\[([^\]\n]+)\]\[([^\]\n]*)\]")  # [text][label] and [text][]
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+_EMOJI = re.compile(r"(?<![\w:]):[a-z0-9][a-z0-9_+-]*:(?![\w:])")  # emoji and icon shortcodes (pymdownx.emoji)
 _FENCE_TITLE = re.compile(r"\[([^\]\n]+)\]")
 
 
@@ -253,7 +254,7 @@ def _joined(children: Sequence[Any], *, code_marks: bool) -> str:
     for child in children:
         kind = child.type
         if kind == "text":
-            parts.append(child.content)
+            parts.append(_EMOJI.sub("", child.content))  # :tada:, :material-help: render as icons
         elif kind == "code_inline":
             parts.append(f"`{child.content}`" if code_marks else child.content)
         elif kind in ("softbreak", "hardbreak") or (kind == "html_inline" and child.content.lower().startswith("<br")):
