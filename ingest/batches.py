@@ -35,6 +35,7 @@ class ChangedDoc:
     title: str
     chunks: list[Chunk]
     is_new: bool
+    deps: str = ""  # the stamps of the files it includes (DocRecord.deps)
     ids: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -42,7 +43,9 @@ class ChangedDoc:
 
     @property
     def record(self) -> DocRecord:
-        return DocRecord(self.id, self.content_hash, self.stamp.size, self.stamp.mtime_ns, len(self.chunks), self.title)
+        return DocRecord(
+            self.id, self.content_hash, self.stamp.size, self.stamp.mtime_ns, len(self.chunks), self.title, self.deps
+        )
 
 
 @dataclass(frozen=True)

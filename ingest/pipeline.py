@@ -4,6 +4,8 @@ A document is *unchanged* when its stamp (size and mtime) matches the manifest (
 its content hash does); only added and changed documents are chunked, and a chunk whose content was
 embedded before (a moved or renamed file, a run interrupted mid-way) reuses that embedding.
 Documents that cannot be read are reported and keep their previous chunks; deleted ones lose theirs.
+A document that includes other files of its folder (ingest/documents/includes.py) is changed when
+one of them is: the manifest keeps their stamps, and its hash covers them.
 
 Changed documents flow through batches of ``batch_chunks`` chunks: many small documents share a
 batch, a large one spans several. Each batch is embedded (chunk and sentence vectors in one model
@@ -19,6 +21,7 @@ embed and write (the changed documents, batch by batch), remove (what is gone), 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -64,7 +67,7 @@ class Ingestor:
         batch_chunks: int = 256,
         cache_sentences: bool = True,
         pool_sentences: bool = True,
-        load: Callable[[Path], Document] = load_document,
+        load: Callable[[Path, Path | None], Document] = load_document,
     ) -> None:
         self.store = store
         self.load = load
@@ -129,9 +132,10 @@ class Ingestor:
     ) -> Iterator[ChangedDoc]:
         """Yield the documents whose content differs from the manifest, loaded and chunked, one at a time."""
         report, tracker = run.report, run.tracker
+        root: Path | None = getattr(source, "root", None)  # a folder's includes are read from inside it
         for doc_id, stamp in listing.stamps.items():
             record = known.get(doc_id)
-            if _same_stamp(record, stamp):
+            if _same_stamp(record, stamp) and _same_deps(record, root):
                 report.unchanged += 1
                 tracker.settle(doc_id)
                 continue
@@ -141,13 +145,15 @@ class Ingestor:
                 report.fail(doc_id, f"cannot read file: {exc.strerror or exc}")
                 tracker.settle(doc_id, stamp.size)
                 continue
-            if record and record.content_hash == digest:
+            if record and record.content_hash == digest and _same_deps(record, root):
                 report.unchanged += 1
-                run.touched.append(DocRecord(doc_id, digest, stamp.size, stamp.mtime_ns, record.chunks, record.title))
+                run.touched.append(
+                    DocRecord(doc_id, digest, stamp.size, stamp.mtime_ns, record.chunks, record.title, record.deps)
+                )
                 tracker.settle(doc_id, stamp.size)
                 continue
             try:
-                doc = self.load(source.locate(doc_id))
+                doc = self.load(source.locate(doc_id), root)
                 chunks = self.chunker.chunk(doc, {"source": doc_id})
             except NothingToIndex as exc:  # only directives, a template: skipped, and what it held before goes
                 report.skip(doc_id, str(exc))
@@ -168,7 +174,10 @@ class Ingestor:
                 report.fail(doc_id, "no text to index")
                 tracker.settle(doc_id, stamp.size)
                 continue
-            yield ChangedDoc(doc_id, stamp, digest, doc.title, chunks, is_new=record is None)
+            deps = _dep_stamps(root, doc.metadata.get("includes") or [])
+            if deps:  # its text is its own and what it includes: so are its hash and its chunks' ids
+                digest = hashlib.sha256(f"{digest}\n{deps}".encode()).hexdigest()
+            yield ChangedDoc(doc_id, stamp, digest, doc.title, chunks, is_new=record is None, deps=deps)
 
     def _embed_and_write(self, changed: Iterator[ChangedDoc], run: RunState) -> None:
         """Cut the changed documents into batches of ``batch_chunks`` chunks; embed and write each batch.
@@ -215,3 +224,35 @@ class Ingestor:
 def _same_stamp(record: DocRecord | None, stamp: Stamp) -> bool:
     """True when the manifest has this document with the same size and mtime (unchanged, no need to hash it)."""
     return record is not None and record.size == stamp.size and record.mtime_ns == stamp.mtime_ns
+
+
+def _dep_stamps(root: Path | None, paths: Sequence[str]) -> str:
+    """The stamps of the files a document included (paths inside ``root``), as a manifest record keeps them."""
+    if root is None or not paths:
+        return ""
+    stamps: dict[str, list[int]] = {}
+    for rel in paths:
+        try:
+            st = (root / rel).stat()
+        except OSError:
+            continue
+        stamps[rel] = [st.st_size, st.st_mtime_ns]
+    return json.dumps(stamps, sort_keys=True) if stamps else ""
+
+
+def _same_deps(record: DocRecord | None, root: Path | None) -> bool:
+    """True unless a file the document included has changed (or gone) since it was ingested."""
+    if record is None or not record.deps or root is None:
+        return True
+    try:
+        stamps = json.loads(record.deps)
+    except ValueError:
+        return False
+    for rel, (size, mtime_ns) in stamps.items():
+        try:
+            st = (root / rel).stat()
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns) != (size, mtime_ns):
+            return False
+    return True

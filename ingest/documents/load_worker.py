@@ -39,11 +39,11 @@ def _serve(conn_in: Connection, conn_out: Connection, memory_bytes: int) -> None
     conn_out.send(("ready", None))
     while True:
         try:
-            path = conn_in.recv()
+            path, root = conn_in.recv()
         except EOFError:  # the parent is gone
             return
         try:
-            conn_out.send(("ok", load_document(Path(path))))
+            conn_out.send(("ok", load_document(Path(path), Path(root) if root else None)))
         except SkipFile as exc:
             conn_out.send(("skip", str(exc)))
         except MemoryError:
@@ -69,14 +69,15 @@ class LoadWorker:
         self._out: Connection | None = None  # paths to the child
         self._broken = False  # a child could not be started here: read in this process
 
-    def load(self, path: Path) -> Document:
-        """The document at ``path``; ``SkipFile`` with a reason when it cannot be read in time and memory."""
+    def load(self, path: Path, root: Path | None = None) -> Document:
+        """The document at ``path`` (its includes read from ``root``, its source's folder); ``SkipFile``
+        with a reason when it cannot be read in time and memory."""
         with self._lock:
             conn = self._ensure()
             if conn is None:  # no child process here: read in this one, without the limits
-                return load_document(path)
+                return load_document(path, root)
             assert self._out is not None
-            self._out.send(str(path))
+            self._out.send((str(path), str(root) if root else ""))
             if not conn.poll(self.timeout):
                 self._stop()
                 raise SkipFile(f"took longer than {self.timeout:g} s to read (CITEBOT_FILE_TIMEOUT); skipped")

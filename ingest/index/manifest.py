@@ -1,8 +1,8 @@
 """Document records: the manifest (``<name>-docs``) incremental ingest diffs against, one record per document.
 
 A record's id is the document's source path; its metadata the content hash, size, mtime, chunk
-count and title. A record with an empty hash is a placeholder no file matches (see
-``ChunkWriter.write_batch``).
+count, title, and the stamps of the files it includes (a change to one of them is a change to it).
+A record with an empty hash is a placeholder no file matches (see ``ChunkWriter.write_batch``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class DocRecord:
     mtime_ns: int
     chunks: int
     title: str = ""
+    deps: str = ""  # the files it includes, as JSON {path in its source: [size, mtime_ns]} ("" for none)
 
 
 class Manifest:
@@ -46,6 +47,7 @@ class Manifest:
                     mtime_ns=int(meta.get("mtime_ns", -1)),
                     chunks=int(meta.get("chunks", 0)),
                     title=str(meta.get("title", "")),
+                    deps=str(meta.get("deps", "")),
                 )
         return out
 
@@ -69,6 +71,7 @@ class Manifest:
                         "mtime_ns": r.mtime_ns,
                         "chunks": r.chunks,
                         "title": r.title,
+                        "deps": r.deps,
                     }
                     for r in part
                 ],

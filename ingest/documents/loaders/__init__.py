@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ingest.documents.clean import clean_blocks, defuse_citation_markers, normalize, strip_controls
 from ingest.documents.document import Block, Document
+from ingest.documents.includes import loading
 from ingest.documents.loaders.html import load_html
 from ingest.documents.loaders.markdown import load_markdown, load_mdx
 from ingest.documents.loaders.notebook import load_notebook
@@ -54,8 +55,20 @@ _PROSE_CHECK_CHARS = 100_000  # texts past this size must contain sentences
 _CHARS_PER_SENTENCE_MAX = 2_000  # prose ends a sentence far more often than this
 
 
-def load_document(path: Path) -> Document:
-    """Load one file by its suffix; raise ``SkipFile`` with a reason when it cannot be read."""
+def load_document(path: Path, root: Path | None = None) -> Document:
+    """Load one file by its suffix; raise ``SkipFile`` with a reason when it cannot be read.
+
+    ``root``: the folder of the file's source; files it includes are read from inside it
+    (ingest/documents/includes.py) and listed in the metadata under ``includes``.
+    """
+    with loading(path, root) as includes:
+        doc = _load(path)
+    if includes is not None and includes.read:
+        doc = Document(doc.blocks, {**doc.metadata, "includes": includes.read})
+    return doc
+
+
+def _load(path: Path) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise SkipFile(f"unsupported file type {suffix or '(none)'}")

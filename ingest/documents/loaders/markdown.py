@@ -24,10 +24,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ingest.documents.document import BlockBuilder, Document
+from ingest.documents.includes import CODE_SUFFIXES, current, language
 from ingest.documents.loaders.frontmatter import split_front_matter
 from ingest.documents.loaders.markdown_rules import add_dialect_rules
 from ingest.documents.loaders.mdx import add_mdx_rules, component_label
 from ingest.documents.loaders.myst import add_myst_rules, directive, glossary, targets
+from ingest.documents.loaders.text import load_text
 
 _ATTR_LIST = re.compile(r"\s*\{:?\s*((?:[#.][\w:-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|\S+))(?:\s+[^}]*)?)\s*\}\s*$")
 _ANCHOR_IN_ATTRS = re.compile(r"#([\w:-]+)")
@@ -35,6 +37,8 @@ _LEADING_ATTR_LIST = re.compile(r"^\{:?\s*(?:[#.][\w:-]+\s*)+\}\s*")
 _GITHUB_ALERT = re.compile(r"^\[!(\w+)\]\s*")
 _REFERENCE_USE = re.compile(r"\[([^\]\n]+)\]\[([^\]\n]*)\]")  # [text][label] and [text][]
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+#: The file an include line names: ``--8<-- "file"``, ``{* file ln[1:3] *}``, ``<<< @/file``, ``{include} file``.
+_INCLUDE_SPEC = re.compile(r'"([^"]+)"|\{\*\s*(\S+)|(?:<<<|\{include\}|\{literalinclude\})\s+(\S+)')
 _EMOJI = re.compile(r"(?<![\w:]):[a-z0-9][a-z0-9_+-]*:(?![\w:])")  # emoji and icon shortcodes (pymdownx.emoji)
 _FENCE_TITLE = re.compile(r"\[([^\]\n]+)\]")
 
@@ -157,7 +161,7 @@ class _Walker:
                 label, start = self.opened.pop()
                 self.blocks.label(start, label)
             elif kind == "include":
-                self.dropped.append(tok.content)
+                self._include(tok.content)
             elif kind in ("mdx_open", "mdx_close", "mdx_summary"):
                 self._component(tok)
             elif kind == "html_block":  # its text may be Markdown (md_in_html: <figure markdown>)
@@ -177,10 +181,34 @@ class _Walker:
                 self.rows, self.headers = [], []
             i += 1
 
+    def _include(self, line: str, *, code: bool = False) -> None:
+        """A file the page pulls in (``--8<--``, ``{* *}``, ``<<<``, ``{include}``): read in place when
+        it is inside the source (ingest/documents/includes.py), else dropped and noted."""
+        includes = current()
+        found = _INCLUDE_SPEC.search(line)
+        spec = (found.group(1) or found.group(2) or found.group(3) or "") if found else ""
+        spec = re.sub(r"[{#].*$", "", spec.removeprefix("@/")).strip() if spec else ""
+        path = includes.resolve(spec, from_root=line.lstrip().startswith("<<< @/")) if includes and spec else None
+        text = includes.text(path) if includes and path else None
+        if includes is None or path is None or text is None:
+            self.dropped.append(line)
+            return
+        suffix = path.suffix.lower()
+        if code or suffix in CODE_SUFFIXES:
+            self.blocks.add("code", text, language(path))
+        elif suffix in (".md", ".markdown", ".mdx"):
+            with includes.inside(path):
+                walk_markdown(split_front_matter(text)[1], self.blocks, self.dropped)
+        else:  # CHANGES.rst, LICENSE, AUTHORS: its paragraphs
+            for block in load_text(text).blocks:
+                self.blocks.add(block.kind, block.text)
+
     def _directive(self, info: str, content: str) -> None:
         """A MyST directive fence, by what it is (myst.py)."""
         kind, argument, body = directive(info, content)
-        if kind == "code":
+        if kind == "dropped" and argument.startswith(("{include}", "{literalinclude}")):
+            self._include(argument, code=argument.startswith("{literalinclude}"))
+        elif kind == "code":
             self.blocks.add("code", body, argument.split()[0] if argument else "")
         elif kind == "dropped":
             self.dropped.append(argument)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from ingest.documents.includes import CODE_SUFFIXES, current, language
+
 _CODE_DIRECTIVES = ("code-block", "sourcecode", "ipython")
 _LABELLED = {
     "versionadded": "Added in version",
@@ -27,7 +29,6 @@ _LABELLED = {
 _DROPPED = (
     "toctree",
     "contents",
-    "literalinclude",
     "autofunction",
     "autoclass",
     "automodule",
@@ -181,7 +182,34 @@ def _register_sphinx_names() -> None:
                 self.state.nested_parse(self.content, self.content_offset, node)
                 return [node]
 
+        class Include(Directive):
+            """``.. include::`` / ``.. literalinclude::``: the file's text in place, when it is in the source."""
+
+            required_arguments = 1
+            final_argument_whitespace = True
+            option_spec = None  # any option (:start-after:, :language:...)
+            has_content = False
+
+            def run(self) -> list[Any]:
+                includes = current()
+                path = includes.resolve(self.arguments[0]) if includes else None
+                text = includes.text(path) if includes and path else None
+                if includes is None or path is None or text is None:
+                    node = nodes.comment(text=f".. {self.name}:: {self.arguments[0]}")
+                    node["citebot_dropped"] = True
+                    return [node]
+                suffix = path.suffix.lower()
+                if self.name == "literalinclude" or suffix in CODE_SUFFIXES:
+                    given = (self.options or {}).get("language")
+                    return [nodes.literal_block(text, text, language=given or language(path))]
+                if suffix in (".md", ".markdown", ".txt", ""):  # not reStructuredText: its paragraphs
+                    return [nodes.paragraph(p, p) for p in re.split(r"\n\s*\n", text) if p.strip()]
+                self.state_machine.insert_input(text.splitlines(), str(path))
+                return []
+
         directives.register_directive("glossary", Glossary)
+        directives.register_directive("include", Include)
+        directives.register_directive("literalinclude", Include)
         for name in _ROLES:
             roles.register_local_role(name, _text_role)
         _KNOWN_ROLES.update(_ROLES)
