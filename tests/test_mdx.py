@@ -81,3 +81,24 @@ def test_emoji_and_icon_shortcodes_are_not_text():
         "Pydantic V2 is here!",
         "At 10:30:45 use `a:b:c` and key:value.",
     ]
+
+
+def test_an_mdx_code_block_is_rendered_and_a_comment_heading_id_is_the_anchor():
+    doc = load_mdx(
+        "```mdx-code-block\nimport Tabs from '@theme/Tabs';\nimport TabItem from '@theme/TabItem';\n```\n\n"
+        "Docusaurus consists of a set of npm packages.\n\n"
+        "## Requirements {/* #requirements */}\n\nNode.js version 24.14 or above.\n"
+    )
+    assert [(b.kind, b.text, b.anchor) for b in doc.blocks] == [
+        ("paragraph", "Docusaurus consists of a set of npm packages.", ""),
+        ("heading", "Requirements", "requirements"),
+        ("paragraph", "Node.js version 24.14 or above.", "requirements"),
+    ]
+
+
+def test_a_docusaurus_md_page_that_imports_theme_components_is_read_as_mdx():
+    doc = load_markdown(
+        "import Tabs from '@theme/Tabs';\nimport TabItem from '@theme/TabItem';\n\n"
+        '<Tabs>\n<TabItem value="pnpm" label="pnpm">\n\n```sh\npnpm add gizmo\n```\n\n</TabItem>\n</Tabs>\n'
+    )
+    assert [(b.kind, b.text) for b in doc.blocks] == [("paragraph", "pnpm:"), ("code", "pnpm add gizmo")]

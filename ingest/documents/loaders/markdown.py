@@ -39,6 +39,8 @@ _REFERENCE_USE = re.compile(r"\[([^\]\n]+)\]\[([^\]\n]*)\]")  # [text][label] an
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 #: The file an include line names: ``--8<-- "file"``, ``{* file ln[1:3] *}``, ``<<< @/file``, ``{include} file``.
 _INCLUDE_SPEC = re.compile(r'"([^"]+)"|\{\*\s*(\S+)|(?:<<<|\{include\}|\{literalinclude\})\s+(\S+)')
+#: A Docusaurus page importing its theme's components (``import Tabs from '@theme/Tabs';``): MDX.
+_DOCUSAURUS_IMPORT = re.compile(r"""^import\s+[\w{},\s]+\s+from\s+['"]@(?:theme|site|docusaurus)/""", re.MULTILINE)
 _EMOJI = re.compile(r"(?<![\w:]):[a-z0-9][a-z0-9_+-]*:(?![\w:])")  # emoji and icon shortcodes (pymdownx.emoji)
 _FENCE_TITLE = re.compile(r"\[([^\]\n]+)\]")
 
@@ -46,6 +48,7 @@ _FENCE_TITLE = re.compile(r"\[([^\]\n]+)\]")
 def load_markdown(text: str, *, mdx: bool = False) -> Document:
     """A Markdown document (``mdx``: a Docusaurus ``.mdx`` page): front matter to metadata, then its blocks."""
     metadata, body = split_front_matter(text)
+    mdx = mdx or _DOCUSAURUS_IMPORT.search(body) is not None  # Docusaurus reads its .md files as MDX too
     blocks = BlockBuilder(inherit_anchors=False)  # a link slugs the heading (ingest/sources/links.py)
     dropped: list[str] = []
     walk_markdown(body, blocks, dropped, mdx=mdx)
@@ -144,6 +147,8 @@ class _Walker:
                 quote_depth += 1
             elif kind == "blockquote_close":
                 quote_depth -= 1
+            elif kind == "fence" and tok.info.strip() == "mdx-code-block":  # Docusaurus: MDX to render, not show
+                walk_markdown(tok.content, self.blocks, self.dropped, mdx=True)
             elif kind == "fence" and tok.info.strip().startswith("{"):
                 self._directive(tok.info, tok.content)
             elif kind == "myst_target":

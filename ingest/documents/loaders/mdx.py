@@ -11,7 +11,8 @@ renders it, leaving the rest to the Markdown reader (markdown.py):
   ``<Admonition type="tip" title="...">`` its title; other components keep their text children and
   lose their tags, and those with no text (``<DocCardList />``) leave nothing;
 * indentation never makes a code block (MDX has none), so content indented inside a component
-  stays prose.
+  stays prose; a ``mdx-code-block`` fence is MDX to render (its imports go, its text stays), and a
+  heading's ``{/* #custom-id */}`` is its id.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _TAG = re.compile(r"""<(/?)([A-Za-z][\w.:-]*)((?:\s+[\w:.@-]+(?:\s*=\s*(?:"[^"]*
 _ATTR = re.compile(r"""([\w:.@-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|\{([^{}]*)\}))?""")
 _SUMMARY = re.compile(r"^<summary>(.*)</summary>$", re.IGNORECASE)
 _ATTR_LIST_BRACE = re.compile(r"\{:?\s*[#.][\w:-]+")  # ``{#custom-id}`` after a heading: not an expression
+_HEADING_ID = re.compile(r"/\*\s*#([\w:-]+)\s*\*/")
 _MAX_TAG_LINES = 20  # an opening tag whose attributes run over several lines ends within this many
 
 
@@ -136,7 +138,11 @@ def _expression_rule(state: Any, silent: bool) -> bool:
     inner = src[pos + 1 : end].strip()
     if not silent:
         value = state.env.get("mdx_consts", {}).get(inner)
-        if value is not None:
+        heading_id = _HEADING_ID.fullmatch(inner)
+        if heading_id:  # ``## Title {/* #custom-id */}``: the heading's id, as an attribute list reads it
+            token = state.push("text", "", 0)
+            token.content = "{#" + heading_id.group(1) + "}"
+        elif value is not None:
             token = state.push("text", "", 0)
             token.content = value
         elif not inner.startswith("/*"):
