@@ -74,3 +74,16 @@ def test_reader_problems_keep_their_reason(worker, tmp_path):
     missing: Path = tmp_path / "gone.md"
     with pytest.raises(SkipFile, match="cannot read"):
         worker.load(missing)
+
+
+def test_a_file_with_nothing_to_index_stays_a_skip_and_includes_are_read_in_the_child(worker, tmp_path):
+    from ingest.errors import NothingToIndex
+
+    (tmp_path / "_flag.mdx").write_text("Override CPU architecture of native modules.\n")
+    with pytest.raises(NothingToIndex, match="an MDX partial"):  # not a plain SkipFile: it is not a failure
+        worker.load(tmp_path / "_flag.mdx", tmp_path)
+    page = tmp_path / "add.md"
+    page.write_text("# Add\n\nInstalls a package.\n\nimport Flag from './_flag.mdx'\n\n<Flag />\n")
+    doc = worker.load(page, tmp_path)
+    assert doc.metadata["includes"] == ["_flag.mdx"]
+    assert "Override CPU architecture of native modules." in [b.text for b in doc.blocks]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ingest.documents.loaders import SUPPORTED_SUFFIXES, load_document
 from ingest.documents.loaders.markdown import load_markdown, load_mdx
 from tests.support import markup_in
@@ -102,3 +104,26 @@ def test_a_docusaurus_md_page_that_imports_theme_components_is_read_as_mdx():
         '<Tabs>\n<TabItem value="pnpm" label="pnpm">\n\n```sh\npnpm add gizmo\n```\n\n</TabItem>\n</Tabs>\n'
     )
     assert [(b.kind, b.text) for b in doc.blocks] == [("paragraph", "pnpm:"), ("code", "pnpm add gizmo")]
+
+
+def test_a_partial_is_read_where_the_page_uses_it_and_is_no_page_of_its_own(tmp_path):
+    from ingest.errors import NothingToIndex
+    from tests.test_includes import write
+
+    root = write(
+        tmp_path / "docs",
+        {
+            "cli/add.md": "# pnpm add\n\nInstalls a package.\n\n### --cpu\n\n"
+            "import CpuFlag from '../settings/_cpuFlag.mdx'\n\n<CpuFlag />\n\n### --filter\n\nRead about filtering.\n",
+            "settings/_cpuFlag.mdx": "Override CPU architecture of native modules to install.\n",
+        },
+    )
+    doc = load_document(root / "cli/add.md", root)
+    assert [(b.kind, b.text) for b in doc.blocks if b.kind != "heading"] == [
+        ("paragraph", "Installs a package."),
+        ("paragraph", "Override CPU architecture of native modules to install."),
+        ("paragraph", "Read about filtering."),
+    ]
+    assert doc.metadata["includes"] == ["settings/_cpuFlag.mdx"]
+    with pytest.raises(NothingToIndex, match="an MDX partial"):
+        load_document(root / "settings/_cpuFlag.mdx", root)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ingest.documents.document import Document
 from ingest.documents.loaders import load_document
-from ingest.errors import SkipFile
+from ingest.errors import NothingToIndex, SkipFile
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def _serve(conn_in: Connection, conn_out: Connection, memory_bytes: int) -> None
             return
         try:
             conn_out.send(("ok", load_document(Path(path), Path(root) if root else None)))
+        except NothingToIndex as exc:
+            conn_out.send(("empty", str(exc)))
         except SkipFile as exc:
             conn_out.send(("skip", str(exc)))
         except MemoryError:
@@ -88,6 +90,8 @@ class LoadWorker:
                 raise SkipFile(f"the reader died on this file (exit {code}): out of memory or a parser crash") from None
         if kind == "ok":
             return value  # type: ignore[no-any-return]
+        if kind == "empty":
+            raise NothingToIndex(value)
         if kind == "skip":
             raise SkipFile(value)
         raise SkipFile(f"the reader failed on it ({value})")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Assemble the docsites dev set's corpus from a git copy of the projects, at pinned commits.
 
-    python bench/devsets/docsites/fetch.py --vitepress /path/to/vitepress/.git   # -> corpus/ (git-ignored)
+    python bench/devsets/docsites/fetch.py --vitepress VITEPRESS_GIT_DIR --pnpm PNPM_IO_GIT_DIR   # -> corpus/
 
 Each page is read with ``git show COMMIT:PATH`` and checked against the sha256 below, so the corpus
 is the same wherever it is built. Standard library only; every failure is one line.
@@ -31,21 +31,44 @@ VITEPRESS = {
 }
 
 
+PNPM_COMMIT = "4096ad35b19c7d7e0c2c64c704c57daf5bb91668"
+#: corpus path -> path in the pnpm.io repository (a Docusaurus site: MDX partials, admonitions)
+PNPM = {
+    f"pnpm/{name}": f"docs/{name}"
+    for name in (
+        "installation.md",
+        "motivation.md",
+        "catalogs.md",
+        "filtering.md",
+        "cli/add.md",
+        "cli/install.md",
+        "settings/_catalogMode.mdx",
+        "settings/_catalogPrune.mdx",
+        "settings/_cpuFlag.mdx",
+        "settings/_osFlag.mdx",
+        "settings/_libcFlag.mdx",
+    )
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vitepress", type=Path, required=True, help="the vitepress repository's git directory")
+    ap.add_argument("--pnpm", type=Path, required=True, help="the pnpm/pnpm.io repository's git directory")
     ap.add_argument("--dest", type=Path, default=HERE / "corpus")
     args = ap.parse_args()
     sums = dict(line.split("  ", 1)[::-1] for line in (HERE / "SHA256SUMS").read_text().splitlines() if line)
-    for rel, repo_path in VITEPRESS.items():
+    pages = [(rel, path, args.vitepress, VITEPRESS_COMMIT) for rel, path in VITEPRESS.items()]
+    pages += [(rel, path, args.pnpm, PNPM_COMMIT) for rel, path in PNPM.items()]
+    for rel, repo_path, repo, commit in pages:
         try:
             data = subprocess.run(
-                ["git", "--git-dir", str(args.vitepress), "show", f"{VITEPRESS_COMMIT}:{repo_path}"],
+                ["git", "--git-dir", str(repo), "show", f"{commit}:{repo_path}"],
                 check=True,
                 capture_output=True,
             ).stdout
         except (OSError, subprocess.CalledProcessError) as exc:
-            print(f"fetch.py: error: cannot read {repo_path} at {VITEPRESS_COMMIT[:8]}: {exc}", file=sys.stderr)
+            print(f"fetch.py: error: cannot read {repo_path} at {commit[:8]}: {exc}", file=sys.stderr)
             return 1
         digest = hashlib.sha256(data).hexdigest()
         if sums.get(rel) != digest:
@@ -54,7 +77,7 @@ def main() -> int:
         out = args.dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
-    print(f"corpus ready in {args.dest} ({len(VITEPRESS)} files)")
+    print(f"corpus ready in {args.dest} ({len(pages)} files)")
     return 0
 
 

@@ -78,6 +78,8 @@ def _load(path: Path) -> Document:
         raise SkipFile(f"cannot read file: {exc.strerror or exc}") from None
     if not data.strip():
         raise SkipFile("empty file")
+    if suffix == ".mdx" and path.name.startswith("_"):  # Docusaurus: a partial, not a page of its own
+        raise NothingToIndex(f"{NOTHING_TO_INDEX}: an MDX partial, read where the pages that import it use it")
     text = "" if suffix == ".pdf" else normalize(decode_text(data))
     if suffix in (".html", ".htm") and _TEMPLATE_SYNTAX.search(_CODE_ELEMENTS.sub(" ", text)):
         raise NothingToIndex(f"{NOTHING_TO_INDEX}: a template (Jinja or Liquid syntax), not a page")

@@ -39,8 +39,10 @@ _REFERENCE_USE = re.compile(r"\[([^\]\n]+)\]\[([^\]\n]*)\]")  # [text][label] an
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 #: The file an include line names: ``--8<-- "file"``, ``{* file ln[1:3] *}``, ``<<< @/file``, ``{include} file``.
 _INCLUDE_SPEC = re.compile(r'"([^"]+)"|\{\*\s*(\S+)|(?:<<<|\{include\}|\{literalinclude\})\s+(\S+)')
-#: A Docusaurus page importing its theme's components (``import Tabs from '@theme/Tabs';``): MDX.
-_DOCUSAURUS_IMPORT = re.compile(r"""^import\s+[\w{},\s]+\s+from\s+['"]@(?:theme|site|docusaurus)/""", re.MULTILINE)
+#: A Docusaurus page importing its theme's components or a partial (``import Tabs from '@theme/Tabs';``): MDX.
+_DOCUSAURUS_IMPORT = re.compile(
+    r"""^import\s+[\w{},\s]+\s+from\s+['"](?:@(?:theme|site|docusaurus)/|\.{1,2}/[^'"]+\.mdx['"])""", re.MULTILINE
+)
 _EMOJI = re.compile(r"(?<![\w:]):[a-z0-9][a-z0-9_+-]*:(?![\w:])")  # emoji and icon shortcodes (pymdownx.emoji)
 _FENCE_TITLE = re.compile(r"\[([^\]\n]+)\]")
 
@@ -71,7 +73,7 @@ def walk_markdown(source: str, blocks: BlockBuilder, dropped: list[str], *, mdx:
         tokens = md.parseInline(text, env)
         return inline_text(tokens[0].children or [], code_marks=False) if tokens else text
 
-    _Walker(blocks, dropped, render_inline).walk(md.parse(source, env))
+    _Walker(blocks, dropped, render_inline, env).walk(md.parse(source, env))
     dropped.extend(env.get("mdx_dropped", []))
 
 
@@ -109,7 +111,14 @@ def _assumed_references(source: str) -> dict[str, dict[str, str]]:
 class _Walker:
     """Turns markdown-it tokens into blocks."""
 
-    def __init__(self, blocks: BlockBuilder, dropped: list[str], render_inline: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        blocks: BlockBuilder,
+        dropped: list[str],
+        render_inline: Callable[[str], str],
+        env: dict[str, Any] | None = None,
+    ) -> None:
+        self.env = env or {}  # the parse's environment: MDX partials imported by the page
         self.blocks = blocks
         self.dropped = dropped
         self.render_inline = render_inline  # Markdown found outside the block structure: titles, HTML blocks
@@ -169,6 +178,8 @@ class _Walker:
                 self._include(tok.content)
             elif kind in ("mdx_open", "mdx_close", "mdx_summary"):
                 self._component(tok)
+            elif kind == "mdx_self" and tok.meta["name"] in self.env.get("mdx_partials", {}):
+                self._include(self.env["mdx_partials"][tok.meta["name"]], mdx=True)
             elif kind == "html_block":  # its text may be Markdown (md_in_html: <figure markdown>)
                 self._text("paragraph", self.render_inline(html_text(tok.content)))
             elif kind == "thead_open":
@@ -186,12 +197,13 @@ class _Walker:
                 self.rows, self.headers = [], []
             i += 1
 
-    def _include(self, line: str, *, code: bool = False) -> None:
-        """A file the page pulls in (``--8<--``, ``{* *}``, ``<<<``, ``{include}``): read in place when
-        it is inside the source (ingest/documents/includes.py), else dropped and noted."""
+    def _include(self, line: str, *, code: bool = False, mdx: bool = False) -> None:
+        """A file the page pulls in (``--8<--``, ``{* *}``, ``<<<``, ``{include}``, an MDX partial, whose
+        ``line`` is its path): read in place when it is inside the source (ingest/documents/includes.py),
+        else dropped and noted."""
         includes = current()
-        found = _INCLUDE_SPEC.search(line)
-        spec = (found.group(1) or found.group(2) or found.group(3) or "") if found else ""
+        found = None if mdx else _INCLUDE_SPEC.search(line)
+        spec = line if mdx else (found.group(1) or found.group(2) or found.group(3) or "") if found else ""
         spec = re.sub(r"[{#].*$", "", spec.removeprefix("@/")).strip() if spec else ""
         path = includes.resolve(spec, from_root=line.lstrip().startswith("<<< @/")) if includes and spec else None
         text = includes.text(path) if includes and path else None
@@ -203,7 +215,7 @@ class _Walker:
             self.blocks.add("code", text, language(path))
         elif suffix in (".md", ".markdown", ".mdx"):
             with includes.inside(path):
-                walk_markdown(split_front_matter(text)[1], self.blocks, self.dropped)
+                walk_markdown(split_front_matter(text)[1], self.blocks, self.dropped, mdx=mdx or suffix == ".mdx")
         else:  # CHANGES.rst, LICENSE, AUTHORS: its paragraphs
             for block in load_text(text).blocks:
                 self.blocks.add(block.kind, block.text)

@@ -3,9 +3,11 @@
 An ``.mdx`` page is Markdown with JavaScript in it. These markdown-it rules read it as the site
 renders it, leaving the rest to the Markdown reader (markdown.py):
 
-* ``import``/``export`` lines (ESM) and ``{/* comments */}`` are dropped; an ``export const NAME =
-  'value'`` is remembered, so ``{NAME}`` in the text reads as its value, while any other
-  ``{expression}`` (a value known only at build time) is dropped and noted;
+* ``import``/``export`` lines (ESM) and ``{/* comments */}`` are dropped; a Markdown partial
+  imported from the same source (``import Flag from './_flag.mdx'``) is read where ``<Flag />``
+  stands (ingest/documents/includes.py); an ``export const NAME = 'value'`` is remembered, so
+  ``{NAME}`` in the text reads as its value, while any other ``{expression}`` (a value known only
+  at build time) is dropped and noted;
 * a line of JSX tags becomes open/close tokens: a ``<TabItem label="npm">`` labels its content
   ("npm:", as content tabs do), ``<details>`` takes its ``<summary>`` as the lead-in, an
   ``<Admonition type="tip" title="...">`` its title; other components keep their text children and
@@ -23,6 +25,7 @@ from typing import Any
 from ingest.documents.loaders.markdown_rules import line_text
 
 _ESM = re.compile(r"^(?:import|export)\s")
+_PARTIAL = re.compile(r"""^import\s+([A-Z][\w$]*)\s+from\s+['"](\.{1,2}/[^'"]+\.mdx?)['"];?\s*$""")
 _CONST = re.compile(r"""^export\s+const\s+([A-Za-z_$][\w$]*)\s*=\s*(?:(['"])(.*?)\2|(\d+(?:\.\d+)?))\s*;?\s*$""")
 _TAG = re.compile(r"""<(/?)([A-Za-z][\w.:-]*)((?:\s+[\w:.@-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|\{[^{}]*\}))?)*)\s*(/?)>""")
 _ATTR = re.compile(r"""([\w:.@-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|\{([^{}]*)\}))?""")
@@ -54,6 +57,9 @@ def _esm_rule(state: Any, start: int, end: int, silent: bool) -> bool:
         found = _CONST.match(line_text(state, line))
         if found:
             consts[found.group(1)] = found.group(3) if found.group(2) else found.group(4)
+        partial = _PARTIAL.match(line_text(state, line))
+        if partial:  # a Markdown partial, rendered where <Name /> stands
+            state.env.setdefault("mdx_partials", {})[partial.group(1)] = partial.group(2)
         line += 1
     token = state.push("mdx_esm", "", 0)
     token.map = [start, line]
