@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from ingest.documents.loaders.markdown_rules import line_text
+from ingest.documents.loaders.sphinx_names import DROPPED_DIRECTIVES as SPHINX_DROPPED
 from ingest.documents.loaders.sphinx_names import role_text
 
 _TARGET = re.compile(r"^\(([^()\s]+)\)=\s*$")
@@ -23,33 +24,8 @@ _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 _OPTION = re.compile(r"^:[\w-]+:(?:\s.*)?$")
 
 CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "code-cell"})
-DROPPED_DIRECTIVES = frozenset(
-    {
-        "toctree",
-        "contents",
-        "include",
-        "literalinclude",
-        "autofunction",
-        "autoclass",
-        "automodule",
-        "automethod",
-        "autodata",
-        "autoattribute",
-        "autoexception",
-        "autosummary",
-        "autoprogram",
-        "eval-rst",
-        "index",
-        "currentmodule",
-        "module",
-        "only",
-        "mermaid",
-        "graphviz",
-        "image",
-        "figure",
-        "raw",
-    }
-)
+#: MyST's directives that leave no text: Sphinx's (sphinx_names.py), and includes it could not read.
+DROPPED_DIRECTIVES = frozenset({*SPHINX_DROPPED, "include", "literalinclude", "eval-rst", "image", "figure", "raw"})
 #: Directives whose content is led in by a label, as their rendered box shows it.
 LABELLED = {
     "note": "Note",

@@ -26,7 +26,8 @@ _LABELLED = {
     "seealso": "See also",
     "todo": "To do",
 }
-_DROPPED = (
+#: Directives whose content lives elsewhere (API stubs, tables of contents): they leave no text.
+DROPPED_DIRECTIVES = (
     "toctree",
     "contents",
     "autofunction",
@@ -168,7 +169,7 @@ def _register_sphinx_names() -> None:
             directives.register_directive(name, CodeBlock)
         for name in _LABELLED:
             directives.register_directive(name, Labelled)
-        for name in _DROPPED:
+        for name in DROPPED_DIRECTIVES:
             directives.register_directive(name, Dropped)
 
         class Glossary(Directive):
