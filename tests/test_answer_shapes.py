@@ -126,3 +126,24 @@ def test_a_question_in_a_document_is_not_an_answer():
         "When will BlackBerry stop operating in Pakistan?", [p(text)], embed=None, options=ALWAYS
     )
     assert result.text.startswith("The shutdown takes effect on December 30, 2015.")
+
+
+def test_a_description_under_an_option_heading_is_named_by_the_option():
+    text = (
+        "Added in: v10.14.0\n\nOverride CPU architecture of native modules to install. "
+        "Acceptable values are same as cpu field of package.json, which comes from process.arch."
+    )
+    result = extractive_answer(
+        "can i install native modules built for a different cpu architecture than my machine?",
+        [p(text, section="Options › --cpu=<name>")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert "`--cpu=<name>` — Override CPU architecture of native modules to install." in result.text
+    plain = extractive_answer(
+        "how do i install native modules for a different cpu architecture?",
+        [p(text, section="Installing native modules")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert plain.text.startswith("Override CPU architecture")  # a heading that is prose names nothing

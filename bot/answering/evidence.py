@@ -366,6 +366,23 @@ def with_setting(sentence: str, section: str) -> str:
     return sentence
 
 
+#: A heading that names an option or a setting (``--cpu=<name>``, ``--save-exact, -E``, ``catalogMode``,
+#: ``max_age``): its section describes that name, which a reader needs with the description.
+_OPTION_HEADING = re.compile(
+    r"`?(?:--?[A-Za-z][\w-]*(?:[= ]\S+)?(?:,\s*--?[\w-]+)*|[a-z]+(?:[A-Z][a-z0-9]*)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)`?"
+)
+
+
+def with_option(sentence: str, section: str) -> str:
+    """A sentence of an option's or a setting's own section, named by it when it does not say it:
+    "``--cpu=<name>`` — Override CPU architecture of native modules to install."."""
+    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
+    name = leaf.strip("`").split(",")[0].split("=")[0].split()[0] if leaf else ""
+    if not name or not _OPTION_HEADING.fullmatch(leaf) or name.lower() in sentence.lower():
+        return with_setting(sentence, section)
+    return f"`{leaf.strip('`')}` — {sentence}"
+
+
 def term_weights(question: str) -> dict[str, float]:
     """Content terms of the question; names and numbers weigh more than common words."""
     weights: dict[str, float] = {}

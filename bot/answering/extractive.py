@@ -31,7 +31,7 @@ from bot.answering.evidence import (
     SentenceWeights,
     gather_evidence,
     is_key_value,
-    with_setting,
+    with_option,
 )
 from bot.answering.focus import CountFn
 from bot.schema import Citation, Passage
@@ -193,7 +193,7 @@ def _render(
         elif c.item:
             piece = f"- {text} {marker}"
         else:
-            piece = f"{with_setting(text, passage.section)} {marker}"
+            piece = f"{with_option(text, passage.section)} {marker}"  # named by its option or setting
         follow = _introduced_block(passage.text, c.sentence, text)
         if follow:
             piece += f"\n\n{follow}"
