@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 
 from bot.answering.focus import CountFn, FocusReport, RarityFn, asks_change, assess_focus, is_release_notes
 from bot.answering.question import Question, analyse
+from bot.answering.setting_names import is_key_value, with_setting
 from bot.schema import Passage
 from bot.text import Sentence, content_terms, words
 from ingest.documents.clean import is_clutter_line
-from ingest.documents.document import SECTION_SEPARATOR, Part, passage_parts
+from ingest.documents.document import Part, passage_parts
 from ingest.documents.sentences import ENDS_SENTENCE, split_sentences
 from ingest.embedding.embedder import cosine
 
@@ -348,39 +349,6 @@ def quotable(sentence: str) -> bool:
 def quotable_item(text: str) -> bool:
     """A list item, however short ("JSON Schema Draft 2020-12"): it is read with its list's lead-in."""
     return 2 <= len(words(text)) <= 90 and not is_clutter_line(text)
-
-
-_KEY_VALUE = re.compile(r"^(`[^`]+`|[A-Za-z][\w .-]{0,30}?)(:| —) \S")
-
-
-def is_key_value(sentence: str) -> bool:
-    """A table row or field as the loaders write them: ``Key: value`` or ``name — Header: value``."""
-    return bool(_KEY_VALUE.match(sentence)) and len(sentence) <= 400
-
-
-def with_setting(sentence: str, section: str) -> str:
-    """A setting's row read alone ("Default: `30`") is named by its section: "timeout — Default: `30`"."""
-    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
-    if leaf and is_key_value(sentence) and leaf.lower() not in sentence.lower():
-        return f"{leaf} — {sentence}"
-    return sentence
-
-
-#: A heading that names an option or a setting (``--cpu=<name>``, ``--save-exact, -E``, ``catalogMode``,
-#: ``max_age``): its section describes that name, which a reader needs with the description.
-_OPTION_HEADING = re.compile(
-    r"`?(?:--?[A-Za-z][\w-]*(?:[= ]\S+)?(?:,\s*--?[\w-]+)*|[a-z]+(?:[A-Z][a-z0-9]*)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)`?"
-)
-
-
-def with_option(sentence: str, section: str) -> str:
-    """A sentence of an option's or a setting's own section, named by it when it does not say it:
-    "``--cpu=<name>`` — Override CPU architecture of native modules to install."."""
-    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
-    name = leaf.strip("`").split(",")[0].split("=")[0].split()[0] if leaf else ""
-    if not name or not _OPTION_HEADING.fullmatch(leaf) or name.lower() in sentence.lower():
-        return with_setting(sentence, section)
-    return f"`{leaf.strip('`')}` — {sentence}"
 
 
 def term_weights(question: str) -> dict[str, float]:

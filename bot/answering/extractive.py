@@ -30,10 +30,9 @@ from bot.answering.evidence import (
     ScoredSentence,
     SentenceWeights,
     gather_evidence,
-    is_key_value,
-    with_option,
 )
 from bot.answering.focus import CountFn
+from bot.answering.setting_names import is_key_value, with_option
 from bot.schema import Citation, Passage
 from bot.text import Sentence, content_terms, split_sentences, words
 from ingest.documents.document import Part, passage_parts

@@ -1,0 +1,44 @@
+"""Naming what a quoted sentence is about when its own words do not: a setting's row or an option's description.
+
+A table row read alone ("Default: `30`") or the description under an option's heading ("Override
+CPU architecture of native modules to install." under ``### --cpu=<name>``) does not say which
+setting or option it is about; the heading does, and a reader needs it with the sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.documents.document import SECTION_SEPARATOR
+
+_KEY_VALUE = re.compile(r"^(`[^`]+`|[A-Za-z][\w .-]{0,30}?)(:| —) \S")
+
+
+def is_key_value(sentence: str) -> bool:
+    """A table row or field as the loaders write them: ``Key: value`` or ``name — Header: value``."""
+    return bool(_KEY_VALUE.match(sentence)) and len(sentence) <= 400
+
+
+def with_setting(sentence: str, section: str) -> str:
+    """A setting's row read alone ("Default: `30`") is named by its section: "timeout — Default: `30`"."""
+    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
+    if leaf and is_key_value(sentence) and leaf.lower() not in sentence.lower():
+        return f"{leaf} — {sentence}"
+    return sentence
+
+
+#: A heading that names an option or a setting (``--cpu=<name>``, ``--save-exact, -E``, ``catalogMode``,
+#: ``max_age``): its section describes that name, which a reader needs with the description.
+_OPTION_HEADING = re.compile(
+    r"`?(?:--?[A-Za-z][\w-]*(?:[= ]\S+)?(?:,\s*--?[\w-]+)*|[a-z]+(?:[A-Z][a-z0-9]*)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)`?"
+)
+
+
+def with_option(sentence: str, section: str) -> str:
+    """A sentence of an option's or a setting's own section, named by it when it does not say it:
+    "``--cpu=<name>`` — Override CPU architecture of native modules to install."."""
+    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
+    name = leaf.strip("`").split(",")[0].split("=")[0].split()[0] if leaf else ""
+    if not name or not _OPTION_HEADING.fullmatch(leaf) or name.lower() in sentence.lower():
+        return with_setting(sentence, section)
+    return f"`{leaf.strip('`')}` — {sentence}"
