@@ -39,7 +39,7 @@ def from_folder(folder: Path) -> Iterator[tuple[str, str, str]]:
             continue
         rel = path.relative_to(folder).as_posix()
         try:
-            doc = load_document(path)
+            doc = load_document(path, folder)  # as ingest reads it: includes from inside the folder
         except SkipFile as exc:
             print(f"skipped {rel}: {exc}", file=sys.stderr)
             continue

@@ -31,3 +31,10 @@ def test_a_vitepress_page_reads_as_its_built_page():
     for debris in (":::", "[[toc]]", "<<<", "code-group", "[npm]", "<Badge"):
         assert debris not in prose, debris
     assert markup_in(prose) == []
+
+
+def test_a_v_pre_container_keeps_its_text_without_its_fence():
+    from ingest.documents.loaders.markdown import load_markdown
+
+    doc = load_markdown("::: v-pre\nThis `{{ will be displayed as-is }}` in the page.\n:::\n")
+    assert [b.text for b in doc.blocks] == ["This `{{ will be displayed as-is }}` in the page."]

@@ -260,9 +260,13 @@ class _Walker:
             self.blocks.add(kind, text)  # type: ignore[arg-type]
 
     def _without_templates(self, text: str) -> str:
-        """Template expressions (``{{ version }}``, ``{% include %}``) are build-time values we cannot know."""
-        self.dropped.extend(_TEMPLATE.findall(text))
-        return " ".join(_TEMPLATE.sub(" ", text).split())
+        """Template expressions (``{{ version }}``, ``{% include %}``) are build-time values we cannot know;
+        inside a code span they are an example the page shows, and stay."""
+        parts = re.split(r"(`[^`]*`)", text)
+        for i in range(0, len(parts), 2):  # the even parts are outside code spans
+            self.dropped.extend(_TEMPLATE.findall(parts[i]))
+            parts[i] = _TEMPLATE.sub(" ", parts[i])
+        return " ".join("".join(parts).split())
 
     def _quote(self, text: str) -> None:
         alert = _GITHUB_ALERT.match(text)

@@ -16,7 +16,7 @@ from typing import Any
 #: Labels of admonition types as readers know them.
 _DOCUSAURUS_TYPES = frozenset({"note", "tip", "info", "caution", "danger", "warning", "important", "success"})
 #: VitePress containers that are not admonitions: ``::: details Title`` and ``::: code-group``.
-_VITEPRESS_CONTAINERS = {"details": "Details", "code-group": ""}
+_VITEPRESS_CONTAINERS = {"details": "Details", "code-group": "", "v-pre": "", "raw": ""}
 
 
 def add_dialect_rules(md: Any) -> None:
