@@ -92,6 +92,11 @@ def chat_model(s: Settings) -> ChatModel | None:
     )
 
 
+def max_file_bytes(s: Settings) -> int:
+    """The largest file ingest reads (CITEBOT_MAX_FILE_MB), in bytes."""
+    return int(s.max_file_mb * 1_000_000)
+
+
 def chunk_params(s: Settings) -> ChunkParams:
     """How documents are cut into chunks."""
     return ChunkParams(

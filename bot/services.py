@@ -188,7 +188,7 @@ class Services:
             store or self.store(create=True),
             self.embedder,
             chunker,
-            max_bytes=int(s.max_file_mb * 1_000_000),
+            max_bytes=components.max_file_bytes(s),
             batch_chunks=s.ingest_batch,
             cache_sentences=s.sentence_cache,
             pool_sentences=s.sentence_vectors == "pooled",

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot import components
 from bot.index_access import IndexAccess
 from bot.settings import Settings
 from ingest.errors import IngestError, StoreUnavailableError
@@ -82,7 +83,7 @@ class SourceCatalog:
                     excludes=excludes,
                     site_url=site_url,
                     default_folder=s.docs_dir,
-                    max_bytes=int(s.max_file_mb * 1_000_000),
+                    max_bytes=components.max_file_bytes(s),
                 )
 
             if not rebuild:
@@ -140,7 +141,7 @@ class SourceCatalog:
         if not folder.is_dir():
             raise IngestError(f"folder not found: {folder} (source '{record.name}')")
         source = FolderSource(
-            folder, int(s.max_file_mb * 1_000_000), [*s.exclude, *record.excludes], prefix=record.prefix
+            folder, components.max_file_bytes(s), [*s.exclude, *record.excludes], prefix=record.prefix
         )
         report = self._ingestor(store).run(source, progress=progress)
         store.registry.touch(record.name)

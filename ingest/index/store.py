@@ -95,7 +95,7 @@ class Store:
         c.sentences = (
             self._open(self.base + SENTENCES_SUFFIX, create, chunks=False, role="sentences") if c.chunks else None
         )
-        c.lookup = SourceLookup(self.sources())
+        self.refresh_lookup()
 
     # -- sources -----------------------------------------------------------------------------
     def sources(self) -> list[SourceRecord]:
@@ -110,6 +110,10 @@ class Store:
         folder = self.default_folder
         return [SourceRecord(name=default_name(folder) if folder else "docs", location=folder, remembered=False)]
 
+    def refresh_lookup(self) -> None:
+        """Read the source records again, so chunks read from now on name their source and page by them."""
+        self.collections.lookup = SourceLookup(self.sources())
+
     def _has_documents(self) -> bool:
         docs = self.collections.docs
         return docs is not None and bool(docs.get(limit=1, include=[])["ids"])
@@ -122,7 +126,7 @@ class Store:
             self.writer.remove_documents(keys)
             self.end_changes()
         self.registry.forget(record.name)
-        self.collections.lookup = SourceLookup(self.sources())
+        self.refresh_lookup()
         return len(keys)
 
     def _open(self, name: str, create: bool, *, chunks: bool, role: str = "manifest") -> Any:

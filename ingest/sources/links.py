@@ -51,28 +51,27 @@ class SiteLinks:
         if not self.base or not path.startswith(self.root):
             return ""
         rel = PurePosixPath(path[len(self.root) :])
+        folder = "" if str(rel.parent) == "." else f"{rel.parent}/"
         if slug and self.style == "docusaurus":
-            folder = "" if str(rel.parent) == "." else f"{rel.parent}/"
             return self.base + self.route + (slug.lstrip("/") if slug.startswith("/") else folder + slug)
         suffix = rel.suffix.lower()
         if suffix not in _PAGES:
             return self.base + str(rel) if suffix in {".html", ".htm", ".pdf"} else ""
         stem = rel.with_suffix("")
-        folder = "" if str(stem.parent) == "." else f"{stem.parent}/"
         index = stem.name.lower() in _INDEX
         if self.style == "mkdocs":
             page = folder if index else f"{stem}/"
-        elif self.style in ("mkdocs-files", "vitepress", "sphinx", "plain"):
-            page = f"{folder}index.html" if index and self.style != "sphinx" else f"{stem}.html"
-            if self.style == "vitepress" and index:
-                page = folder
+        elif self.style == "sphinx":
+            page = f"{stem}.html"
+        elif self.style == "vitepress":
+            page = folder if index else f"{stem}.html"
         elif self.style == "vitepress-clean":
             page = folder if index else str(stem)
         elif self.style == "docusaurus":
             parts = [re.sub(r"^\d+[-_.]", "", p) for p in stem.parts]
             page = "/".join(parts[:-1]) + ("/" if len(parts) > 1 else "") if index else "/".join(parts)
-        else:
-            page = str(stem)
+        else:  # mkdocs-files, plain: a page per file, an index as the folder's index.html
+            page = f"{folder}index.html" if index else f"{stem}.html"
         return self.base + self.route + page
 
     def anchor(self, explicit: str, heading: str) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingest.errors import IngestError
-from ingest.index.lookup import SourceLookup
 from ingest.index.registry import SourceRecord, check_name, default_name
 from ingest.index.store import Store
 from ingest.report import IngestReport
@@ -88,7 +87,7 @@ def _save(store: Store, record: SourceRecord) -> SourceRecord:
     if record.site_url:
         links = with_base(links, record.site_url)
     saved = store.registry.save(replace(record, links=links if links and links.base else None))
-    store.collections.lookup = SourceLookup(store.sources())
+    store.refresh_lookup()
     return saved
 
 
