@@ -2,7 +2,7 @@
 
 A help bot is always pointed at a folder nobody tuned it for, so the figure that predicts it is
 the one measured on a dev set left out of the fit. This script does that for the answerability
-model (its weights and its threshold), on the five dev sets:
+model (its weights and its threshold), on the six dev sets:
 
     # 1. once per dev set and index: retrieve (and widen) every question, keep the passages
     CITEBOT_INDEX_DIR=/tmp/idx-techdocs .venv/bin/python bench/loco.py collect techdocs
@@ -50,6 +50,10 @@ SETS: dict[str, tuple[Path, Path]] = {
     "celery": (
         ROOT / "bench" / "devsets" / "celery" / "questions.jsonl",
         ROOT / "bench" / "devsets" / "celery" / "corpus",
+    ),
+    "docsites": (
+        ROOT / "bench" / "devsets" / "docsites" / "questions.jsonl",
+        ROOT / "bench" / "devsets" / "docsites" / "corpus",
     ),
 }
 #: How much each set weighs in the fit (default 1). SQuAD 2.0's unanswerable questions are adversarial rewrites of

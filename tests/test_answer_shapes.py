@@ -8,7 +8,9 @@ sentence ending in ":" brings the list or code it introduces. Scoring here uses 
 
 from __future__ import annotations
 
-from bot.answering.extractive import AnswerOptions, extractive_answer
+import re
+
+from bot.answering.extractive import WEAK_LEAD, AnswerOptions, extractive_answer
 from bot.retrieval.base import to_passage
 from bot.schema import Passage
 from ingest.documents.chunking import Chunker, ChunkParams
@@ -147,3 +149,65 @@ def test_a_description_under_an_option_heading_is_named_by_the_option():
         options=ALWAYS,
     )
     assert plain.text.startswith("Override CPU architecture")  # a heading that is prose names nothing
+
+
+def test_a_sentence_that_leans_back_comes_after_the_one_it_answers():
+    text = (
+        "The worker's default pool runs tasks in child processes. "
+        "However, on Windows only the solo pool works reliably, so start the worker with --pool=solo there.\n\n"
+        "Queues are declared when the worker starts."
+    )
+    result = extractive_answer(
+        "which pool should the worker use on Windows?", [p(text, section="Pools")], embed=None, options=ALWAYS
+    )
+    shown = re.sub(r" \[\d\]", "", result.text)
+    assert shown.startswith("The worker's default pool runs tasks in child processes. However, on Windows")
+    assert "The worker's default pool" in result.citations[0].quote  # what is shown is what is quoted
+    alone = "Pools differ.\n\nHowever, on Windows only the solo pool works reliably, so use --pool=solo there."
+    result = extractive_answer("which pool should the worker use on Windows?", [p(alone)], embed=None, options=ALWAYS)
+    assert result.text.startswith("However, on Windows")  # nothing before it in its paragraph to bring
+
+
+def test_a_list_item_quoted_alone_reads_as_prose_not_as_a_stray_bullet():
+    text = (
+        "Redirects are followed for GET requests.\n\n"
+        "- HEAD requests don't follow redirects anymore.\n\n"
+        "- Timeouts now apply to each request separately."
+    )
+    result = extractive_answer("do HEAD requests follow redirects?", [p(text)], embed=None, options=ALWAYS)
+    assert "HEAD requests don't follow redirects anymore." in result.text
+    assert "- " not in result.text and not result.text.startswith("-")
+
+
+def test_sentences_of_one_passage_keep_the_documents_order():
+    text = (
+        "Celery workers prefetch tasks from the broker to keep busy. "
+        "The prefetch limit of celery workers is the worker_prefetch_multiplier setting, default 4."
+    )
+    result = extractive_answer(
+        "what is the default prefetch multiplier of celery workers?", [p(text)], embed=None, options=ALWAYS
+    )
+    assert "worker_prefetch_multiplier" in result.text
+    if "keep busy" in result.text:
+        assert result.text.index("keep busy") < result.text.index("worker_prefetch_multiplier")
+
+
+def test_a_weak_reply_links_the_closest_pages_and_cites_nothing():
+    first = Passage(
+        chunk_id="a",
+        source="guide/proxies.md",
+        text="Set HTTPS_PROXY before running the installer. The installer reads it on start.",
+        score=0.9,
+        title="Proxies",
+        section="Corporate networks",
+        url="https://docs.example.org/guide/proxies#corporate-networks",
+    )
+    second = p("The installer downloads packages from the registry.", source="guide/install.md", section="Install")
+    weak = AnswerOptions(answer_confidence=1.0, closest_confidence=0.0)
+    result = extractive_answer("does the installer work behind a proxy?", [first, second], embed=None, options=weak)
+    assert result.abstained and result.citations == []
+    assert "[1]" not in result.text and "[2]" not in result.text
+    lines = result.text.split("\n")
+    assert lines[0] == WEAK_LEAD
+    assert "- Proxies › Corporate networks (https://docs.example.org/guide/proxies#corporate-networks)" in lines
+    assert "- Doc › Install (guide/install.md § Install)" in lines

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.status import Status
 from rich.text import Text
 
+from bot.answering.declines import NOT_FOUND
 from bot.cli.doctor import Check
 from bot.schema import Answer, Citation, IngestReport, Passage
 from ingest.documents.loaders import NOTHING_TO_INDEX, SUPPORTED_SUFFIXES
@@ -40,7 +41,7 @@ def answer(result: Answer, console: Console = out, *, streamed: str = "") -> Non
             console.print(Text(f"note: {result.notice}", style="yellow"))
         console.print(answer_text(result))
     if not result.citations:
-        if result.abstained and result.passages:
+        if result.text == NOT_FOUND and result.passages:  # the other declines name their pages themselves
             console.print(Text("\nClosest passages (not an answer):", style="dim"))
             for p in result.passages[:3]:
                 console.print(Text(f"  - {p.label} ({p.where})", style="dim"))
