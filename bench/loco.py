@@ -136,6 +136,7 @@ def signals(name: str, overrides: dict[str, float] | None = None) -> list[dict[s
     from bot.answering.answerability import features
     from bot.answering.evidence import gather_evidence
     from bot.answering.extractive import AnswerOptions, compose
+    from bot.answering.subject import with_subject_sections
     from bot.evaluation.metrics import contains_answer
     from bot.evaluation.runner import load_items
     from bot.schema import Passage
@@ -149,12 +150,15 @@ def signals(name: str, overrides: dict[str, float] | None = None) -> list[dict[s
     vectors = _DiskVectors(services, name)
     rarity = services.rarity
     counts = services.term_counts
+    lookup = services.lookup
     options = _options(
         AnswerOptions(k=services.settings.top_k, max_sentences=services.settings.max_answer_sentences), overrides or {}
     )
     rows = []
     for item in load_items(questions):
         passages = stored[item.id]
+        if options.subject_lookup and lookup is not None:
+            passages = with_subject_sections(item.question, passages, lookup, rarity, counts, services.whole_sections)
         evidence = gather_evidence(
             item.question, passages, vectors.embed, rarity, options.weights, counts, options.embed_limit
         )
@@ -228,7 +232,9 @@ def _utility(r: dict[str, float]) -> float:
 THRESHOLDS = [round(0.2 + 0.025 * i, 3) for i in range(25)]
 #: chunk counts tried for the "barely documented focus" rule (0: off). "A couple of chunks": with 4 tried as well,
 #: leaving news out chose 4, which fires on 14% of its answerable questions (names of one article).
-RARE = [0, 1, 2]
+#: ANY_UNCOVERED: any focus the passages shown do not cover, however many chunks of the index hold it.
+ANY_UNCOVERED = 10**5
+RARE = [0, 1, 2, ANY_UNCOVERED]
 
 
 def _choose_threshold(

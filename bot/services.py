@@ -18,6 +18,7 @@ from bot.answering.evidence import RarityFn
 from bot.answering.focus import CountFn
 from bot.answering.llm import ChatModel
 from bot.answering.prompts import Prompts, load_prompts
+from bot.answering.subject import LookupFn
 from bot.index_access import IndexAccess
 from bot.questions.store import QuestionLog
 from bot.retrieval.base import DenseRetriever, Retriever
@@ -34,11 +35,9 @@ from ingest.embedding.devices import EncoderChoice
 from ingest.embedding.embedder import Embedder, token_counter
 from ingest.errors import CollectionGoneError
 from ingest.index.chroma_client import Place
-from ingest.index.lock import WaitFn
 from ingest.index.sentence_cache import CachedEmbedder
 from ingest.index.store import Store
 from ingest.pipeline import Ingestor
-from ingest.report import ProgressFn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -136,6 +135,12 @@ class Services:
         return self.retriever.keyword if isinstance(self.retriever, HybridRetriever) else None
 
     @property
+    def lookup(self) -> LookupFn | None:
+        """Looks a name up in the index by keyword (bot/answering/subject.py); None without a keyword index."""
+        retriever = self.retriever
+        return retriever.lookup if isinstance(retriever, HybridRetriever) and retriever.keyword is not None else None
+
+    @property
     def rarity(self) -> RarityFn | None:
         return self.keyword.idf if self.keyword is not None else None
 
@@ -202,30 +207,11 @@ class Services:
         return LoadWorker(s.file_timeout, s.load_memory_mb)
 
     # -- use cases -------------------------------------------------------------------------
-    def ingest(
-        self,
-        path: Path | None = None,
-        *,
-        name: str | None = None,
-        site_url: str | None = None,
-        rebuild: bool = False,
-        excludes: Sequence[str] | None = None,
-        progress: ProgressFn | None = None,
-        wait: float | None = None,
-        on_wait: WaitFn | None = None,
-    ) -> IngestReport:
-        """Add or refresh the folder ``path`` as a source of the index; with no ``path``, refresh every
-        source (see ``SourceCatalog.ingest``)."""
-        return self.catalog.ingest(
-            path,
-            name=name,
-            site_url=site_url,
-            rebuild=rebuild,
-            excludes=excludes,
-            progress=progress,
-            wait=wait,
-            on_wait=on_wait,
-        )
+    @property
+    def ingest(self) -> Callable[..., IngestReport]:
+        """Add or refresh a folder as a source of the index; with no folder, refresh every source
+        (``SourceCatalog.ingest``, whose arguments it takes)."""
+        return self.catalog.ingest
 
     @cached_property
     def catalog(self) -> SourceCatalog:
@@ -263,6 +249,7 @@ class Services:
                 rarity=self.rarity,
                 counts=self.term_counts,
                 widen=self.whole_sections,
+                lookup=self.lookup,
             )
         )
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot.answering.evidence import SentenceWeights, gather_evidence
 from bot.answering.extractive import NOT_FOUND, AnswerOptions, extractive_answer
 from bot.answering.focus import assess_focus, focus_terms, is_release_notes
+from bot.answering.subject import with_subject_sections
 from bot.schema import Passage
 from bot.text import content_terms
 
@@ -159,3 +160,26 @@ def test_a_well_documented_name_is_never_called_uncovered_because_these_passages
     never = AnswerOptions(answer_confidence=1.0, closest_confidence=0.0)  # the evidence model declines
     result = extractive_answer(question, passages, embed=None, options=never, rarity=rarity, counts=counts)
     assert result.abstained and "don't cover" not in result.text
+
+
+def test_a_subject_the_passages_miss_is_looked_up_in_its_own_section_before_declining():
+    rarity, counts = index_of([CHANGELOG, WAITING, PLAYWRIGHT_PAGE, *FILLER])
+    question = "using scrapy-playwright: how do I wait until a css selector has shown up?"
+    retrieved = [page(WAITING), page(CHANGELOG, "news.rst", "Scrapy 2.13.0 (2025-05-08)")]
+    own = page(PLAYWRIGHT_PAGE, "topics/playwright.rst", "Using scrapy-playwright")
+    looked: list[str] = []
+
+    def lookup(name: str, n: int) -> list[Passage]:
+        looked.append(name)
+        return [retrieved[1], own]  # the release note ranks first for the name: it only mentions it
+
+    passages = with_subject_sections(question, retrieved, lookup, rarity, counts)
+    assert looked == ["scrapy-playwright"]
+    assert [p.source for p in passages] == ["topics/dynamic-content.rst", "topics/playwright.rst"]
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert not result.abstained and "playwright_page_methods" in result.text
+
+    looked.clear()
+    assert with_subject_sections(question, [own, retrieved[0]], lookup, rarity, counts) == [own, retrieved[0]]
+    assert looked == []  # covered already: nothing looked up
+    assert with_subject_sections(question, retrieved, lambda name, n: [retrieved[1]], rarity, counts) == retrieved

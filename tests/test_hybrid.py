@@ -216,3 +216,21 @@ def test_cover_gives_each_needed_label_a_place_in_rank_order():
     assert cover(items, labels, set(), 3) == ["a1", "a2", "a3"]
     assert cover(items, labels, {"Z"}, 3) == ["a1", "a2", "a3"]  # a label nobody has takes no place
     assert cover(items, labels, {"A", "B", "C", "D"}, 2) == ["a1", "b1"]  # more needs than places: rank order
+
+
+def test_a_name_is_looked_up_in_the_section_it_names(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    write(
+        docs,
+        "guide.md",
+        "# Dynamic pages\n\n## Waiting for elements\n\nPoll the page until the element you need is present.\n\n"
+        "## Using scrapy-playwright\n\nscrapy-playwright renders pages in a real browser before parsing them.\n",
+    )
+    write(docs, "news.md", "# Release notes\n\n## 2.13\n\n- Mentioned scrapy-playwright on the dynamic pages page.\n")
+    store = make_store(tmp_path / "index")
+    ingest(store, docs, fake_embedder)
+    retriever = HybridRetriever(store, None, KeywordIndex(store), KEYWORD_ONLY)
+    found = retriever.lookup("scrapy-playwright", 3)
+    assert found[0].source == "guide.md" and found[0].section.endswith("Using scrapy-playwright")
+    assert {p.source for p in found} == {"guide.md", "news.md"}
+    assert HybridRetriever(store, None, None, KEYWORD_ONLY).lookup("scrapy-playwright", 3) == []

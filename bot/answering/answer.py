@@ -20,6 +20,7 @@ from bot.answering.llm_answer import condense, generate, model_passages
 from bot.answering.prompts import Prompts
 from bot.answering.screen import prefer_model, screen
 from bot.answering.sentence_stream import SentenceStream
+from bot.answering.subject import LookupFn, with_subject_sections
 from bot.answering.verify import PassageSupport, verify_answer
 from bot.errors import LLMError
 from bot.retrieval.base import Retriever
@@ -43,6 +44,7 @@ def answer(
     rarity: RarityFn | None = None,
     counts: CountFn | None = None,
     widen: Callable[[Sequence[Passage]], list[Passage]] | None = None,
+    lookup: LookupFn | None = None,
 ) -> Answer:
     """Answer ``question`` from the retriever's passages, citing each sentence used.
 
@@ -64,6 +66,9 @@ def answer(
             (bot/answering/focus.py).
         widen: widens each retrieved chunk to (most of) its section, so that the answer, and a
             model, see the code with its explanation instead of the retrieved chunk alone.
+        lookup: looks a name up in the index; a name the question asks about that the passages do not
+            cover is looked for in its own section before the answer may say the documents don't cover
+            it (bot/answering/subject.py).
     """
     options = options or AnswerOptions()
     timings: dict[str, float] = {}
@@ -82,6 +87,8 @@ def answer(
     passages = retriever.retrieve(query, options.k)
     if widen is not None and passages:  # the code a how-to needs often sits next to the chunk that was found
         passages = widen(passages)
+    if lookup is not None and options.subject_lookup and passages:
+        passages = with_subject_sections(query, passages, lookup, rarity, counts, widen)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
     t2 = time.perf_counter()
     result = extractive_answer(query, passages, embed=embed, options=options, rarity=rarity, counts=counts)

@@ -65,6 +65,8 @@ class AnswerOptions:
     #: this many chunks of the whole index: the documents mention it, they do not explain it (0: off)
     barely_documented: int = 2
     embed_limit: int = 16  # embed only this many sentences, the best by their words (0: all of them)
+    #: look a name the passages do not cover up in its own section before declining (bot/answering/subject.py)
+    subject_lookup: bool = True
     model_chars: int = 4000  # characters of passages a model reads (bot/answering/llm_answer.py:model_passages)
 
 

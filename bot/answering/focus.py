@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from bot.answering.question import identifiers
 from bot.schema import Passage
-from bot.text import Sentence, content_terms, split_sentences, words
+from bot.text import STOPWORDS, Sentence, content_terms, split_sentences, words
 from ingest.documents.document import passage_parts
 
 #: Rarity (IDF) of terms in the index, as bot/answering/evidence.py's RarityFn.
@@ -106,7 +106,8 @@ def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None =
             continue  # a quoted log line or code snippet is the docs' words, not a name to look for
         found.setdefault(name.lower(), name)
     for m in _HYPHENATED.finditer(question):
-        found.setdefault(m.group(0).lower(), m.group(0))
+        if not any(part.lower() in STOPWORDS for part in m.group(0).split("-")):  # "built-in", "up-to-date": English
+            found.setdefault(m.group(0).lower(), m.group(0))
     for m in _CAPITALISED.finditer(question):
         text = m.group(0)
         lead = text.split()
@@ -117,6 +118,8 @@ def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None =
             continue  # "Using the ..." starts the sentence: capitalised for grammar, not as a name
         if text.split()[0] in ("I", "I'm", "I've", "I'd") or all(w.lower() in _COMMON_CAPS for w in text.split()):
             continue
+        if len(text) < 2 or text.lower() in _CALENDAR:
+            continue  # "Q", "December": a letter or a date names no subject the documents could lack
         found.setdefault(text.lower(), text)
     # A name inside a longer one ("Crawl" in "Common Crawl", "Retry" in "Retry-After") is the longer one.
     names = [t for t in found.values() if not any(t != u and t.lower() in u.lower() for u in found.values())]
@@ -147,6 +150,12 @@ _COMMON_CAPS = frozenset(
     "the a an is are do does how what why when where which who can could should would will my our your it "
     "this that these those there here if in on for to and or but not no yes please thanks hi hello ok "
     "python windows linux mac macos".split()
+)
+
+
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow".split()
 )
 
 
@@ -203,7 +212,7 @@ def assess_focus(
     mentions: list[Mention] = []
     rare: int | None = None
     for f in terms:
-        status, mention = _status(f, passages, about_change)
+        status, mention = focus_status(f, passages, about_change)
         quoted = mention is not None and any(mention.sentence in a or a in mention.sentence for a in answer_sentences)
         if status == "mentioned" and mention is not None and mention.place == "passing" and quoted:
             status = "covered"
@@ -218,7 +227,8 @@ def assess_focus(
     return FocusReport(tuple(terms), absent / total, mentioned / total, tuple(mentions), rare)
 
 
-def _status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) -> tuple[str, Mention | None]:
+def focus_status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) -> tuple[str, Mention | None]:
+    """Whether the passages cover ``f`` ("covered"), only mention it ("mentioned", and where first) or lack it."""
     pattern = f.pattern()
     first: Mention | None = None
     compact = re.sub(r"[^a-z0-9]", "", f.text.lower().removeprefix("the "))

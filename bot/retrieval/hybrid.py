@@ -156,6 +156,22 @@ class HybridRetriever:
             )
         return self._passages(chosen)
 
+    def lookup(self, name: str, n: int) -> list[Passage]:
+        """The ``n`` chunks the keyword ranking puts first for ``name`` alone (in scope), best first.
+
+        A name a question asks about is looked up this way when the passages retrieved for the whole
+        question do not cover it: a chunk whose title or section names it ranks first.
+        """
+        if self.keyword is None:
+            return []
+        hits = self.keyword.search(name, n if self.scope is None else n * KEYWORD_WIDEN)
+        if self.scope is not None:
+            hits = [(pos, score) for pos, score in hits if self.scope.owns(self.keyword.info[pos].source)]
+        hits = hits[:n]
+        scores = {self.keyword.ids[pos]: score for pos, score in hits}
+        chunks = self.store.reader.get_chunks(list(scores))
+        return [to_passage(c, score=scores[c.id], ranks={"keyword": i}) for i, c in enumerate(chunks, 1)]
+
     def _passages(self, chosen: list[_Candidate]) -> list[Passage]:
         missing = [c.index for c in chosen if c.hit is None]
         fetched = {h.id: h for h in self.store.reader.get_chunks(missing)} if missing else {}
