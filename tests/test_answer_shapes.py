@@ -211,3 +211,19 @@ def test_a_weak_reply_links_the_closest_pages_and_cites_nothing():
     assert lines[0] == WEAK_LEAD
     assert "- Proxies › Corporate networks (https://docs.example.org/guide/proxies#corporate-networks)" in lines
     assert "- Doc › Install (guide/install.md § Install)" in lines
+
+
+def test_a_why_answer_brings_the_reason_that_follows_the_restated_fact():
+    text = (
+        "Unlike `requests`, HTTPX does not follow redirects by default.\n\n"
+        "We differ in behaviour here because auto-redirects can easily mask unnecessary network calls being made.\n\n"
+        "You can still enable redirect following explicitly:\n\n```python\nclient.get(url, follow_redirects=True)\n```"
+    )
+    result = extractive_answer(
+        "why doesn't httpx follow redirects by default like requests does?",
+        [p(text, source="compatibility.md", section="Redirects")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert "does not follow redirects by default" in result.text
+    assert "mask unnecessary network calls" in result.text  # the reason, though it shares no word with the question

@@ -232,6 +232,11 @@ def _kind_adjustment(text: str, release_notes: bool, wants_api: bool, w: Sentenc
     return out
 
 
+def gives_reason(text: str) -> bool:
+    """The sentence gives a cause or a purpose ("because", "so that", "to avoid")."""
+    return bool(_CAUSE.search(text))
+
+
 def _wanted(q: Question) -> re.Pattern[str] | None:
     """What a sentence that answers ``q`` tends to contain."""
     if _ASKS_DEFAULT.search(q.text):

@@ -31,6 +31,7 @@ from bot.answering.evidence import (
     ScoredSentence,
     SentenceWeights,
     gather_evidence,
+    gives_reason,
 )
 from bot.answering.focus import CountFn
 from bot.answering.quoting import Composed, fenced, fit, render
@@ -120,6 +121,9 @@ def _decisive_and_support(evidence: Evidence, options: AnswerOptions) -> list[Sc
         and _same_paragraph(text, s.sentence, best.sentence)
         and s.score >= best.score * _NEIGHBOUR_SHARE
     ]
+    if evidence.question.kind == "why":  # the reason often follows the sentence that restates the question
+        reason = _reason_after(evidence, best)
+        neighbours = [reason, *(s for s in neighbours if s != reason)] if reason is not None else neighbours
     floor = best.score * options.support_share
     size = len(best.sentence.text)
     for cand in [*neighbours, *(s for s in ranked[1:] if s.score >= floor)]:
@@ -130,6 +134,21 @@ def _decisive_and_support(evidence: Evidence, options: AnswerOptions) -> list[Sc
         chosen.append(cand)
         size += len(cand.sentence.text) + 1
     return chosen
+
+
+def _reason_after(evidence: Evidence, best: ScoredSentence) -> ScoredSentence | None:
+    """The sentence right after ``best`` (in its paragraph or the next one), when it gives a reason ("We differ
+    in behaviour here because ...")."""
+    text = evidence.passages[best.passage_rank].text
+    after = [
+        s
+        for s in evidence.sentences
+        if s.passage_rank == best.passage_rank
+        and s.sentence.start >= best.sentence.end
+        and text[best.sentence.end : s.sentence.start].count("\n\n") <= 1
+    ]
+    nearest = min(after, key=lambda s: s.sentence.start, default=None)
+    return nearest if nearest is not None and gives_reason(nearest.sentence.text) else None
 
 
 def _same_paragraph(text: str, a: Sentence, b: Sentence) -> bool:
