@@ -48,13 +48,19 @@ class IngestReport:
         """The run in one line, as every front end shows it."""
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
-            f"{len(self.failed)} failed; {self.chunks} chunks written ({self.embedded} embedded) in {self.seconds:.1f}s"
+            f"{len(self.failed)} failed; {_count(self.chunks, 'chunk')} written ({self.embedded} embedded) "
+            f"in {self.seconds:.1f}s"
         )
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
         return data
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 chunk', '2 chunks'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def watch_changes(
             except Exception:  # a long-running watcher outlives one bad run; the traceback is kept
                 log.exception("re-ingest of %s failed unexpectedly", where)
                 continue
-            if changes or report.changed or report.failed:
+            if changes or report.changed:  # a catch-up that found nothing new says nothing
                 log.info("%s: %s", where, report.summary())
                 on_report(report)
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import subprocess
@@ -137,6 +138,7 @@ class WatchProcess:
             env=env,
             cwd=ROOT,
             preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
+            start_new_session=True,  # its own process group, as a terminal's foreground job
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -165,8 +167,9 @@ class WatchProcess:
         raise AssertionError(self.output)
 
     def interrupt(self, timeout: float = 60) -> int:
-        """Ctrl-C: SIGINT to the child; its exit code, with all it wrote read to the end."""
-        self.proc.send_signal(signal.SIGINT)
+        """Ctrl-C: SIGINT to the child's process group, as a terminal sends it (its document reader included);
+        its exit code, with all it wrote read to the end."""
+        os.killpg(self.proc.pid, signal.SIGINT)
         try:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -236,3 +239,25 @@ def test_ctrl_c_stops_a_watch_started_with_sigint_ignored(tmp_path):
     command = [sys.executable, str(CLI_DRIVER), "ingest", str(docs), "--watch", "--json"]
     _watch_ctrl_c(command, env, docs, signal.SIG_IGN)
     _assert_consistent(tmp_path / "index", "watch-test")
+
+
+def test_the_watch_says_one_line_per_change_and_a_failing_file_once(tmp_path):
+    docs, env = _watched_folder(tmp_path)
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a PDF at all")
+    command = [sys.executable, str(CLI_DRIVER), "ingest", str(docs), "--watch"]
+    watch = WatchProcess(command, env, signal.SIG_DFL)
+    try:
+        watch.until(lambda line: line.startswith("watching "))
+        first = watch.output
+        for i in range(3):
+            (docs / "harbour.txt").write_text(_doc(f"The harbour crane lifts container number {i}"))
+            watch.until(lambda line: "1 updated" in line)
+        code = watch.interrupt()
+    finally:
+        watch.close()
+    assert code == 0
+    assert "broken.pdf" in first  # the first ingest says what failed ...
+    after = watch.output[len(first) :].splitlines()
+    assert len(after) == 4 and after[-1] == "stopped watching", after  # ... then one line per change, no repeats
+    assert all(line.startswith(f"{docs}: 0 added, 1 updated") for line in after[:3])
+    assert "1 chunk written" in after[0]

@@ -152,7 +152,7 @@ def ingest(
         _interrupt_on_ctrl_c()
         folders = [path] if path is not None else [Path(r.location) for r in services.catalog.sources()]
         render.err.print(f"watching {', '.join(str(f) for f in folders)} for changes (Ctrl-C to stop)")
-        show = _report_printer(where, as_json)
+        show = _report_printer(where, as_json, report)
         watch_changes(
             folders,
             lambda: services.ingest(path, wait=WAIT_FOR_OTHER_INGEST_S, on_wait=log.info),
@@ -172,14 +172,13 @@ def _interrupt_on_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _report_printer(folder: str, as_json: bool) -> Callable[[IngestReport], None]:
-    """How the watch shows each re-ingest: one JSON object per line, or the summary and each problem file."""
+def _report_printer(folder: str, as_json: bool, first: IngestReport) -> Callable[[IngestReport], None]:
+    """How the watch shows each re-ingest: one JSON object per line, or one summary line and the new problems."""
+    if not as_json:
+        return render.WatchReports(folder, first)
 
     def show(report: IngestReport) -> None:
-        if as_json:
-            print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
-        else:
-            render.ingest_report(report, folder)
+        print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
 
     return show
 

@@ -20,7 +20,7 @@ from ingest.report import IngestProgress, ProgressFn
 #: A quote under a source is a reminder of the passage, not the passage.
 QUOTE_CHARS = 200
 out = Console(highlight=False, soft_wrap=True)  # long answers wrap in the terminal, not in pipes
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # a summary piped to a file stays one line
 
 
 def answer(result: Answer, console: Console = out, *, streamed: str = "") -> None:
@@ -173,6 +173,32 @@ def ingest_report(report: IngestReport, folder: str | Path, console: Console = e
     if not (report.added or report.updated or report.unchanged):
         kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
         console.print(Text(f"no documents ({kinds}) were indexed from {folder}", style="yellow"))
+
+
+class WatchReports:
+    """How `ingest --watch` shows each re-ingest: one summary line, then only the failed or skipped files
+    that were not reported already (a file that keeps failing is said once, until it is fixed)."""
+
+    def __init__(self, folder: str | Path, first: IngestReport, console: Console = err) -> None:
+        self.folder = folder
+        self.console = console
+        self.known = _problems(first)
+
+    def __call__(self, report: IngestReport) -> None:
+        self.console.print(Text(f"{self.folder}: {report.summary()}"))
+        problems = _problems(report)
+        for (kind, path), reason in problems.items():
+            if (kind, path) not in self.known:
+                style = "yellow" if kind == "failed" else "dim"
+                self.console.print(Text(f"  {kind:<7} {path}: {reason}", style=style))
+        self.known = problems
+
+
+def _problems(report: IngestReport) -> dict[tuple[str, str], str]:
+    return {
+        **{("failed", item["path"]): item["reason"] for item in report.failed},
+        **{("skipped", item["path"]): item["reason"] for item in report.skipped},
+    }
 
 
 def sources(rows: Sequence[dict[str, object]], console: Console = out) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -113,7 +114,11 @@ class LoadWorker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         command = [sys.executable, "-m", "ingest.documents.load_worker", str(self.memory_mb * 1024 * 1024)]
         try:
-            proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            # its own session: Ctrl-C at a terminal goes to the foreground process group, and the parent,
+            # not the reader, decides what it means (the reader ends with its pipe)
+            proc = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True
+            )
         except OSError as exc:
             self._give_up(f"cannot start it ({exc})")
             return None
@@ -154,6 +159,7 @@ class LoadWorker:
 
 def main() -> None:
     """``python -m ingest.documents.load_worker MEMORY_BYTES``: serve paths from stdin, documents to stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C; this process ends with its pipe
     protocol_out = os.dup(1)
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
     _serve(Connection(os.dup(0)), Connection(protocol_out), int(sys.argv[1]) if len(sys.argv) > 1 else 0)
