@@ -38,6 +38,12 @@ class IndexAccess:
         """Where the index lives (embedded folder or server), with the server timeouts."""
         return components.place(self.settings)
 
+    @property
+    def missing(self) -> bool:
+        """An embedded index whose folder does not exist yet: reading it must not create it."""
+        p = self.place
+        return not p.host and p.index_dir is not None and not p.index_dir.exists()
+
     def client(self) -> object:
         """A Chroma client for the index's place (the embedded one is shared per folder)."""
         p = self.place
@@ -80,15 +86,14 @@ class IndexAccess:
 
     def ready(self) -> Store:
         """The index, which must hold documents (else a NotIngestedError saying how to fill it)."""
-        store = self.store()
-        if not store.reader.has_chunks():
+        if self.missing or not self.store().reader.has_chunks():
             s = self.settings
             where = f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_host else str(s.index_dir)
             raise NotIngestedError(
                 f"no documents are indexed yet in {where} (collection '{s.collection}'); "
                 "run `citebot ingest [FOLDER]` first"
             )
-        return store
+        return self.store()
 
     def staged_rebuild(self) -> Store:
         """The new, empty index a rebuild fills beside the live one; an embedded index too damaged to use is

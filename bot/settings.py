@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.env_file import check_env_file
 from bot.errors import ConfigError
 
 ENV_PREFIX = "CITEBOT_"
@@ -370,6 +371,7 @@ def load_settings(**overrides: object) -> Settings:
             shown = "" if isinstance(value, dict) else f" (got {str(value)[:60]!r})"
             problems.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}{shown}")
         raise ConfigError("bad setting: " + "; ".join(problems)) from None
+    check_env_file()
     for name in unknown_variables():
         close = difflib.get_close_matches(name, [ENV_PREFIX + f.upper() for f in Settings.model_fields], n=1)
         hint = f"; did you mean {close[0]}?" if close else ""

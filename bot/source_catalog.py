@@ -149,6 +149,8 @@ class SourceCatalog:
 
     def sources(self) -> list[SourceRecord]:
         """The sources the index holds (an index not made yet holds none)."""
+        if self.index.missing:
+            return []
         store = self.index.store()
         return store.sources() if store.exists else []
 
@@ -159,9 +161,8 @@ class SourceCatalog:
 
     def summaries(self) -> list[dict[str, object]]:
         """Each source as `citebot sources` shows it: name, location, documents, chunks, last ingest, link base."""
-        store = self.index.store()
         records = self.sources()
-        docs = store.manifest.documents() if records else {}
+        docs = self.index.store().manifest.documents() if records else {}
         rows: list[dict[str, object]] = []
         for r in records:
             mine = [d for key, d in docs.items() if r.owns(key)]

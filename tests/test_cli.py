@@ -98,7 +98,16 @@ def test_empty_folder_is_a_clear_message(index_env, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = run("ingest", str(empty))
-    assert code == 0 and "no documents" in err
+    assert code == 1 and "error: no documents" in err  # nothing indexed is not a success
+
+
+def test_reading_commands_never_create_a_missing_index(index_env):
+    for command in (["ask", "what is the tunnel?"], ["search", "tunnel"], ["sources"], ["doctor"]):
+        code, _, err = run(*command)
+        assert "Traceback" not in err
+        assert not index_env.exists(), f"`citebot {command[0]}` created {index_env}"
+    code, _, err = run("ask", "what is the tunnel?")
+    assert code == 1 and "run `citebot ingest" in err
 
 
 def test_empty_and_overlong_questions_are_refused(ingested):

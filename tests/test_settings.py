@@ -130,3 +130,11 @@ def test_a_misspelt_variable_is_named_with_the_setting_it_resembles(monkeypatch,
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert "CITEBOT_TOPK is not a citebot setting and is ignored; did you mean CITEBOT_TOP_K?" in warnings
     assert "CITEBOT_EMBED_DEVCE is not a citebot setting and is ignored; did you mean CITEBOT_EMBED_DEVICE?" in warnings
+
+
+def test_a_line_of_dot_env_that_is_not_a_setting_is_named_once(tmp_path, caplog):
+    (tmp_path / ".env").write_text("CITEBOT_TOP_K=3\nthis line is not valid\n")
+    for _ in range(3):  # every command loads the settings more than once
+        assert load_settings().top_k == 3
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"{tmp_path / '.env'} line 2 is not NAME=value and is ignored: this line is not valid"]

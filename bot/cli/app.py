@@ -20,7 +20,16 @@ import typer
 from bot import __version__
 from bot.cli import gaps_view, render
 from bot.cli.chat import run_chat
-from bot.cli.common import JsonOption, KOption, log, print_json, services_of, user_errors
+from bot.cli.common import (
+    JsonOption,
+    KOption,
+    PlainFormatter,
+    VerboseFormatter,
+    log,
+    print_json,
+    services_of,
+    user_errors,
+)
 from bot.cli.doctor import run_checks
 from bot.cli.sources import sources_app
 from bot.discord_bot.feedback_log import load_summary, summarise
@@ -73,11 +82,9 @@ def main(
     """Answers questions from your documents, citing the passage behind every claim."""
     ctx.meta["citebot.collection"] = collection
     ctx.meta["citebot.sources"] = source
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VerboseFormatter() if verbose else PlainFormatter())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     ctx.obj = None  # Services are built on first use, inside the error boundary
 
 
@@ -148,6 +155,8 @@ def ingest(
         print_json(report.to_json())
     else:
         render.ingest_report(report, where)
+    if not watch and not report.failed and not (report.added or report.updated or report.unchanged or report.removed):
+        raise typer.Exit(1)  # a folder with nothing to index is a mistake to report, not a success
     if watch:
         _interrupt_on_ctrl_c()
         folders = [path] if path is not None else [Path(r.location) for r in services.catalog.sources()]

@@ -156,5 +156,5 @@ def run_chat(
 
     settings = services.settings
     mode = f"answers by {settings.llm_model} at {settings.llm_base_url}" if llm else "extractive answers"
-    banner = f"citebot chat ({mode}). Ask about your documents; type exit or quit, or press Ctrl-D, to leave."
+    banner = f"citebot chat ({mode}). Ask about your documents."  # how to leave: the help line under it
     ChatSession(ask, console, streaming=llm is not None, errors=USER_ERRORS).run(read, banner)

@@ -48,3 +48,17 @@ def user_errors(func: F) -> F:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+class PlainFormatter(logging.Formatter):
+    """``warning: message``: what a user reads, without the time and the logger's name."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+class VerboseFormatter(logging.Formatter):
+    """``--verbose``: the time, the level and the logger's name too."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")

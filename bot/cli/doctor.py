@@ -129,6 +129,8 @@ def _index(services: Services) -> list[Check]:
 
 def _index_checks(services: Services, where: str) -> list[Check]:
     s = services.settings
+    if services.index.missing:  # looking must not create it
+        return [Check("index", "fail", f"no {where} yet", "run `citebot ingest FOLDER`")]
     store = services.store()
     if not store.exists:
         return [Check("index", "fail", f"no collection '{s.collection}' in {where}", "run `citebot ingest FOLDER`")]

@@ -172,7 +172,7 @@ def ingest_report(report: IngestReport, folder: str | Path, console: Console = e
         )
     if not (report.added or report.updated or report.unchanged):
         kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
-        console.print(Text(f"no documents ({kinds}) were indexed from {folder}", style="yellow"))
+        console.print(Text(f"error: no documents ({kinds}) were indexed from {folder}", style="yellow"))
 
 
 class WatchReports:
