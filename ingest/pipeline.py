@@ -177,6 +177,7 @@ class Ingestor:
             deps = _dep_stamps(root, doc.metadata.get("includes") or [])
             if deps:  # its text is its own and what it includes: so are its hash and its chunks' ids
                 digest = hashlib.sha256(f"{digest}\n{deps}".encode()).hexdigest()
+            tracker.read(doc_id)
             yield ChangedDoc(doc_id, stamp, digest, doc.title, chunks, is_new=record is None, deps=deps)
 
     def _embed_and_write(self, changed: Iterator[ChangedDoc], run: RunState) -> None:

@@ -73,6 +73,7 @@ class IngestProgress:
     work_done: float  # bytes of the changed files done with, a file being written counted pro rata
     work_total: float  # bytes of the files whose size or date changed: the work this run expects
     current: str  # the file last read or written
+    files_seen: int = 0  # files read (or found unchanged or failed): moves while the first batch is embedded
 
 
 ProgressFn = Callable[[IngestProgress], None]
@@ -86,6 +87,8 @@ class ProgressTracker:
         self.files_total = files_total
         self.work_total = work_total
         self.files_done = 0
+        self.files_seen = 0
+        self._read: set[str] = set()
         self.chunks_written = 0
         self.work_done = 0.0
         self._lock = threading.Lock()
@@ -94,7 +97,17 @@ class ProgressTracker:
         """One file is done with: unchanged, failed, or its new version is visible."""
         with self._lock:
             self.files_done += 1
+            if path not in self._read:
+                self.files_seen += 1
+            self._read.discard(path)
             self.work_done += work
+            self._tell(path)
+
+    def read(self, path: str) -> None:
+        """A changed file was read and cut into chunks (it is settled once its chunks are written)."""
+        with self._lock:
+            self._read.add(path)
+            self.files_seen += 1
             self._tell(path)
 
     def written(self, path: str, chunks: int, work: float) -> None:
@@ -114,5 +127,6 @@ class ProgressTracker:
                     work_done=min(self.work_done, self.work_total),
                     work_total=self.work_total,
                     current=path,
+                    files_seen=self.files_seen,
                 )
             )

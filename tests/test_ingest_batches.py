@@ -127,6 +127,9 @@ def test_progress_counts_what_is_written(tmp_path, docs_dir):
     during = [e for e in events if e.current == "changelog.md"]
     assert len({e.chunks_written for e in during}) > 3
     assert len({round(e.work_done) for e in during}) > 3
+    # files count as soon as they are read, so the count moves before the first chunk is written
+    assert [e.files_seen for e in events] == sorted(e.files_seen for e in events) and last.files_seen == files
+    assert any(e.files_seen > e.files_done for e in events)
 
     events.clear()
     make_ingestor(store, FakeEmbedder()).run(docs_dir, progress=events.append)

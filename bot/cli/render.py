@@ -238,43 +238,87 @@ def checks(items: Sequence[Check], console: Console = out) -> None:
 
 @contextmanager
 def ingest_progress(enabled: bool = True, console: Console = err) -> Iterator[ProgressFn | None]:
-    """A progress bar on stderr while an ingest runs (files, chunks written, chunks/s, ETA); nothing in pipes.
+    """A progress line on stderr while an ingest runs (bar, files, chunks written, chunks/s, ETA, the file);
+    nothing in pipes.
 
-    The bar and the ETA follow the bytes of the changed files done with, so one large file moves
-    the bar batch by batch; chunks count what reached the index.
+    The bar and the ETA follow the bytes of the changed files done with, so one large file moves the bar
+    batch by batch; files count as soon as they are read; chunks count what reached the index. The ETA
+    shows once there is a rate to base it on. The line fits the terminal: the file name is cut first.
     """
     if not enabled or not console.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    line = ProgressLine(console)
+    with line.progress:
+        yield line.update
 
-    with Progress(
-        TextColumn("ingesting"),
-        BarColumn(),
-        TextColumn("{task.fields[files]} files"),
-        TextColumn("{task.fields[chunks]} chunks"),
-        TextColumn("{task.fields[rate]}"),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        TextColumn("{task.description}", style="dim"),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None, files="0/?", chunks="0", rate="")
-        clock = _Rate()
 
-        def update(p: IngestProgress) -> None:
-            bar.update(
-                task,
-                completed=p.work_done,
-                total=p.work_total or None,
-                files=f"{p.files_done:,}/{p.files_total:,}",
-                chunks=f"{p.chunks_written:,}",
-                rate=clock.rate(p.chunks_written),
-                description=p.current[-40:],
-            )
+class ProgressLine:
+    """The ingest's progress line: a rich Progress with one task, and ``update`` to feed it."""
 
-        yield update
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn
+        from rich.table import Column
+
+        self.progress = Progress(
+            TextColumn("ingesting"),
+            BarColumn(bar_width=16),
+            TextColumn("{task.fields[files]} files"),
+            TextColumn("{task.fields[chunks]} chunks"),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[eta]}"),
+            TextColumn(
+                "{task.description}",
+                style="dim",
+                table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=1),
+            ),
+            console=console,
+            transient=True,
+            expand=True,
+        )
+        self.task = self.progress.add_task("", total=None, files="0/?", chunks="0", rate="", eta="")
+        self.clock = _Rate()
+        self.eta = _Eta()
+
+    def update(self, p: IngestProgress) -> None:
+        self.progress.update(
+            self.task,
+            completed=p.work_done,
+            total=p.work_total or None,
+            files=f"{max(p.files_seen, p.files_done):,}/{p.files_total:,}",
+            chunks=f"{p.chunks_written:,}",
+            rate=self.clock.rate(p.chunks_written),
+            eta=self.eta.left(p.work_done, p.work_total),
+            description=_tail(p.current, 60),
+        )
+
+
+def _tail(path: str, width: int) -> str:
+    """The end of a path, which names the file: ``…/guide/install.md``."""
+    return path if len(path) <= width else "…" + path[-(width - 1) :]
+
+
+class _Eta:
+    """Time left from the work done so far, once there is enough of it to judge by (else empty)."""
+
+    SETTLE_S = 2.0  # the model's start-up and the first batch say little about the rate
+
+    def __init__(self) -> None:
+        self._start: tuple[float, float] | None = None
+
+    def left(self, done: float, total: float) -> str:
+        now = time.monotonic()
+        if self._start is None:
+            if done > 0:
+                self._start = (now, done)
+            return ""
+        since, base = self._start
+        if total <= 0 or done <= base or now - since < self.SETTLE_S:
+            return ""
+        seconds = (total - done) * (now - since) / (done - base)
+        minutes, secs = divmod(int(seconds + 0.5), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"ETA {hours}:{minutes:02d}:{secs:02d}" if hours else f"ETA {minutes}:{secs:02d}"
 
 
 class _Rate:
