@@ -116,6 +116,16 @@ def test_ingest_is_a_library_that_never_imports_the_application():
     assert {m: t for m, t in offenders.items() if m.startswith("ingest") and t} == {}
 
 
+def test_the_lower_rooms_of_bot_never_import_a_front_end():
+    """Answering, retrieval and the questions log serve every front end; none reaches up into one."""
+    fronts = ("bot.cli", "bot.discord_bot")
+    lower = ("bot.answering", "bot.retrieval", "bot.questions", "bot.evaluation")
+    offenders = {
+        m: sorted(t for t in targets if t.startswith(fronts)) for m, targets in graph().items() if m.startswith(lower)
+    }
+    assert {m: t for m, t in offenders.items() if t} == {}
+
+
 def test_a_project_import_inside_a_function_says_why():
     """Cheap project modules are imported at the top; one inside a function keeps a heavy library off a cold path."""
     unexplained = []

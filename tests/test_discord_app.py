@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from types import SimpleNamespace
 
 import discord
@@ -12,9 +13,10 @@ from typer.testing import CliRunner
 
 from bot.cli.app import app
 from bot.discord_bot.app import COMMANDS_STATE, CitebotBot, RedactSecret, command_digest
-from bot.discord_bot.feedback_log import SALT_FILE, AnswerRecord, FeedbackStore, summarise
 from bot.discord_bot.policy import channel_allowed, is_admin
 from bot.discord_bot.ratelimit import RateLimiter
+from bot.questions.store import NewQuestion, QuestionLog
+from bot.questions.votes import summarise
 from bot.services import Services
 from bot.settings import Settings
 
@@ -161,38 +163,55 @@ def test_admin_policy():
 
 
 # -- feedback ------------------------------------------------------------------------------
-def test_user_hash_is_salted_per_data_folder_and_stable(tmp_path):
-    a, b = FeedbackStore(tmp_path / "a"), FeedbackStore(tmp_path / "b")
-    assert a.hash_user(42) == a.hash_user(42) == FeedbackStore(tmp_path / "a").hash_user(42)
+def test_user_hash_is_salted_per_questions_log_and_stable(tmp_path):
+    def log_in(name: str) -> QuestionLog:
+        return QuestionLog(tmp_path / f"{name}.sqlite")
+
+    a, b = log_in("a"), log_in("b")
+    assert a.hash_user(42) == a.hash_user(42) == log_in("a").hash_user(42)
     assert a.hash_user(42) != b.hash_user(42)  # a hash from one deployment says nothing elsewhere
     assert a.hash_user(42) != a.hash_user(43)
-    assert (tmp_path / "a" / SALT_FILE).stat().st_mode & 0o077 == 0  # the salt is private
 
 
-def test_summary_keeps_each_persons_latest_vote(tmp_path):
-    store = FeedbackStore(tmp_path)
-    q1, q2 = AnswerRecord("What is A?", "A [1]."), AnswerRecord("What is B?", "B [1].")
-    store.record(vote="up", user_id=1, message_id=10, answer=q1)
-    store.record(vote="down", user_id=1, message_id=10, answer=q1)  # changed their mind
-    store.record(vote="down", user_id=2, message_id=10, answer=q1)
-    store.record(vote="up", user_id=2, message_id=11, answer=q2)
-    with store.path.open("a") as fh:
-        fh.write('{"vote": "up", "truncated')  # a crash mid-write is skipped
-    summary = summarise(store.read())
+def test_summary_keeps_each_persons_latest_vote():
+    votes = [
+        {"time": "1", "vote": "up", "user": "u1", "message_id": "10", "question": "What is A?"},
+        {"time": "2", "vote": "down", "user": "u1", "message_id": "10", "question": "What is A?"},  # changed
+        {"time": "3", "vote": "down", "user": "u2", "message_id": "10", "question": "What is A?"},
+        {"time": "4", "vote": "up", "user": "u2", "message_id": "11", "question": "What is B?"},
+    ]
+    summary = summarise(votes)
     assert (summary.votes, summary.up, summary.down, summary.answers) == (3, 1, 2, 2)
     assert summary.most_downvoted == [("What is A?", 2)]
 
 
-def test_feedback_command(tmp_path, monkeypatch):
-    monkeypatch.setenv("CITEBOT_DATA_DIR", str(tmp_path))
+def test_feedback_command_counts_the_votes_in_the_questions_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("CITEBOT_DATA_DIR", str(tmp_path / "data"))
     result = invoke("feedback")
-    assert result.exit_code == 1 and "no feedback recorded yet" in result.stderr
-    store = FeedbackStore(tmp_path)
-    store.record(vote="down", user_id=1, message_id=10, answer=AnswerRecord("Why?", "Because [1]."))
-    store.record(vote="up", user_id=2, message_id=10, answer=AnswerRecord("Why?", "Because [1]."))
+    assert result.exit_code == 1 and "no votes recorded yet" in result.stderr
+    questions = Services(Settings()).questions
+    assert questions is not None
+    questions.record(
+        NewQuestion(
+            origin="discord",
+            collection="",
+            question="Why?",
+            condensed="Why?",
+            abstained=False,
+            cited=["a.md"],
+            time=time.time(),
+            message_id="10",
+        )
+    )
+    questions.vote(message_id="10", user=questions.hash_user(1), vote="down")
+    questions.vote(message_id="10", user=questions.hash_user(2), vote="up")
     result = invoke("feedback")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.stderr
     assert "2 vote(s) on 1 answer(s): 1 👍, 1 👎 (50% positive)" in result.stdout
     assert "1 × Why?" in result.stdout
     data = json.loads(invoke("feedback", "--json").stdout)
     assert data["votes"] == 2 and data["most_downvoted"] == [{"question": "Why?", "down": 1}]
+    monkeypatch.setenv("CITEBOT_QUESTIONS_LOG", "false")
+    result = invoke("feedback")
+    assert result.exit_code == 1 and "questions log is off" in result.stderr

@@ -32,11 +32,11 @@ from bot.cli.common import (
 )
 from bot.cli.doctor import run_checks
 from bot.cli.sources import sources_app
-from bot.discord_bot.feedback_log import load_summary, summarise
-from bot.errors import USER_ERRORS, ConfigError
+from bot.errors import USER_ERRORS, CitebotError, ConfigError
 from bot.evaluation.runner import format_summary, load_items, run_eval
 from bot.questions.gaps import DEFAULT_SIMILARITY, build_report, parse_since
 from bot.questions.recording import ask_and_log
+from bot.questions.votes import summarise
 from bot.schema import IngestReport, passage_json
 from ingest.watch import WAIT_FOR_OTHER_INGEST_S, watch_changes
 
@@ -300,8 +300,12 @@ def feedback(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Summarise the 👍/👎 votes given to the Discord bot's answers."""
     services = services_of(ctx)
     questions = services.questions
-    votes = questions.votes() if questions is not None else []
-    summary = summarise(votes) if votes else load_summary(services.settings.data_dir)
+    if questions is None:
+        raise ConfigError("the questions log is off (CITEBOT_QUESTIONS_LOG): votes are recorded there")
+    votes = questions.votes()
+    if not votes:
+        raise CitebotError(f"no votes recorded yet in {questions.path}")
+    summary = summarise(votes)
     if as_json:
         print_json(summary.to_json())
         return

@@ -6,13 +6,16 @@ its own, marked as coming from Discord. The file is then renamed ``feedback.json
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.discord_bot.feedback_log import FEEDBACK_FILE, FeedbackStore
-from bot.questions.store import NewQuestion, QuestionLog
+from bot.questions.store import VOTES, NewQuestion, QuestionLog
+
+#: The Discord bot's votes before the questions log held them (data folder).
+FEEDBACK_FILE = "feedback.jsonl"
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ def migrate_feedback(questions: QuestionLog, data_dir: Path) -> int:
     if not path.is_file() or questions.has_meta(MIGRATED):
         return 0
     try:
-        entries = FeedbackStore(data_dir).read()
+        entries = _old_votes(path)
     except (OSError, UnicodeDecodeError) as exc:
         log.warning("could not read the old feedback file %s: %s", path, exc)
         return 0
@@ -44,6 +47,20 @@ def migrate_feedback(questions: QuestionLog, data_dir: Path) -> int:
         log.warning("imported %s into the questions log but could not rename it: %s", path, exc)
     log.info("imported %d vote(s) from %s into %s", len(entries), path, questions.path)
     return len(entries)
+
+
+def _old_votes(path: Path) -> list[dict[str, Any]]:
+    """Every vote in the old JSON-lines file; a line cut by a crash mid-write is skipped."""
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(item, dict) and item.get("vote") in VOTES:
+                out.append(item)
+    return out
 
 
 def _question(entry: dict[str, Any], message_id: str, at: float) -> NewQuestion:
