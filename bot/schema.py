@@ -112,6 +112,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str = ""  # e.g. "LLM unreachable; extractive answer shown"
     claims: list[Claim] = field(default_factory=list)  # per sentence, for model-written answers
+    query: str = ""  # what was searched: the question, made standalone when it followed others
 
     def to_json(self) -> dict[str, Any]:
         """The `citebot ask --json` contract."""

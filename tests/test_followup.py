@@ -6,6 +6,7 @@ import pytest
 
 from bot.answering.followup import contextual_query, is_follow_up, salient_terms
 from bot.schema import Turn
+from tests.test_focus import index_of
 
 FIRST = "why did BlackBerry leave Pakistan?"
 FOLLOW = "when will it stop operating there?"
@@ -72,3 +73,15 @@ def test_follow_up_finds_the_shutdown_passage_with_the_real_model(tmp_path, docs
     assert "December 30" in follow.passages[0].text
     assert not follow.abstained and "December 30, 2015" in follow.text
     assert {c.passage.source for c in follow.citations} == {"blackberry-pakistan-exit.md"}
+
+
+def test_a_follow_up_on_a_new_topic_carries_the_subject_not_the_earlier_topic():
+    docs = [f"httpx client page {i} explains requests" for i in range(20)] + ["timeouts in httpx: set timeout=5"]
+    rarity, _ = index_of(docs)
+    history = [Turn("how do I set a timeout in httpx?", "Pass timeout=5 to the client. [1]")]
+    query = contextual_query("what about retries?", history, rarity)
+    assert "httpx" in query and "timeout" not in query  # the subject, not the timeout answer's topic
+    query = contextual_query("and its memory keeps climbing, can it recycle the 4 processes?", history, rarity)
+    assert query.endswith(" httpx")
+    thin = contextual_query("and the default?", [Turn("which timeout does httpx use for 4 connections?", "…")])
+    assert "timeout" in thin and "4" in thin  # too thin to search alone: the topic and its details come along

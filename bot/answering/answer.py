@@ -82,7 +82,7 @@ def answer(
             notice, llm = _fallback_notice(exc), None  # it is down: do not wait for it twice
         timings["condense"] = (time.perf_counter() - t0) * 1000
     if query is None:
-        query = contextual_query(question, history)
+        query = contextual_query(question, history, rarity)
     t1 = time.perf_counter()
     passages = retriever.retrieve(query, options.k)
     if widen is not None and passages:  # the code a how-to needs often sits next to the chunk that was found
@@ -114,6 +114,7 @@ def answer(
         timings_ms=timings,
         notice=notice,
         claims=claims,
+        query=query,
     )
 
 

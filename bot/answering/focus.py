@@ -132,7 +132,7 @@ def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None =
     for text, terms in named:
         if rarity is not None and not all(t in known for t in terms):
             continue  # never in the index: the "unseen" signal's business
-        if rarity is not None and min(_share(known[t]) for t in terms) > COMMON_SHARE:
+        if rarity is not None and min(share_of_chunks(known[t]) for t in terms) > COMMON_SHARE:
             continue
         chunks = [held[t] for t in terms if t in held]
         weight = max((known[t] for t in terms if t in known), default=1.0)
@@ -159,7 +159,7 @@ _CALENDAR = frozenset(
 )
 
 
-def _share(idf: float) -> float:
+def share_of_chunks(idf: float) -> float:
     """The share of chunks holding a term, from ``log(1 + N/df)``."""
     return 1.0 / max(math.expm1(idf), 1e-9)
 

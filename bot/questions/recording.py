@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.answering.followup import contextual_query
 from bot.questions.store import NewQuestion, QuestionLog
 from bot.schema import Answer, Turn
 from bot.services import Services
@@ -44,7 +43,7 @@ def entry_for(
         origin=origin,
         collection=collection,
         question=result.question,
-        condensed=contextual_query(result.question, history),
+        condensed=result.query or result.question,  # as it was searched (by the model, when it condensed it)
         abstained=result.abstained,
         cited=[c.passage.source for c in result.citations],
         passages=[(p.source, p.section) for p in result.passages],
