@@ -210,7 +210,10 @@ def _rates(rows: list[dict[str, Any]], probs: list[float], threshold: float, rar
     is held by at most ``rare`` chunks of the index (0: that rule off)."""
 
     def abstains(r: dict[str, Any], p: float) -> bool:
-        return p < threshold or r["features"].get("focus_rare", 10**6) <= rare
+        f = r["features"]
+        if rare == MENTIONED:  # the two-chunk rule, and a subject the passages shown only mention
+            return p < threshold or f.get("focus_rare", 10**6) <= 2 or f.get("focus_mentioned", 0.0) >= 0.5
+        return p < threshold or f.get("focus_rare", 10**6) <= rare
 
     unans = [abstains(r, p) for r, p in zip(rows, probs) if not r["answerable"]]
     ans = [(abstains(r, p), r["correct"], r["in_passages"]) for r, p in zip(rows, probs) if r["answerable"]]
@@ -234,7 +237,10 @@ THRESHOLDS = [round(0.2 + 0.025 * i, 3) for i in range(25)]
 #: leaving news out chose 4, which fires on 14% of its answerable questions (names of one article).
 #: ANY_UNCOVERED: any focus the passages shown do not cover, however many chunks of the index hold it.
 ANY_UNCOVERED = 10**5
-RARE = [0, 1, 2, ANY_UNCOVERED]
+#: MENTIONED: at most two chunks hold it, or at least half the question's focus (by rarity) is only mentioned
+#: by the passages shown (a changelog line, a list entry, an aside) once its own section was looked for.
+MENTIONED = -1
+RARE = [0, 1, 2, ANY_UNCOVERED, MENTIONED]
 
 
 def _choose_threshold(

@@ -157,6 +157,9 @@ def test_a_well_documented_name_is_never_called_uncovered_because_these_passages
     passages = [page(WAITING), page(CHANGELOG, "news.rst", "Scrapy 2.13.0 (2025-05-08)")]
     question = "using scrapy-playwright: how do I make it wait until a css selector has shown up?"
     assert assess_focus(question, passages, rarity, counts=counts).mentioned == 1.0
+    own = page(PLAYWRIGHT_PAGE, "topics/playwright.rst", "Using scrapy-playwright")
+    passages = with_subject_sections(question, passages, lambda name, n: [own], rarity, counts)  # as answer() does
+    assert assess_focus(question, passages, rarity, counts=counts).mentioned == 0.0
     never = AnswerOptions(answer_confidence=1.0, closest_confidence=0.0)  # the evidence model declines
     result = extractive_answer(question, passages, embed=None, options=never, rarity=rarity, counts=counts)
     assert result.abstained and "don't cover" not in result.text
@@ -183,3 +186,16 @@ def test_a_subject_the_passages_miss_is_looked_up_in_its_own_section_before_decl
     assert with_subject_sections(question, [own, retrieved[0]], lookup, rarity, counts) == [own, retrieved[0]]
     assert looked == []  # covered already: nothing looked up
     assert with_subject_sections(question, retrieved, lambda name, n: [retrieved[1]], rarity, counts) == retrieved
+
+
+def test_a_subject_many_changelog_lines_mention_and_no_section_covers_is_not_answered():
+    lines = [f"- Fixed scrapy-playwright request {i} being retried twice. (#{6600 + i})" for i in range(3)]
+    rarity, counts = index_of([*lines, WAITING, *FILLER, *FILLER])  # 3 of 84 chunks: more than "barely"
+    question = "using scrapy-playwright: how do I wait until a css selector has shown up?"
+    passages = [page(WAITING), page("\n\n".join(lines[:2]), "news.rst", "Scrapy 2.13.0 (2025-05-08)")]
+    report = assess_focus(question, passages, rarity, counts=counts)
+    assert report.mentioned == 1.0 and not report.barely_documented(2)  # too many chunks for the rarity rule
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert result.abstained and result.text.startswith("The documents don't cover scrapy-playwright")
+    off = AnswerOptions(answer_confidence=0.0, closest_confidence=0.0, mentioned_share=0.0)
+    assert not extractive_answer(question, passages, embed=None, options=off, rarity=rarity, counts=counts).abstained

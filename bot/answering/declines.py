@@ -38,9 +38,12 @@ def page_line(passage: Passage, quote: str = "") -> str:
     return f"{line}: “{quote}”" if quote else line
 
 
-def mention_answer(evidence: Evidence, chunks: int) -> Composed:
-    """Not answered: the documents at most mention what the question asks about. Say so, and where."""
-    rare = {f.text for f in evidence.focus.terms if f.chunks is not None and f.chunks <= chunks}
+def mention_answer(evidence: Evidence, chunks: int | None) -> Composed:
+    """Not answered: the documents at most mention what the question asks about. Say so, and where.
+
+    ``chunks``: only the names at most this many chunks of the index hold (None: every name only mentioned).
+    """
+    rare = {f.text for f in evidence.focus.terms if chunks is None or (f.chunks is not None and f.chunks <= chunks)}
     mentions = [m for m in evidence.focus.mentions if m.term in rare]
     if not mentions:
         return not_found()

@@ -66,6 +66,9 @@ class AnswerOptions:
     #: this many chunks of the whole index: the documents mention it, they do not explain it (0: off)
     barely_documented: int = 2
     embed_limit: int = 16  # embed only this many sentences, the best by their words (0: all of them)
+    #: not answered when at least this share of what the question names (by rarity) is only mentioned by the
+    #: passages shown (a changelog line, a list entry, an aside), its own section looked for (0: off)
+    mentioned_share: float = 0.5
     #: look a name the passages do not cover up in its own section before declining (bot/answering/subject.py)
     subject_lookup: bool = True
     model_chars: int = 4000  # characters of passages a model reads (bot/answering/llm_answer.py:model_passages)
@@ -83,11 +86,13 @@ def extractive_answer(
     """Answer from the passages' own sentences and code, or say that they do not hold the answer."""
     evidence = gather_evidence(question, passages, embed, rarity, options.weights, counts, options.embed_limit)
     verdict = assess(evidence, answer_at=options.answer_confidence, weak_at=options.closest_confidence)
-    uncovered = evidence.focus.barely_documented(options.barely_documented)
-    if verdict.decision == "answer" and not uncovered:
+    rare = evidence.focus.barely_documented(options.barely_documented)
+    # the passages shown, its own section looked for (bot/answering/subject.py), only mention what it asks about
+    passing = 0 < options.mentioned_share <= evidence.focus.mentioned
+    if verdict.decision == "answer" and not (rare or passing):
         return compose(evidence, options)
-    if uncovered:  # the documents barely know what it asks about: say where they mention it, if they do
-        return mention_answer(evidence, options.barely_documented)
+    if rare or passing:  # the documents barely know what it asks about: say where they mention it, if they do
+        return mention_answer(evidence, None if passing else options.barely_documented)
     if verdict.decision == "weak":
         return weak_answer(evidence, options.max_chars)
     return not_found()

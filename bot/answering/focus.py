@@ -214,7 +214,7 @@ def assess_focus(
     for f in terms:
         status, mention = focus_status(f, passages, about_change)
         quoted = mention is not None and any(mention.sentence in a or a in mention.sentence for a in answer_sentences)
-        if status == "mentioned" and mention is not None and mention.place == "passing" and quoted:
+        if status == "mentioned" and mention is not None and mention.place in ("passing", "a list") and quoted:
             status = "covered"
         if status != "covered" and f.chunks is not None:
             rare = f.chunks if rare is None else min(rare, f.chunks)
