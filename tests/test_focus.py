@@ -199,3 +199,12 @@ def test_a_subject_many_changelog_lines_mention_and_no_section_covers_is_not_ans
     assert result.abstained and result.text.startswith("The documents don't cover scrapy-playwright")
     off = AnswerOptions(answer_confidence=0.0, closest_confidence=0.0, mentioned_share=0.0)
     assert not extractive_answer(question, passages, embed=None, options=off, rarity=rarity, counts=counts).abstained
+
+
+def test_what_the_user_added_or_switched_is_not_a_question_about_what_changed():
+    from bot.answering.focus import asks_change
+
+    assert not asks_change("how do I get sphinx-click to document the sub-commands I added to the CLI?")
+    assert not asks_change("we switched redis to dragonfly. does it need special flags?")
+    assert asks_change("was HEAD redirect following removed?") and asks_change("is python 3.8 support dropped?")
+    assert asks_change("what was added in 2.10?") and asks_change("which release dropped python 3.9 support?")

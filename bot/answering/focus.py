@@ -166,9 +166,12 @@ def share_of_chunks(idf: float) -> float:
 
 #: The question asks what changed, or since when: release notes then answer it.
 _ASKS_CHANGE = re.compile(
-    r"\b(chang\w*|changelog|releases?|released|versions?|since|when|deprecat\w*|renam\w*|remov\w*|added|"
-    r"introduc\w*|new in|upgrad\w*|migrat\w*|switch\w*|dropp\w*|no longer|anymore|used to|called now|"
-    r"v\d+(\.\d+)*|\d+\.(\d+|x))\b",
+    r"\b(chang\w*|changelog|releases?|released|versions?|since|when|deprecat\w*|renam\w*|new in|upgrad\w*|"
+    r"migrat\w*|no longer|anymore|used to|called now|v\d+(\.\d+)*|\d+\.(\d+|x)|"
+    # what the project did, not what the user did ("the sub-commands I added", "we switched to ..."):
+    r"(was|were|is|are|been|get|got)\s+([\w-]+\s+){0,4}(added|removed|dropped|introduced|switched)|"
+    r"(added|removed|dropped|introduced|switched)\s+(in|since|from)|"
+    r"(remov|dropp|introduc)\w*\s+(support|the|its|it)\b)\b",
     re.IGNORECASE,
 )
 
