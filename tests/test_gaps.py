@@ -137,3 +137,17 @@ def test_the_cli_groups_a_log_with_the_real_model(tmp_path, monkeypatch):
     gaps = json.loads(out)["gaps"]
     assert [g["count"] for g in gaps] == [2, 1]
     assert gaps[0]["closest_documents"][0]["source"] == "keys.md"
+
+
+def test_a_group_is_named_by_a_question_that_stands_on_its_own(tmp_path):
+    log = QuestionLog(tmp_path / "q.sqlite")
+    follow = "and can the api keys be rotated for it?"
+    for _ in range(3):  # the most asked wording leans on its conversation
+        log.record(NewQuestion("cli", "docs", follow, f"{follow} vault", True))
+    log.record(NewQuestion("cli", "docs", "rotate api keys in vault", "rotate api keys in vault", True))
+    (topic,) = build_report(log.questions(), embed, since=0, similarity=0.2).gaps
+    assert topic.name == "rotate api keys in vault"
+    only = QuestionLog(tmp_path / "only.sqlite")
+    only.record(NewQuestion("cli", "docs", follow, f"{follow} vault", True))
+    (topic,) = build_report(only.questions(), embed, since=0, similarity=0.2).gaps
+    assert topic.name == f"{follow} vault"  # as it was searched: with the subject its conversation gave it

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.answering.followup import is_follow_up
 from bot.errors import CitebotError
 from bot.questions.store import LoggedQuestion
 
@@ -186,7 +187,7 @@ def topics(
         member_texts = [texts[i] for i in members]
         asked = [q for t in member_texts for q in by_text[t]]
         ranked = _by_typicality([vectors[i] for i in members], member_texts, [len(by_text[t]) for t in member_texts])
-        name = by_text[ranked[0]][0].question
+        name = _label(by_text[t][0] for t in ranked)
         shown = list(dict.fromkeys(by_text[t][0].question for t in ranked[1:]))
         out.append(
             Topic(
@@ -234,6 +235,14 @@ def _by_typicality(vectors: Sequence[Sequence[float]], texts: list[str], counts:
     score = (x @ x.T) @ w / w.sum()
     order = sorted(range(len(texts)), key=lambda i: (-score[i], i))
     return [texts[i] for i in order]
+
+
+def _label(typical_first: Iterable[LoggedQuestion]) -> str:
+    """A group's name: its most typical question that stands on its own ("and for it?" names nothing), else
+    the most typical one as it was searched, with the subject its conversation gave it."""
+    ranked = list(typical_first)
+    alone = next((q for q in ranked if not is_follow_up(q.question)), None)
+    return alone.question if alone is not None else (ranked[0].condensed or ranked[0].question)
 
 
 def _key(q: LoggedQuestion) -> str:
