@@ -86,14 +86,15 @@ class IndexAccess:
 
     def ready(self) -> Store:
         """The index, which must hold documents (else a NotIngestedError saying how to fill it)."""
-        if self.missing or not self.store().reader.has_chunks():
+        store = None if self.missing else self.store()  # looking must not create it
+        if store is None or not store.reader.has_chunks():
             s = self.settings
             where = f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_host else str(s.index_dir)
             raise NotIngestedError(
                 f"no documents are indexed yet in {where} (collection '{s.collection}'); "
                 "run `citebot ingest [FOLDER]` first"
             )
-        return self.store()
+        return store
 
     def staged_rebuild(self) -> Store:
         """The new, empty index a rebuild fills beside the live one; an embedded index too damaged to use is

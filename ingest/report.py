@@ -87,8 +87,7 @@ class ProgressTracker:
         self.files_total = files_total
         self.work_total = work_total
         self.files_done = 0
-        self.files_seen = 0
-        self._read: set[str] = set()
+        self._read: set[str] = set()  # changed files read whose chunks are not all written yet
         self.chunks_written = 0
         self.work_done = 0.0
         self._lock = threading.Lock()
@@ -97,8 +96,6 @@ class ProgressTracker:
         """One file is done with: unchanged, failed, or its new version is visible."""
         with self._lock:
             self.files_done += 1
-            if path not in self._read:
-                self.files_seen += 1
             self._read.discard(path)
             self.work_done += work
             self._tell(path)
@@ -107,7 +104,6 @@ class ProgressTracker:
         """A changed file was read and cut into chunks (it is settled once its chunks are written)."""
         with self._lock:
             self._read.add(path)
-            self.files_seen += 1
             self._tell(path)
 
     def written(self, path: str, chunks: int, work: float) -> None:
@@ -127,6 +123,6 @@ class ProgressTracker:
                     work_done=min(self.work_done, self.work_total),
                     work_total=self.work_total,
                     current=path,
-                    files_seen=self.files_seen,
+                    files_seen=self.files_done + len(self._read),
                 )
             )

@@ -88,10 +88,9 @@ def salient_terms(question: str, rarity: RarityFn | None = None, *, topic: bool 
             names.append(w)
         else:
             others.append(w)
-    common = _common_words(others, rarity)
     if topic:
         return list(dict.fromkeys([*names, *numbers, *([] if names else others)]))
-    return list(dict.fromkeys([*names, *common]))
+    return list(dict.fromkeys([*names, *_common_words(others, rarity)]))
 
 
 def _common_words(candidates: Sequence[str], rarity: RarityFn | None) -> list[str]:

@@ -126,10 +126,7 @@ class HybridRetriever:
                 c.score += opts.dense_weight / (opts.rrf_k + rank)
         publishers: set[str] = set()
         if self.keyword is not None and opts.keyword_weight > 0:
-            hits = self.keyword.search(query, pool if self.scope is None else pool * KEYWORD_WIDEN)
-            if self.scope is not None:
-                hits = [(pos, score) for pos, score in hits if self.scope.owns(self.keyword.info[pos].source)][:pool]
-            for rank, (pos, _score) in enumerate(hits, 1):
+            for rank, (pos, _score) in enumerate(self._keyword_hits(query, pool), 1):
                 cid, info = self.keyword.ids[pos], self.keyword.info[pos]
                 c = cands.setdefault(cid, _Candidate(cid, info.source, info.source_name, info.date))
                 c.ranks["keyword"] = rank
@@ -164,13 +161,17 @@ class HybridRetriever:
         """
         if self.keyword is None:
             return []
-        hits = self.keyword.search(name, n if self.scope is None else n * KEYWORD_WIDEN)
-        if self.scope is not None:
-            hits = [(pos, score) for pos, score in hits if self.scope.owns(self.keyword.info[pos].source)]
-        hits = hits[:n]
-        scores = {self.keyword.ids[pos]: score for pos, score in hits}
+        scores = {self.keyword.ids[pos]: score for pos, score in self._keyword_hits(name, n)}
         chunks = self.store.reader.get_chunks(list(scores))
         return [to_passage(c, score=scores[c.id], ranks={"keyword": i}) for i, c in enumerate(chunks, 1)]
+
+    def _keyword_hits(self, query: str, n: int) -> list[tuple[int, float]]:
+        """The ``n`` best BM25 (position, score) pairs for ``query`` among the chunks in scope."""
+        assert self.keyword is not None
+        if self.scope is None:
+            return self.keyword.search(query, n)
+        hits = self.keyword.search(query, n * KEYWORD_WIDEN)
+        return [(pos, score) for pos, score in hits if self.scope.owns(self.keyword.info[pos].source)][:n]
 
     def _passages(self, chosen: list[_Candidate]) -> list[Passage]:
         missing = [c.index for c in chosen if c.hit is None]

@@ -51,18 +51,12 @@ DROPPED_DIRECTIVES = (
     "jupyter-execute",
     "mermaid",
 )
+#: Roles naming a Python object (also written with the ``py:`` domain prefix).
+_PY_OBJECT_ROLES = ("func", "meth", "class", "attr", "mod", "obj", "exc", "data", "const")
 _ROLES = (
     "ref",
     "doc",
-    "func",
-    "meth",
-    "class",
-    "attr",
-    "mod",
-    "obj",
-    "exc",
-    "data",
-    "const",
+    *_PY_OBJECT_ROLES,
     "term",
     "envvar",
     "option",
@@ -84,31 +78,14 @@ _ROLES = (
     "pr",
     "user",
     "source",
-    *(f"py:{r}" for r in ("func", "meth", "class", "attr", "mod", "obj", "exc", "data", "const")),
+    *(f"py:{r}" for r in _PY_OBJECT_ROLES),
 )
+#: Roles whose text is shown as code.
 _CODE_ROLES = frozenset(
     r
     for r in _ROLES
     if r.split(":")[-1]
-    in {
-        "func",
-        "meth",
-        "class",
-        "attr",
-        "mod",
-        "obj",
-        "exc",
-        "data",
-        "const",
-        "envvar",
-        "option",
-        "program",
-        "file",
-        "command",
-        "kbd",
-        "samp",
-        "keyword",
-    }
+    in {*_PY_OBJECT_ROLES, "envvar", "option", "program", "file", "command", "kbd", "samp", "keyword"}
 )
 _LINK_TARGET = re.compile(r"^(.*?)\s*<[^<>]*>$", re.DOTALL)
 
