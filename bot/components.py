@@ -13,7 +13,7 @@ from bot.answering.extractive import AnswerOptions
 from bot.answering.llm import ChatModel, OpenAICompatibleChatModel
 from bot.errors import CitebotError, ConfigError
 from bot.questions.migrate import migrate_feedback
-from bot.questions.store import QuestionLog
+from bot.questions.store import QuestionLog, move_log
 from bot.settings import Settings
 from ingest.documents.chunking import ChunkParams
 from ingest.documents.loaders import LOADER_VERSION
@@ -126,6 +126,9 @@ def question_log(s: Settings) -> QuestionLog | None:
     """The questions log (CITEBOT_QUESTIONS_LOG), None when off; the old Discord feedback file is imported once."""
     if not s.questions_log:
         return None
+    old = s.old_questions_path
+    if old is not None and s.index_dir.is_dir() and move_log(old, s.questions_path):
+        log.info("moved the questions log %s into the index folder (%s)", old, s.questions_path)
     questions = QuestionLog(
         s.questions_path, retention_days=s.questions_retention_days, salt_file=s.data_dir / "feedback.salt"
     )

@@ -12,7 +12,8 @@ import time
 
 from bot import components
 from bot.errors import NotIngestedError
-from bot.settings import Settings
+from bot.questions.store import move_log
+from bot.settings import QUESTIONS_FILE, Settings
 from ingest.errors import IndexDamagedError
 from ingest.index.chroma_client import Place, open_client, release_client
 from ingest.index.store import Store
@@ -98,7 +99,7 @@ class IndexAccess:
 
     def staged_rebuild(self) -> Store:
         """The new, empty index a rebuild fills beside the live one; an embedded index too damaged to use is
-        moved aside first (kept, renamed ``<folder>.damaged-<time>``)."""
+        moved aside first (kept, renamed ``<folder>.damaged-<time>``), less its questions log, which stays."""
         s = self.settings
         fingerprint = components.fingerprint(s)
         try:
@@ -117,6 +118,7 @@ class IndexAccess:
         release_client(s.index_dir)
         s.index_dir.rename(aside)
         log.warning("moved the damaged index %s aside to %s; building a new one", s.index_dir, aside)
+        move_log(aside / QUESTIONS_FILE, s.index_dir / QUESTIONS_FILE)  # the questions asked are not the damage
         with self._lock:
             self._store = None
         return Store(

@@ -18,6 +18,8 @@ from bot.env_file import check_env_file
 from bot.errors import ConfigError
 
 ENV_PREFIX = "CITEBOT_"
+#: The questions log's file name in an embedded index's folder.
+QUESTIONS_FILE = "questions.sqlite"
 log = logging.getLogger(__name__)
 
 
@@ -86,8 +88,8 @@ class _ServingSettings(BaseSettings):
     )
     questions_db: Path | None = Field(
         None,
-        description="The questions log's SQLite file; empty means beside the index folder "
-        "(INDEX_DIR.questions.sqlite), or DATA_DIR/questions.sqlite with a Chroma server.",
+        description="The questions log's SQLite file; empty means in the index folder "
+        "(INDEX_DIR/questions.sqlite), or DATA_DIR/questions.sqlite with a Chroma server.",
     )
     questions_retention_days: int = Field(
         90, ge=1, le=36_500, description="Questions (and their votes) older than this many days are deleted."
@@ -335,13 +337,20 @@ class Settings(_ServingSettings):
 
     @property
     def questions_path(self) -> Path:
-        """Where the questions log lives: beside the index folder (``.citebot/index.questions.sqlite``), so that two
-        indexes never share one log and nothing is written where the user did not point; with a Chroma server,
+        """Where the questions log lives: in the index folder (``.citebot/index/questions.sqlite``), so that two
+        indexes never share one log and deleting an index leaves nothing of it behind; with a Chroma server,
         in DATA_DIR."""
         if self.questions_db:
             return self.questions_db
         if self.chroma_host:
             return self.data_dir / "questions.sqlite"
+        return self.index_dir / QUESTIONS_FILE
+
+    @property
+    def old_questions_path(self) -> Path | None:
+        """Where citebot kept the questions log before it moved into the index folder (beside it), if it did."""
+        if self.questions_db or self.chroma_host:
+            return None
         return self.index_dir.parent / f"{self.index_dir.name}.questions.sqlite"
 
     @property

@@ -26,6 +26,7 @@ import bot.cli.common as cli
 import bot.index_access as index_access
 from bot.cli.chat import ChatSession, lines_reader
 from bot.errors import USER_ERRORS
+from bot.questions.store import NewQuestion, QuestionLog
 from bot.services import Services
 from bot.settings import load_settings
 from tests.chroma_server import ChromaProcess, chroma_process
@@ -180,6 +181,7 @@ def test_a_damaged_index_is_one_line_and_rebuild_repairs_it(fake_cli, docs_dir, 
     index = tmp_path / "index"
     monkeypatch.setenv("CITEBOT_INDEX_DIR", str(index))
     assert run("ingest", str(docs_dir))[0] == 0
+    QuestionLog(index / "questions.sqlite").record(NewQuestion("cli", "citebot", QUESTION, QUESTION, False))
     _damage(index / "chroma.sqlite3")
 
     for command in (("ask", QUESTION), ("ingest", str(docs_dir)), ("search", "BlackBerry")):
@@ -195,6 +197,8 @@ def test_a_damaged_index_is_one_line_and_rebuild_repairs_it(fake_cli, docs_dir, 
     assert code == 0, err
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("index.damaged-")]
     assert len(aside) == 1 and (aside[0] / "chroma.sqlite3").is_file()  # kept, not deleted
+    assert not (aside[0] / "questions.sqlite").exists()  # the questions asked stay with the index
+    assert [q.question for q in QuestionLog(index / "questions.sqlite").questions()] == [QUESTION]
     code, out, err = run("ask", QUESTION)
     assert code == 0 and "BlackBerry" in out, err
 
@@ -426,3 +430,4 @@ def test_a_killed_ingest_does_not_leave_the_index_locked(where, tmp_path, fake_c
     first.wait()
     code, _out, err = run("ingest", str(docs_dir))  # refuses at once if the lock were still held
     assert code == 0, err
+    assert not list(tmp_path.glob(".index.*lock"))  # the file the killed one left is taken over, then removed

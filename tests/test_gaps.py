@@ -125,7 +125,7 @@ def test_stats_count_abstentions_votes_and_the_p95_latency(tmp_path):
 @pytest.mark.e2e
 def test_the_cli_groups_a_log_with_the_real_model(tmp_path, monkeypatch):
     monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "index"))
-    log = QuestionLog(tmp_path / "index.questions.sqlite")  # the log of that index, beside it
+    log = QuestionLog(tmp_path / "index" / "questions.sqlite")  # the log of that index, in its folder
     for q in ["how do I rotate the api keys?", "rotating API keys without downtime", "what is the refund policy?"]:
         log.record(
             NewQuestion(

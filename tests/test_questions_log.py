@@ -67,6 +67,20 @@ def test_the_log_can_be_turned_off(tmp_path, docs_dir, fake_embedder):
     assert not services.settings.questions_path.exists()
 
 
+def test_the_log_lives_in_the_index_folder_and_one_kept_beside_it_moves_in(tmp_path, docs_dir, fake_embedder):
+    services = fake_services(tmp_path, docs_dir, fake_embedder)
+    s = services.settings
+    assert s.questions_path == s.index_dir / "questions.sqlite"  # deleting the index leaves nothing behind
+    old = QuestionLog(s.index_dir.parent / f"{s.index_dir.name}.questions.sqlite")  # where earlier versions kept it
+    old.record(entry("asked before the upgrade"))
+    old.close()
+    s.index_dir.mkdir(parents=True, exist_ok=True)
+    ask_and_log(services, "How often does a sourdough starter need feeding?", origin="cli")
+    assert not (s.index_dir.parent / f"{s.index_dir.name}.questions.sqlite").exists()
+    questions = [q.question for q in QuestionLog(s.questions_path).questions()]
+    assert questions == ["asked before the upgrade", "How often does a sourdough starter need feeding?"]
+
+
 def test_questions_older_than_the_retention_limit_are_deleted_on_open(tmp_path):
     path = tmp_path / "q.sqlite"
     old = QuestionLog(path, retention_days=30)

@@ -102,6 +102,20 @@ class NewQuestion:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def move_log(source: Path, target: Path) -> bool:
+    """Move a questions log file, with SQLite's ``-wal``/``-shm`` companions, to ``target`` (never over an existing
+    log); whether it moved."""
+    if not source.is_file() or target.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("-wal", "-shm"):
+        companion = source.with_name(source.name + suffix)
+        if companion.exists():
+            companion.rename(target.with_name(target.name + suffix))
+    source.rename(target)
+    return True
+
+
 class QuestionLog:
     """The log file: open (or make) it, record questions and votes, read them back; safe across threads."""
 
@@ -155,11 +169,7 @@ class QuestionLog:
 
     def _set_aside(self) -> Path:
         aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        for suffix in ("-wal", "-shm"):
-            companion = self.path.with_name(self.path.name + suffix)
-            if companion.exists():
-                companion.rename(aside.with_name(aside.name + suffix))
-        self.path.rename(aside)
+        move_log(self.path, aside)
         return aside
 
     def _prune(self, conn: sqlite3.Connection) -> None:

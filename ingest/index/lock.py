@@ -5,7 +5,9 @@ collections gone. The lock makes the second wait for the first (then find little
 to do) or refuse with a line naming the holder.
 
 * Embedded store: an ``flock`` on a file beside the index folder. The kernel releases it when the
-  holder exits, however it exits, so a killed ingest never leaves the index locked.
+  holder exits, however it exits, so a killed ingest never leaves the index locked. The holder
+  deletes the file before it lets go, so none is left beside an index nobody is writing (one a
+  killed holder left is taken over and deleted by the next ingest).
 * Chroma server: no shared file system, so the lock is a collection, ``<name>-lock``, whose
   creation is atomic on the server. Its metadata names the holder (host, pid, start) and a
   heartbeat the holder refreshes every ``HEARTBEAT_S``; a lock whose heartbeat is older than
@@ -14,6 +16,7 @@ to do) or refuse with a line naming the holder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -117,24 +120,38 @@ class _FileLock(_Lock):
     def try_acquire(self) -> dict[str, Any] | None:
         import fcntl
 
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
-            except ValueError:  # the holder is writing its name this very moment
-                holder = {}
-            os.close(fd)
-            return holder if isinstance(holder, dict) else {}
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                try:
+                    holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
+                except ValueError:  # the holder is writing its name this very moment
+                    holder = {}
+                os.close(fd)
+                return holder if isinstance(holder, dict) else {}
+            if self._still_named(fd):
+                break
+            os.close(fd)  # the holder deleted this file as it let go: lock the one now at the path
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(_holder()).encode(), 0)
         self._fd = fd
         return None
 
+    def _still_named(self, fd: int) -> bool:
+        """Whether the file locked through ``fd`` is still the one at the path (not deleted by its last holder)."""
+        try:
+            named = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        opened = os.fstat(fd)
+        return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()  # while still held: a waiter that opened it sees it gone and opens afresh
             os.close(self._fd)  # closing drops the flock
             self._fd = None
 
