@@ -19,6 +19,7 @@ from bot.answering.focus import CountFn
 from bot.answering.llm import ChatModel
 from bot.answering.prompts import Prompts, load_prompts
 from bot.answering.subject import LookupFn
+from bot.errors import USER_ERRORS
 from bot.index_access import IndexAccess
 from bot.questions.store import QuestionLog
 from bot.retrieval.base import DenseRetriever, Retriever
@@ -143,6 +144,14 @@ class Services:
     @property
     def rarity(self) -> RarityFn | None:
         return self.keyword.idf if self.keyword is not None else None
+
+    def rarity_if_indexed(self) -> RarityFn | None:
+        """``rarity``, or None where there is no index to read it from (`citebot gaps` works from the log alone)."""
+        try:
+            return self.rarity
+        except USER_ERRORS as exc:
+            log.info("grouping questions without the index's term rarity: %s", exc)
+            return None
 
     @property
     def term_counts(self) -> CountFn | None:

@@ -34,6 +34,9 @@ def test_pronoun_and_short_questions_are_follow_ups():
     assert not is_follow_up("How often does a sourdough starter need feeding?")
     assert not is_follow_up("What is a tide pool?")  # short, but names its own subject
     assert is_follow_up("How many employees?")
+    assert not is_follow_up("Is there an official docker image for the worker?")  # "there" points at nothing
+    assert not is_follow_up("There are two brokers in the docs: which is faster for small tasks?")
+    assert is_follow_up("How long has the factory been there?")
 
 
 def test_contextual_query_appends_the_previous_subject():

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.cli import gaps_view
-from bot.questions.gaps import build_report, group, parse_since, topics
+from bot.questions.gaps import DEFAULT_SIMILARITY, build_report, group, parse_since, similarities, topics
 from bot.questions.stats import compute, percentile
 from bot.questions.store import NewQuestion, QuestionLog
 from tests.support import FakeEmbedder, run_cli
@@ -26,7 +26,7 @@ WEBHOOKS = [
     "how many times is a failed webhook delivery retried?",
 ]
 EXPORT = ["export invoices to csv", "can I export my invoices as a csv file?"]
-SIMILARITY = 0.3
+SIMILARITY = DEFAULT_SIMILARITY
 
 
 def fill(log: QuestionLog) -> None:
@@ -66,9 +66,9 @@ def test_groups_hold_one_topic_each_named_by_their_most_typical_question(tmp_pat
 
 
 def test_unrelated_questions_stay_apart_and_nothing_is_grouped_from_nothing():
-    vectors = embed(["rotate api keys", "bake sourdough bread", "rotate the api keys"])
-    assert group(vectors, SIMILARITY) == [[0, 2], [1]]
-    assert group([], SIMILARITY) == []
+    texts = ["rotate api keys", "bake sourdough bread", "rotate the api keys"]
+    assert group(similarities(texts, embed(texts)), SIMILARITY) == [[0, 2], [1]]
+    assert group(similarities([], []), SIMILARITY) == []
     assert topics([], embed) == []
 
 
@@ -120,6 +120,42 @@ def test_stats_count_abstentions_votes_and_the_p95_latency(tmp_path):
     assert (stats.questions, stats.abstained, stats.up, stats.down) == (20, 5, 1, 1)
     assert stats.abstention_rate == 0.25 and stats.p95_ms == 19.0 and stats.p50_ms == 10.0
     assert percentile([], 95) is None
+
+
+#: Three topics the docs don't cover, each in four wordings: a full question, a terse keyword line, a symptom.
+OFF_TOPIC = {
+    "sentry": [
+        "how do I hook up Sentry so exceptions from tasks show up there with the task name and args?",
+        "sentry celery integration",
+        "task exceptions aren't showing up in Sentry, how do I wire it up?",
+        "report failed celery tasks to sentry with their arguments",
+    ],
+    "prometheus": [
+        "how do I expose celery worker metrics to Prometheus so grafana can show queue lengths?",
+        "prometheus metrics for celery",
+        "how do I get queue length graphs in grafana for celery?",
+        "is there a /metrics endpoint for celery workers?",
+    ],
+    "docker": [
+        "is there an official docker image for running the celery worker in production?",
+        "official celery docker image?",
+        "docker-compose service definition for a celery worker",
+        "how should I containerize the celery worker for production?",
+    ],
+}
+
+
+@pytest.mark.e2e
+def test_one_topic_in_four_wordings_is_one_group_with_the_real_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "index"))  # no index: rarity from the log itself
+    log = QuestionLog(tmp_path / "index" / "questions.sqlite")
+    for wordings in zip(*OFF_TOPIC.values()):  # asked interleaved, as a channel would
+        for q in wordings:
+            log.record(NewQuestion("cli", "celery", q, q, True))
+    code, out, err = run_cli("gaps", "--json")
+    assert code == 0, err
+    groups = [set(g["examples"]) | {g["topic"]} for g in json.loads(out)["gaps"]]
+    assert sorted(groups, key=sorted) == sorted((set(w) for w in OFF_TOPIC.values()), key=sorted)
 
 
 @pytest.mark.e2e

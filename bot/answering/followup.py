@@ -31,6 +31,7 @@ _REFERRING = frozenset(
 #: ("when?", "how many employees?"); "what is a tide pool?" names its own subject.
 _SHORT = 1
 _MAX_CONTEXT_TERMS = 6
+_BE = frozenset("is are was were isn't aren't wasn't weren't".split())
 _NEW_TOPIC = re.compile(r"^\s*(what|how) about\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d.,]*(st|nd|rd|th|s|m|h|gb|mb|kb|%)?", re.IGNORECASE)
 
@@ -38,11 +39,20 @@ _NUMBER = re.compile(r"\d[\d.,]*(st|nd|rd|th|s|m|h|gb|mb|kb|%)?", re.IGNORECASE)
 def is_follow_up(question: str) -> bool:
     """True when ``question`` probably depends on the conversation (pronouns, or too few terms)."""
     tokens = [w.lower().replace("’", "'") for w in words(question)]
-    if any(t in _REFERRING for t in tokens):
+    if any(t in _REFERRING and not _expletive(tokens, i) for i, t in enumerate(tokens)):
         return True
     if re.match(r"^\s*(and|but|also|so|what about|how about|then)\b", question, re.IGNORECASE):
         return True
     return len(content_terms(question)) <= _SHORT
+
+
+def _expletive(tokens: Sequence[str], i: int) -> bool:
+    """Whether ``tokens[i]`` is the "there" of "is there a way…" / "there are two…", which points at nothing."""
+    if tokens[i] != "there":
+        return False
+    before = tokens[i - 1] if i > 0 else ""
+    after = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return before in _BE or after in _BE | {"be", "been"}  # "will there be", "has there been"
 
 
 def contextual_query(question: str, history: Sequence[Turn], rarity: RarityFn | None = None) -> str:

@@ -329,7 +329,12 @@ def gaps(
     top: Annotated[int, typer.Option("--top", min=1, max=100, help="Topics shown in each list.")] = 10,
     similarity: Annotated[
         float,
-        typer.Option("--similarity", min=0.0, max=1.0, help="How alike two questions must be to group (cosine)."),
+        typer.Option(
+            "--similarity",
+            min=0.0,
+            max=1.0,
+            help="How alike two questions must be to group (0-1: meaning and shared rare words).",
+        ),
     ] = DEFAULT_SIMILARITY,
 ) -> None:
     """Report what the documents don't answer: abstained and 👎 questions grouped by topic, with the closest pages.
@@ -341,7 +346,8 @@ def gaps(
     if services.questions is None:
         raise ConfigError("the questions log is off (CITEBOT_QUESTIONS_LOG=false): there is nothing to report")
     asked = services.questions.questions(since=start, collection=ctx.meta.get("citebot.collection"))
-    report = build_report(asked, services.query_embedder.embed, since=start, similarity=similarity, top=top)
+    embed, rarity = services.query_embedder.embed, services.rarity_if_indexed()
+    report = build_report(asked, embed, since=start, similarity=similarity, rarity=rarity, top=top)
     if as_json:
         print_json(report.to_json())
     elif as_markdown:

@@ -117,7 +117,8 @@ class InsightsCog(commands.GroupCog, group_name="citebot", group_description="ci
         since = self._since()
         questions = self.services.questions
         asked = questions.questions(since=since, collection=collection) if questions is not None else []
-        return build_report(asked, self.services.query_embedder.embed, since=since)
+        embed, rarity = self.services.query_embedder.embed, self.services.rarity_if_indexed()
+        return build_report(asked, embed, since=since, rarity=rarity)
 
     def _stats(self, collection: str | None) -> Stats:
         questions = self.services.questions
