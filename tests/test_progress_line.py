@@ -25,6 +25,7 @@ def test_the_line_fits_80_columns_and_cuts_the_file_name_first():
     assert "5/18 files" in text and "0 chunks" in text  # read files count before any chunk is written
     assert "ETA" not in text and "-:--" not in text  # no rate yet: no ETA, not a placeholder
     assert "…" in text and "configuration" not in text.split("files")[0]
+    assert "everything.md" in text  # the path is cut from its start: the file's own name stays visible
 
 
 def test_the_eta_waits_for_a_rate_then_follows_it(monkeypatch):

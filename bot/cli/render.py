@@ -253,6 +253,10 @@ def ingest_progress(enabled: bool = True, console: Console = err) -> Iterator[Pr
         yield line.update
 
 
+#: Characters of the progress line's bar.
+BAR_WIDTH = 16
+
+
 class ProgressLine:
     """The ingest's progress line: a rich Progress with one task, and ``update`` to feed it."""
 
@@ -262,7 +266,7 @@ class ProgressLine:
 
         self.progress = Progress(
             TextColumn("ingesting"),
-            BarColumn(bar_width=16),
+            BarColumn(bar_width=BAR_WIDTH),
             TextColumn("{task.fields[files]} files"),
             TextColumn("{task.fields[chunks]} chunks"),
             TextColumn("{task.fields[rate]}"),
@@ -281,21 +285,29 @@ class ProgressLine:
         self.eta = _Eta()
 
     def update(self, p: IngestProgress) -> None:
+        files = f"{max(p.files_seen, p.files_done):,}/{p.files_total:,}"
+        chunks = f"{p.chunks_written:,}"
+        rate = self.clock.rate(p.chunks_written)
+        eta = self.eta.left(p.work_done, p.work_total)
+        # The room the other columns leave (one space between columns), so that the path is cut from its
+        # start and the file's own name stays visible, not cut at its end by the column.
+        used = len(f"ingesting {'x' * BAR_WIDTH} {files} files {chunks} chunks {rate} {eta} ")
+        room = max(1, min(60, self.progress.console.width - used - 1))
         self.progress.update(
             self.task,
             completed=p.work_done,
             total=p.work_total or None,
-            files=f"{max(p.files_seen, p.files_done):,}/{p.files_total:,}",
-            chunks=f"{p.chunks_written:,}",
-            rate=self.clock.rate(p.chunks_written),
-            eta=self.eta.left(p.work_done, p.work_total),
-            description=_tail(p.current, 60),
+            description=_tail(p.current, room),
+            files=files,
+            chunks=chunks,
+            rate=rate,
+            eta=eta,
         )
 
 
 def _tail(path: str, width: int) -> str:
     """The end of a path, which names the file: ``…/guide/install.md``."""
-    return path if len(path) <= width else "…" + path[-(width - 1) :]
+    return path if len(path) <= width else "…" + path[len(path) - width + 1 :]
 
 
 class _Eta:
