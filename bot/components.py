@@ -109,6 +109,8 @@ def fingerprint(s: Settings) -> dict[str, str | int]:
     p = chunk_params(s)
     return {
         "embed_model": s.embed_model,
+        # int8 vectors differ from the float ones (fp32 on a CPU and fp16 on a GPU agree to 4 decimals)
+        "embed_precision": "int8" if s.embed_precision == "int8" else "float",
         "loader_version": LOADER_VERSION,
         "chunk_tokens": p.tokens,
         "chunk_overlap": p.overlap,

@@ -191,3 +191,17 @@ def test_progress_shows_on_a_terminal_and_not_with_json(tmp_path, docs_dir):
     code, drawn = read_pty([sys.executable, "-m", "bot.cli", "ingest", str(docs_dir), "--rebuild", "--json"], env)
     assert code == 0
     assert "ingesting" not in drawn and json.loads(drawn[drawn.index("{") :])["added"] == 5
+
+
+def test_an_int8_index_answers_with_int8_and_refuses_float_queries_in_one_line(tmp_path, docs_dir):
+    int8 = env_for(tmp_path, CITEBOT_EMBED_PRECISION="int8")
+    ingest = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ingest", str(docs_dir), "--json"], env=int8, capture_output=True, text=True
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    ask = [sys.executable, "-m", "bot.cli", "ask", "How often does a sourdough starter need feeding?"]
+    answered = subprocess.run(ask, env=int8, capture_output=True, text=True, timeout=300)
+    assert answered.returncode == 0 and "[1]" in answered.stdout, answered.stderr
+    refused = subprocess.run(ask, env=env_for(tmp_path), capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "set CITEBOT_EMBED_PRECISION=int8, or run `citebot ingest --rebuild`" in refused.stderr

@@ -92,6 +92,22 @@ def test_fingerprint_mismatch_names_both_and_the_fix(tmp_path):
     assert "fake-bow" in message and "other-model" in message and "--rebuild" in message
 
 
+def test_an_int8_index_is_never_read_with_float_vectors_and_the_message_names_the_setting(tmp_path):
+    client = open_client(tmp_path / "idx")
+    Store(client, "int8-index", {**FINGERPRINT, "embed_precision": "int8"}, create=True)
+    floats = Store(client, "int8-index", {**FINGERPRINT, "embed_precision": "float"}, create=False)
+    with pytest.raises(IndexMismatchError, match="set CITEBOT_EMBED_PRECISION=int8, or run `citebot ingest --rebuild`"):
+        floats.check_fingerprint()
+
+
+def test_an_index_from_before_precision_was_recorded_reads_as_float(tmp_path):
+    client = open_client(tmp_path / "idx")
+    Store(client, "old", FINGERPRINT, create=True)  # no embed_precision key, as older citebots wrote
+    Store(client, "old", {**FINGERPRINT, "embed_precision": "float"}, create=False).check_fingerprint()
+    with pytest.raises(IndexMismatchError, match="embed_precision: index has 'float', settings give 'int8'"):
+        Store(client, "old", {**FINGERPRINT, "embed_precision": "int8"}, create=False).check_fingerprint()
+
+
 def test_missing_index_is_not_created_by_readers(tmp_path):
     store = Store(open_client(tmp_path / "idx"), "absent", FINGERPRINT, create=False)
     assert not store.exists and not store.reader.has_chunks() and store.reader.query([1.0], 3) == []

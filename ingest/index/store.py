@@ -41,6 +41,9 @@ from ingest.index.writes import ChunkWriter
 
 log = logging.getLogger(__name__)
 
+#: What an index whose fingerprint lacks a key was built with (the key is newer than the index).
+ASSUMED = {"embed_precision": "float"}
+
 SCHEMA_VERSION = 1
 
 
@@ -156,7 +159,7 @@ class Store:
         """Raise ``IndexMismatchError`` if the index was built with other model or chunk parameters."""
         if self.collections.chunks is None:
             return
-        stored = self.collections.chunks.metadata or {}
+        stored = {**ASSUMED, **(self.collections.chunks.metadata or {})}
         diffs = [
             f"{key}: index has {stored[key]!r}, settings give {value!r}"
             if key in stored
@@ -165,9 +168,12 @@ class Store:
             if stored.get(key) != value
         ]
         if diffs:
+            hint = ""
+            if any(d.startswith("embed_precision:") for d in diffs):  # the one a setting undoes without a rebuild
+                hint = f"set CITEBOT_EMBED_PRECISION={'int8' if stored['embed_precision'] == 'int8' else 'fp32'}, or "
             raise IndexMismatchError(
                 f"the index '{self.name}' was built with other parameters ({'; '.join(diffs)}); "
-                "run `citebot ingest --rebuild` to rebuild it"
+                f"{hint}run `citebot ingest --rebuild` to rebuild it"
             )
 
     def reset(self) -> None:
