@@ -38,14 +38,15 @@ def ingest_embedder(s: Settings, choice: EncoderChoice) -> Embedder:
     The ONNX export is made here on first use (in a child process: this one never loads torch).
     """
     if choice.backend == "onnx":
-        path = ensure_export(s.embed_model, s.cache_dir)
-        if path is not None and choice.precision == "int8":
+        if choice.precision == "int8":  # one child process makes the export and its int8 copy, as needed
             path = ensure_quantized(s.embed_model, s.cache_dir)
             if path is None:
                 raise ConfigError(
                     "CITEBOT_EMBED_PRECISION=int8: the int8 copy of the model could not be made "
-                    "(run with -v for the reason); unset it to use fp32"
+                    "(see the warning above); unset it to use fp32"
                 )
+        else:
+            path = ensure_export(s.embed_model, s.cache_dir)
         if path is not None:
             return OnnxEmbedder(s.embed_model, path, batch_size=choice.batch_size)
         log.warning("no ONNX export of %s (see above); ingest runs on sentence-transformers", s.embed_model)

@@ -134,6 +134,8 @@ def test_ingest_exports_in_a_child_and_never_loads_torch_itself(tmp_path, docs_d
     )
     run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=600)
     assert "TORCH False" in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if "preparing" in line]  # told once why this run is slower
+    assert len(said) == 1 and said[0].startswith(f"preparing {MODEL} for this machine's CPU: an ONNX export,"), said
     report = json.loads(run.stdout)
     assert report["added"] == 5 and report["embedded"] == report["chunks"] > 0 and report["sentences_embedded"] > 0
     assert export_path(tmp_path / "cache", MODEL).is_file()

@@ -21,6 +21,7 @@ from bot import __version__
 from bot.cli import gaps_view, render
 from bot.cli.chat import run_chat
 from bot.cli.common import (
+    NOTICES,
     JsonOption,
     KOption,
     PlainFormatter,
@@ -85,6 +86,7 @@ def main(
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(VerboseFormatter() if verbose else PlainFormatter())
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    logging.getLogger(NOTICES).setLevel(logging.INFO)
     ctx.obj = None  # Services are built on first use, inside the error boundary
 
 

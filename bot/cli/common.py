@@ -50,10 +50,16 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+#: The logger of what a user is told once as it happens (ingest/embedding/onnx_export.py): shown by default.
+NOTICES = "citebot.notices"
+
+
 class PlainFormatter(logging.Formatter):
     """``warning: message``: what a user reads, without the time and the logger's name."""
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.levelno < logging.WARNING:  # a notice (see NOTICES): said as it is
+            return record.getMessage()
         return f"{record.levelname.lower()}: {record.getMessage()}"
 
 

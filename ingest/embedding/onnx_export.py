@@ -1,10 +1,13 @@
 """Making the ONNX export of the embedding model: once per machine, verified, optionally quantised to int8.
 
-Exporting needs torch. ``ensure_export`` without a reference model runs the export in a child
-process (``python -m ingest.embedding.onnx_export MODEL CACHE_DIR``), so the ingest that asks for it never
-loads torch and its memory stays small. The export uses eager attention, which onnxruntime's
-transformer optimizer fuses into its own attention, layer-norm and GELU kernels (faster on a
-CPU), and is kept only if it gives the sentence-transformers model's vectors on a few probes.
+Exporting needs torch, and quantising holds the graph twice. ``ensure_export`` without a reference
+model, and ``ensure_quantized``, do their work in a child process (``python -m
+ingest.embedding.onnx_export MODEL CACHE_DIR [int8]``), so the ingest that asks for them never loads
+torch and its memory stays that of an ingest (the child's peak is its own, and gone when it exits).
+
+The export uses eager attention, which onnxruntime's transformer optimizer fuses into its own
+attention, layer-norm and GELU kernels (faster on a CPU), and is kept only if it gives the
+sentence-transformers model's vectors on a few probes.
 
 ``ensure_quantized`` derives an int8 copy (dynamic quantisation, per channel) from the verified
 export: smaller and faster, not exact. bench/README.md has its retrieval and answer metrics.
@@ -23,6 +26,8 @@ from ingest.embedding.embedder import Embedder, SentenceTransformerEmbedder, cos
 from ingest.embedding.onnx_encoder import OnnxEmbedder, export_path, exportable
 
 log = logging.getLogger(__name__)
+#: What a user is told once, as it happens (the CLI shows it at its default level, without "warning:").
+notices = logging.getLogger("citebot.notices")
 
 #: Texts both encoders embed to check an export; a cosine below the bound discards it.
 _PROBES = (
@@ -69,12 +74,15 @@ def ensure_export(model: str, cache_dir: Path, reference: Embedder | None = None
         return None
 
 
-def ensure_quantized(model: str, cache_dir: Path) -> Path | None:
-    """The int8 copy of the verified export (made once); None when there is no export or quantising fails."""
+def ensure_quantized(model: str, cache_dir: Path, *, in_child: bool = True) -> Path | None:
+    """The int8 copy of the verified export (made once, in a child process unless ``in_child`` is False); None
+    when there is no export or quantising fails."""
     source = export_path(cache_dir, model)
     target = export_path(cache_dir, model, "int8")
     if target.is_file():
         return target
+    if in_child:
+        return _export_in_child(model, cache_dir, "int8")
     if not source.is_file():
         return None
     tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp")
@@ -110,14 +118,17 @@ def _agreement(candidate: Embedder, reference: Embedder) -> float:
     return min(cosine(x, y) for x, y in zip(ours, theirs))
 
 
-def _export_in_child(model: str, cache_dir: Path) -> Path | None:
-    """Run the export in a new Python process (it loads torch there, not here)."""
+def _export_in_child(model: str, cache_dir: Path, precision: str = "fp32") -> Path | None:
+    """Make the export (and with ``int8`` its quantised copy) in a new Python process: torch and the graph
+    tools load there, not here."""
     paths = [str(_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
-    log.info("exporting %s to ONNX (once per machine)", model)
+    what = "an ONNX export" if precision == "fp32" else "an int8 copy of its ONNX export"
+    notices.info("preparing %s for this machine's CPU: %s, made once and kept in %s", model, what, cache_dir)
+    fallback = "; using torch" if precision == "fp32" else ""
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "ingest.embedding.onnx_export", model, str(cache_dir)],
+            [sys.executable, "-m", "ingest.embedding.onnx_export", model, str(cache_dir), precision],
             env=env,
             capture_output=True,
             text=True,
@@ -125,12 +136,12 @@ def _export_in_child(model: str, cache_dir: Path) -> Path | None:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        log.warning("could not export %s to ONNX (%s); using torch", model, exc)
+        log.warning("could not make %s of %s (%s)%s", what, model, exc, fallback)
         return None
-    target = export_path(cache_dir, model)
+    target = export_path(cache_dir, model, precision)
     if proc.returncode != 0 or not target.is_file():
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        log.warning("could not export %s to ONNX (%s); using torch", model, lines[-1] if lines else proc.returncode)
+        log.warning("could not make %s of %s (%s)%s", what, model, lines[-1] if lines else proc.returncode, fallback)
         return None
     return target
 
@@ -196,11 +207,19 @@ def _fuse(raw: Path, target: Path, config: Any) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m ingest.embedding.onnx_export MODEL CACHE_DIR``: make the verified export (exit 1 if it cannot)."""
+    """``python -m ingest.embedding.onnx_export MODEL CACHE_DIR [fp32|int8]``: make the verified export, and with
+    ``int8`` its quantised copy (exit 1 if it cannot)."""
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     model, cache_dir = argv[0], Path(argv[1])
-    return 0 if ensure_export(model, cache_dir, SentenceTransformerEmbedder(model)) else 1
+    precision = argv[2] if len(argv) > 2 else "fp32"
+    if export_path(cache_dir, model).is_file():
+        exported: Path | None = export_path(cache_dir, model)
+    else:  # the reference model (torch) loads only when there is something to check against it
+        exported = ensure_export(model, cache_dir, SentenceTransformerEmbedder(model))
+    if exported is None:
+        return 1
+    return 0 if precision == "fp32" or ensure_quantized(model, cache_dir, in_child=False) else 1
 
 
 if __name__ == "__main__":
