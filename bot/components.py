@@ -61,11 +61,15 @@ def ingest_embedder(s: Settings, choice: EncoderChoice) -> Embedder:
 def query_embedder(s: Settings, choice: EncoderChoice, ingest: Callable[[], Embedder]) -> Embedder:
     """The encoder for questions and answer sentences: the cached ONNX export when allowed and present.
 
-    ``ingest`` gives the ingest embedder, which serves questions too on a torch backend.
+    Always the float model, whatever ``CITEBOT_EMBED_PRECISION`` says: int8 is for the chunks an ingest
+    embeds in bulk. Answers choose among close sentences by small differences in similarity, which int8
+    noise reorders (techdocs accuracy 0.617 in fp32, 0.532 with int8 questions and sentences, 0.638 with
+    int8 chunks and fp32 questions and sentences: bench/README.md). ``ingest`` gives the ingest embedder,
+    which serves questions too on a torch backend.
     """
     # The ONNX file is a faster copy of the configured sentence-transformers model, nothing else.
     if choice.backend == "onnx" and s.query_encoder != "torch":
-        onnx_file = find_export(s.cache_dir, s.embed_model, choice.precision) or find_export(s.cache_dir, s.embed_model)
+        onnx_file = find_export(s.cache_dir, s.embed_model)
         if onnx_file is not None:
             return OnnxEmbedder(s.embed_model, onnx_file, threads=None)
         if s.query_encoder == "onnx":
@@ -73,6 +77,12 @@ def query_embedder(s: Settings, choice: EncoderChoice, ingest: Callable[[], Embe
     if choice.backend == "torch":
         return ingest()
     return SentenceTransformerEmbedder(s.embed_model, device=s.embed_device)
+
+
+def caches_sentences(s: Settings) -> bool:
+    """Whether ingest stores sentence vectors for answers (CITEBOT_SENTENCE_CACHE): never from an int8 model,
+    whose vectors would reorder the sentences answers choose (see ``query_embedder``)."""
+    return s.sentence_cache and s.embed_precision != "int8"
 
 
 def chat_model(s: Settings) -> ChatModel | None:

@@ -103,7 +103,9 @@ class Services:
     @cached_property
     def answer_embedder(self) -> CachedEmbedder:
         """Question-time embeddings: memory, then the index's sentence cache (when on), then the query encoder."""
-        return CachedEmbedder(self.query_embedder, self.ready_store(), lookup=self.settings.sentence_cache)
+        return CachedEmbedder(
+            self.query_embedder, self.ready_store(), lookup=components.caches_sentences(self.settings)
+        )
 
     @property
     def place(self) -> Place:
@@ -204,7 +206,7 @@ class Services:
             chunker,
             max_bytes=components.max_file_bytes(s),
             batch_chunks=s.ingest_batch,
-            cache_sentences=s.sentence_cache,
+            cache_sentences=components.caches_sentences(s),
             pool_sentences=s.sentence_vectors == "pooled",
             load=self.reader.load,
         )

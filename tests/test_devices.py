@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot import components
 from bot.errors import ConfigError
 from bot.services import Services
 from bot.settings import load_settings
 from ingest.embedding.devices import CPU_BATCH, GPU_BATCH, check_device, choose_encoder
+from ingest.embedding.onnx_encoder import OnnxEmbedder, export_path
 from ingest.embedding.torch_encoder import TorchEmbedder
 from ingest.errors import IngestError
 
@@ -80,3 +82,15 @@ def test_bad_device_settings_are_one_line_errors(monkeypatch, env, value):
     monkeypatch.setenv(env, value)
     with pytest.raises(ConfigError, match=env):
         load_settings()
+
+
+def test_int8_embeds_the_chunks_while_questions_and_answer_sentences_stay_float(tmp_path):
+    s = load_settings(embed_precision="int8", cache_dir=tmp_path / "cache", sentence_cache=True)
+    for precision in ("fp32", "int8"):
+        path = export_path(s.cache_dir, s.embed_model, precision)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")  # stands for the export: nothing is loaded here
+    query = components.query_embedder(s, components.encoder_choice(s), lambda: None)  # type: ignore[arg-type,return-value]
+    assert isinstance(query, OnnxEmbedder) and query.onnx_file == export_path(s.cache_dir, s.embed_model)
+    assert not components.caches_sentences(s)  # int8 sentence vectors would reorder what answers quote
+    assert components.caches_sentences(load_settings(sentence_cache=True))
