@@ -139,8 +139,8 @@ def question_log(s: Settings) -> QuestionLog | None:
     """The questions log (CITEBOT_QUESTIONS_LOG), None when off; the old Discord feedback file is imported once."""
     if not s.questions_log:
         return None
-    old = s.old_questions_path
-    if old is not None and s.index_dir.is_dir() and move_log(old, s.questions_path):
+    old = s.index_dir.parent / f"{s.index_dir.name}.questions.sqlite"  # where it was kept before it moved in
+    if not (s.questions_db or s.chroma_host) and s.index_dir.is_dir() and move_log(old, s.questions_path):
         log.info("moved the questions log %s into the index folder (%s)", old, s.questions_path)
     questions = QuestionLog(
         s.questions_path, retention_days=s.questions_retention_days, salt_file=s.data_dir / "feedback.salt"

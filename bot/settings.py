@@ -168,6 +168,9 @@ class Settings(_ServingSettings):
     file_timeout: float = Field(
         120.0, gt=0, le=86_400, description="Seconds one file may take to read; a slower one is skipped with a reason."
     )
+    crawl_max_pages: int = Field(5000, ge=1, le=1_000_000, description="Pages a crawled site holds at most.")
+    crawl_delay: float = Field(0.2, ge=0, le=60, description="Seconds between requests to a crawled site.")
+    crawl_timeout: float = Field(20.0, gt=0, le=600, description="Seconds one page of a crawled site may take.")
     load_memory_mb: int = Field(
         2048,
         ge=0,
@@ -345,13 +348,6 @@ class Settings(_ServingSettings):
         if self.chroma_host:
             return self.data_dir / "questions.sqlite"
         return self.index_dir / QUESTIONS_FILE
-
-    @property
-    def old_questions_path(self) -> Path | None:
-        """Where citebot kept the questions log before it moved into the index folder (beside it), if it did."""
-        if self.questions_db or self.chroma_host:
-            return None
-        return self.index_dir.parent / f"{self.index_dir.name}.questions.sqlite"
 
     @property
     def llm_enabled(self) -> bool:

@@ -20,8 +20,10 @@ from ingest.index.registry import SourceRecord
 from ingest.index.store import Store
 from ingest.pipeline import Ingestor
 from ingest.report import IngestReport, ProgressFn
+from ingest.sources.crawl import CrawlLimits
 from ingest.sources.folder import FolderSource
 from ingest.sources.plan import sources_to_ingest
+from ingest.sources.site import SiteSource, check_start_url, mirror_folder
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class SourceCatalog:
 
     def ingest(
         self,
-        path: Path | None = None,
+        path: Path | str | None = None,
         *,
         name: str | None = None,
         site_url: str | None = None,
@@ -68,7 +70,9 @@ class SourceCatalog:
         built beside the old one, which keeps answering until it is complete.
         """
         s = self.settings
-        if path is not None and not path.is_dir():  # before the model loads (a first ingest exports it: seconds)
+        if isinstance(path, str):
+            path = check_start_url(path)  # a site's address: crawled (a mistake in it is told before the model loads)
+        elif path is not None and not path.is_dir():  # before the model loads (a first ingest exports it: seconds)
             raise IngestError(f"folder not found: {path}")
         self._load_model()  # a model or device problem stops the run before it takes the lock or stages a rebuild
         wait = s.ingest_wait if wait is None else wait
@@ -137,12 +141,18 @@ class SourceCatalog:
 
     def _ingest_one(self, store: Store, record: SourceRecord, progress: ProgressFn | None) -> IngestReport:
         s = self.settings
-        folder = Path(record.location)
-        if not folder.is_dir():
-            raise IngestError(f"folder not found: {folder} (source '{record.name}')")
-        source = FolderSource(
-            folder, components.max_file_bytes(s), [*s.exclude, *record.excludes], prefix=record.prefix
-        )
+        source: FolderSource | SiteSource
+        if record.kind == "site":
+            limits = CrawlLimits(s.crawl_max_pages, components.max_file_bytes(s), s.crawl_timeout, s.crawl_delay)
+            mirror = mirror_folder(s.data_dir / "sites" if s.chroma_host else s.index_dir / "sites", record.location)
+            source = SiteSource(record.location, mirror, limits, prefix=record.prefix)
+        else:
+            folder = Path(record.location)
+            if not folder.is_dir():
+                raise IngestError(f"folder not found: {folder} (source '{record.name}')")
+            source = FolderSource(
+                folder, components.max_file_bytes(s), [*s.exclude, *record.excludes], prefix=record.prefix
+            )
         report = self._ingestor(store).run(source, progress=progress)
         store.registry.touch(record.name)
         return report

@@ -39,6 +39,7 @@ from bot.questions.gaps import DEFAULT_SIMILARITY, build_report, parse_since
 from bot.questions.recording import ask_and_log
 from bot.questions.votes import summarise
 from bot.schema import IngestReport, passage_json
+from ingest.sources.site import is_url
 from ingest.watch import WAIT_FOR_OTHER_INGEST_S, watch_changes
 
 app = typer.Typer(
@@ -94,11 +95,13 @@ def main(
 @user_errors
 def ingest(
     ctx: typer.Context,
-    path: Annotated[
-        Path | None,
+    location: Annotated[
+        str | None,
         typer.Argument(
-            help="Folder of documents to add or refresh as a source; without it, every source the index has "
-            "is refreshed (an index with none: CITEBOT_DOCS_DIR).",
+            metavar="[PATH|URL]",
+            help="Folder of documents, or the address of a published docs site (https://...: its pages are "
+            "crawled), to add or refresh as a source; without it, every source the index has is refreshed "
+            "(an index with none: CITEBOT_DOCS_DIR).",
             show_default=False,
         ),
     ] = None,
@@ -141,6 +144,9 @@ def ingest(
     The index holds several sources: `citebot ingest PATH` adds a folder (or refreshes it), and each
     source is brought up to date alone; `citebot sources` lists them.
     """
+    path: Path | str | None = location if location is None or is_url(location) else Path(location)
+    if watch and isinstance(path, str):
+        raise CitebotError("--watch follows folders; run `citebot ingest URL` again to re-crawl a site")
     services = services_of(ctx)
     with render.ingest_progress(enabled=not as_json) as progress:
         report = services.ingest(
@@ -161,7 +167,8 @@ def ingest(
         raise typer.Exit(1)  # a folder with nothing to index is a mistake to report, not a success
     if watch:
         _interrupt_on_ctrl_c()
-        folders = [path] if path is not None else [Path(r.location) for r in services.catalog.sources()]
+        sources = services.catalog.sources()
+        folders = [Path(path)] if path is not None else [Path(r.location) for r in sources if r.kind != "site"]
         render.err.print(f"watching {', '.join(str(f) for f in folders)} for changes (Ctrl-C to stop)")
         show = _report_printer(where, as_json, report)
         watch_changes(

@@ -22,7 +22,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-Style = str  # "mkdocs", "mkdocs-files", "sphinx", "docusaurus", "vitepress", "vitepress-clean", "plain"
+Style = str  # "mkdocs", "mkdocs-files", "sphinx", "docusaurus", "vitepress", "vitepress-clean", "plain", "site"
 
 _PAGES = {".md", ".mdx", ".markdown", ".rst", ".txt", ".ipynb"}  # files that become a page of their own
 _INDEX = {"index", "readme"}
@@ -50,6 +50,8 @@ class SiteLinks:
         """
         if not self.base or not path.startswith(self.root):
             return ""
+        if self.style == "site":  # a crawled page: its id is its URL's path, "index.html" for a folder
+            return self.base + (path[: -len("index.html")] if path.rpartition("/")[2] == "index.html" else path)
         rel = PurePosixPath(path[len(self.root) :])
         folder = "" if str(rel.parent) == "." else f"{rel.parent}/"
         if slug and self.style == "docusaurus":
@@ -76,7 +78,7 @@ class SiteLinks:
 
     def anchor(self, explicit: str, heading: str) -> str:
         """The id of a section: its explicit one, else the generator's slug of its heading."""
-        if explicit or not heading:
+        if explicit or not heading or self.style == "site":  # a crawled page's ids are in the page itself
             return explicit
         if self.style.startswith("mkdocs") or self.style == "plain":
             return mkdocs_slug(heading)

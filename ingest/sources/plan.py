@@ -19,6 +19,7 @@ from ingest.index.store import Store
 from ingest.report import IngestReport
 from ingest.sources.folder import FolderSource
 from ingest.sources.links import detect, with_base
+from ingest.sources.site import check_start_url, site_links
 
 #: An unrecorded (pre-sources) index is taken to come from the folder ingested when that folder
 #: still holds at least this share of its documents.
@@ -27,7 +28,7 @@ _SAME_FOLDER_SHARE = 0.5
 
 def sources_to_ingest(
     store: Store,
-    path: Path | None,
+    path: Path | str | None,
     *,
     name: str | None = None,
     excludes: Sequence[str] | None = None,
@@ -37,16 +38,19 @@ def sources_to_ingest(
 ) -> list[SourceRecord]:
     """The sources to bring up to date (recorded in the index's registry before they are ingested).
 
-    ``path``: the folder to add or refresh; None refreshes every source (or, for an index with none,
-    adds ``default_folder``). ``name`` names a new source (default: the folder's name). ``excludes``
-    (gitignore globs) and ``site_url`` (where the folder is published), when given, replace the
-    source's remembered ones. Each source's links are read again from its folder's site configuration.
+    ``path``: the folder (or, as a string, the site's address) to add or refresh; None refreshes every
+    source (or, for an index with none, adds ``default_folder``). ``name`` names a new source (default:
+    the folder's name). ``excludes`` (gitignore globs) and ``site_url`` (where the folder is published),
+    when given, replace the source's remembered ones. Each source's links are read again from its
+    folder's site configuration.
     """
     if name is not None:
         check_name(name)
     if site_url is not None:
         site_url = check_site_url(site_url)
     records = store.sources()
+    if isinstance(path, str):
+        return [_save(store, _site(store, records, path, name, excludes, site_url))]
     if path is None and records:
         given = "--name" if name is not None else "--site-url" if site_url is not None else ""
         if given:
@@ -81,8 +85,41 @@ def check_site_url(url: str) -> str:
     return url.strip()
 
 
+def _site(
+    store: Store,
+    records: list[SourceRecord],
+    url: str,
+    name: str | None,
+    excludes: Sequence[str] | None,
+    site_url: str | None,
+) -> SourceRecord:
+    """The record of the site crawled from ``url``: the one the index has, or a new one."""
+    if excludes or site_url:
+        raise IngestError(f"{'--exclude' if excludes else '--site-url'} is for folders; a site is crawled as it is")
+    url = check_start_url(url)
+    same = next((r for r in records if r.location == url), None)
+    if same is not None:
+        if name is not None and name != same.name:
+            raise IngestError(f"{url} is already the source '{same.name}'")
+        return same
+    name = name or default_name(url.rstrip("/"))
+    taken = next((r for r in records if r.name == name), None)
+    if taken is not None:
+        raise IngestError(
+            f"the index already has a source named '{name}' ({taken.location}); name this one with --name NAME"
+        )
+    for other in records:  # an unrecorded (pre-sources) index is recorded now, where it is
+        if not other.remembered:
+            store.registry.save(other)
+    return SourceRecord(name=name, location=url, prefix="" if not records else f"/{name}/", kind="site")
+
+
 def _save(store: Store, record: SourceRecord) -> SourceRecord:
     """Remember ``record`` with its links read again from its folder; readers see them at once."""
+    if record.kind == "site":
+        saved = store.registry.save(replace(record, links=site_links(record.location)))
+        store.refresh_lookup()
+        return saved
     links = detect(Path(record.location)) if record.location else None
     if record.site_url:
         links = with_base(links, record.site_url)
