@@ -197,7 +197,7 @@ class Settings(_ServingSettings):
     embed_precision: Literal["auto", "fp32", "fp16", "int8"] = Field(
         "auto",
         description="Model precision at ingest: auto is fp32 on the CPU and fp16 on a GPU; int8 (CPU only) embeds the "
-        "chunks with a quantised copy of the model, about 1.9x as fast; questions and answers stay fp32.",
+        "chunks with a quantised copy of the model, an ingest about 1.6x as fast; questions and answers stay fp32.",
     )
     embed_batch_size: int | None = Field(
         None,
