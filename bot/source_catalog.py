@@ -7,6 +7,7 @@ ingest touches, and how a new folder is recorded, is ingest/sources/plan.py's.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -144,8 +145,7 @@ class SourceCatalog:
         source: FolderSource | SiteSource
         if record.kind == "site":
             limits = CrawlLimits(s.crawl_max_pages, components.max_file_bytes(s), s.crawl_timeout, s.crawl_delay)
-            mirror = mirror_folder(s.data_dir / "sites" if s.chroma_host else s.index_dir / "sites", record.location)
-            source = SiteSource(record.location, mirror, limits, prefix=record.prefix)
+            source = SiteSource(record.location, self._mirror(record), limits, prefix=record.prefix)
         else:
             folder = Path(record.location)
             if not folder.is_dir():
@@ -202,4 +202,12 @@ class SourceCatalog:
         wait = s.ingest_wait if wait is None else wait
         client = self.index.client() if s.chroma_host else None
         with ingest_lock(client=client, name=s.collection, wait=wait, on_wait=on_wait, place=self.index.place):
-            return self.index.store(create=True).remove_source(record)
+            removed = self.index.store(create=True).remove_source(record)
+            if record.kind == "site":  # its pages' copies go with it
+                shutil.rmtree(self._mirror(record), ignore_errors=True)
+            return removed
+
+    def _mirror(self, record: SourceRecord) -> Path:
+        """Where a crawled site's pages are kept: in the index folder (with a Chroma server, DATA_DIR)."""
+        s = self.settings
+        return mirror_folder(s.data_dir / "sites" if s.chroma_host else s.index_dir / "sites", record.location)

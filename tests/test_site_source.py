@@ -91,3 +91,25 @@ def test_robots_txt_is_honoured_for_the_crawl(env):
         report = cli_json("ingest", s.base + "/guide/")
     assert report["added"] == 2 and {"path": "faq.html", "reason": "disallowed by robots.txt"} in report["skipped"]
     assert "/guide/faq.html" not in [p for p, _ in s0.requests]
+
+
+def test_removing_a_site_removes_its_pages_and_their_copies(env):
+    with serve(site()) as s:
+        assert cli_json("ingest", s.base + "/guide/")["added"] == 3
+    mirrors = list((env / "index" / "sites").iterdir())
+    assert len(mirrors) == 1 and (mirrors[0] / "faq.html").is_file()
+    code, _out, err = run("sources", "remove", "guide")
+    assert code == 0, err
+    assert not mirrors[0].exists() and cli_json("sources")["sources"] == []
+
+
+def test_a_crawled_page_is_cited_where_it_was_read_not_at_its_canonical_address(env):
+    s0 = site()
+    page = html("FAQ", body="The default timeout of a widget request is thirty seconds.")
+    s0.page(
+        "/guide/faq.html", page.replace("<head>", '<head><link rel="canonical" href="https://elsewhere.example/faq">')
+    )
+    with serve(s0) as s:
+        assert cli_json("ingest", s.base + "/guide/")["added"] == 3
+        hits = cli_json("search", "default timeout of a widget request", "-k", "1")["passages"]
+    assert hits[0]["url"] == s.base + "/guide/faq.html#usage"

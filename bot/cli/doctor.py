@@ -51,7 +51,9 @@ def _sources(services: Services) -> list[Check]:
         return [_docs(services.settings.docs_dir)]
     checks = []
     for r in records:
-        if not r.remembered:  # an index from before sources: its folder was never recorded
+        if r.kind == "site":  # checked when it is crawled: an unreachable site keeps its pages, reported then
+            checks.append(Check(f"source '{r.name}'", "ok", f"{r.location} (a site, re-crawled by `citebot ingest`)"))
+        elif not r.remembered:  # an index from before sources: its folder was never recorded
             here = Path(r.location).is_dir()
             detail = f"an index from an earlier citebot; its folder is not recorded (CITEBOT_DOCS_DIR is {r.location})"
             fix = "run `citebot ingest FOLDER` once with the folder it was built from (nothing is embedded again)"

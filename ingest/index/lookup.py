@@ -29,7 +29,9 @@ class SourceLookup:
         """``raw`` Chroma metadata as a ChunkMeta; a document without its own URL gets its page's, and
         its section the anchor the site gives it."""
         meta = ChunkMeta.from_chroma(raw, self.first)
-        found = None if meta.url else self._links.get(meta.origin)
+        found = self._links.get(meta.origin)
+        if meta.url and (found is None or found[1].style != "site"):  # a crawled page is cited where it was read
+            return meta
         if found is None:
             return meta
         record, links = found

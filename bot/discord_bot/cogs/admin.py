@@ -66,7 +66,8 @@ class AdminCog(commands.Cog, name="Admin"):
         """Re-ingest the index's sources after each burst of changes in their folders (the docs folder for
         an index with none yet; CITEBOT_DISCORD_WATCH_DOCS); a worker thread."""
         try:
-            folders = [Path(r.location) for r in self.services.catalog.sources()] or [self.settings.docs_dir]
+            sources = self.services.catalog.sources()
+            folders = [Path(r.location) for r in sources if r.kind != "site"] if sources else [self.settings.docs_dir]
         except USER_ERRORS as exc:
             log.warning("not watching: %s", exc)
             return
