@@ -145,7 +145,7 @@ class SourceCatalog:
         source: FolderSource | SiteSource
         if record.kind == "site":
             limits = CrawlLimits(s.crawl_max_pages, components.max_file_bytes(s), s.crawl_timeout, s.crawl_delay)
-            source = SiteSource(record.location, self._mirror(record), limits, prefix=record.prefix)
+            source = SiteSource(record.location, self._mirror(record), limits, prefix=record.prefix, progress=progress)
         else:
             folder = Path(record.location)
             if not folder.is_dir():

@@ -8,6 +8,7 @@ import pytest
 
 from ingest.report import IngestReport
 from ingest.sources.crawl import Crawl, CrawlLimits
+from ingest.sources.site import SiteSource
 from tests.site_server import Route, Site, html, serve
 
 FAST = CrawlLimits(delay=0.0, timeout=2.0, max_bytes=200_000)
@@ -157,3 +158,13 @@ def test_deeply_nested_tags_do_not_break_link_reading(tmp_path, depth):
     with serve(site):
         pages, report = crawl(site, tmp_path)
     assert "index.html" in pages and not report.failed
+
+
+def test_the_progress_line_moves_while_pages_are_fetched(tmp_path):
+    told = []
+    with serve(docs_site()) as site:
+        source = SiteSource(site.base + "/docs/", tmp_path, FAST, progress=told.append)
+        listing = source.list(IngestReport())
+    assert len(listing.stamps) == 5 and len(told) == 5
+    assert [p.files_seen for p in told] == [1, 2, 3, 4, 5] and told[-1].files_total == 5
+    assert told[0].current == site.base + "/docs/" and told[0].chunks_written == 0

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ _MAX_SITEMAPS = 50
 _MAX_SITEMAP_URLS = 100_000
 
 
+#: Told after each page: its URL, pages kept so far, pages known so far (kept and still to visit).
+PageFn = Callable[[str, int, int], None]
+
+
 @dataclass(frozen=True)
 class CrawlLimits:
     """How far and how fast a crawl goes."""
@@ -53,7 +58,9 @@ class CrawlLimits:
 class Crawl:
     """One crawl of the site under ``start`` into ``mirror`` (see the module docstring)."""
 
-    def __init__(self, start: str, mirror: Path, limits: CrawlLimits, client: Any = None) -> None:
+    def __init__(
+        self, start: str, mirror: Path, limits: CrawlLimits, client: Any = None, on_page: PageFn | None = None
+    ) -> None:
         import httpx  # here: only a crawl needs an HTTP client
 
         self.start = urldefrag(start)[0]
@@ -68,6 +75,7 @@ class Crawl:
         )
         self._last_request = 0.0
         self._delay = limits.delay
+        self.on_page = on_page
         #: Ids of pages told in the report as left out (robots.txt, not a page, too large): no longer documents.
         self.excluded: set[str] = set()
 
@@ -92,6 +100,8 @@ class Crawl:
             page_id, page, links = self._visit(url, before, report)
             if page is not None:
                 pages[page_id] = page
+            if self.on_page is not None:
+                self.on_page(url, len(pages), len(pages) + len(queue))
             if listed is None:  # no sitemap: the links are the map
                 for link in links:
                     if link not in seen and self.scope.in_scope(link):

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingest.errors import IngestError
-from ingest.report import IngestReport
+from ingest.report import IngestProgress, IngestReport, ProgressFn
 from ingest.sources import Listing, Stamp
 from ingest.sources.crawl import Crawl, CrawlLimits
 from ingest.sources.links import SiteLinks
@@ -49,7 +49,10 @@ def mirror_folder(root: Path, start_url: str) -> Path:
 class SiteSource:
     """The pages under ``start_url``, mirrored in ``mirror``; ids after ``prefix`` (see ingest/index/registry.py)."""
 
-    def __init__(self, start_url: str, mirror: Path, limits: CrawlLimits, prefix: str = "") -> None:
+    def __init__(
+        self, start_url: str, mirror: Path, limits: CrawlLimits, prefix: str = "", progress: ProgressFn | None = None
+    ) -> None:
+        self.progress = progress
         self.start_url = start_url
         self.mirror = mirror
         self.limits = limits
@@ -60,10 +63,15 @@ class SiteSource:
         return self.start_url
 
     def list(self, report: IngestReport) -> Listing:
-        crawl = Crawl(self.start_url, self.mirror, self.limits)
+        crawl = Crawl(self.start_url, self.mirror, self.limits, on_page=self._crawled if self.progress else None)
         self.pages = crawl.run(report)
         stamps = {self.prefix + k: Stamp(p.size, p.mtime_ns) for k, p in self.pages.items()}
         return Listing(stamps, frozenset(self.prefix + k for k in crawl.excluded))
+
+    def _crawled(self, url: str, kept: int, known: int) -> None:
+        """The progress line while pages are fetched: pages so far of those known so far, and the page."""
+        if self.progress is not None:
+            self.progress(IngestProgress(0, known, 0, 0.0, 0.0, url, files_seen=kept))
 
     def owns(self, doc_id: str) -> bool:
         return doc_id.startswith(self.prefix) if self.prefix else not doc_id.startswith("/")
