@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +31,7 @@ class Site:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, bool]] = field(default_factory=list)
     base: str = ""
+    stop: Callable[[], None] = lambda: None  # stops the server (set by ``serve``): no one listens any more
 
     def page(self, path: str, html: str, **kw: object) -> None:
         self.routes[path] = Route(html.encode("utf-8"), **kw)  # type: ignore[arg-type]
@@ -86,10 +87,18 @@ def serve(site: Site) -> Iterator[Site]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    stopped = threading.Event()
+
+    def stop() -> None:
+        if not stopped.is_set():
+            stopped.set()
+            server.shutdown()
+            server.server_close()
+
+    site.stop = lambda: threading.Thread(target=stop).start()  # shutdown() waits for the loop: not from a handler
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield site
     finally:
-        server.shutdown()
-        server.server_close()
+        stop()

@@ -9,6 +9,7 @@ import pytest
 from ingest.report import IngestReport
 from ingest.sources.crawl import Crawl, CrawlLimits
 from ingest.sources.site import SiteSource
+from tests.pdfgen import make_pdf
 from tests.site_server import Route, Site, html, serve
 
 FAST = CrawlLimits(delay=0.0, timeout=2.0, max_bytes=200_000)
@@ -168,3 +169,34 @@ def test_the_progress_line_moves_while_pages_are_fetched(tmp_path):
     assert len(listing.stamps) == 5 and len(told) == 5
     assert [p.files_seen for p in told] == [1, 2, 3, 4, 5] and told[-1].files_total == 5
     assert told[0].current == site.base + "/docs/" and told[0].chunks_written == 0
+
+
+def test_the_server_stopping_mid_crawl_keeps_every_page_indexed_before(tmp_path):
+    with serve(docs_site()) as site:
+        first, _ = crawl(site, tmp_path)
+        base = site.base
+
+        def stop_after_two(_url: str, kept: int, _known: int) -> None:
+            if kept == 2:
+                site.stop()
+                time.sleep(0.5)  # gone before the next request
+
+        report = IngestReport()
+        second = Crawl(base + "/docs/", tmp_path, FAST, on_page=stop_after_two).run(report)
+    assert second == first and len(report.failed) == 3
+    assert all(
+        f["reason"] == "cannot connect to the server (the copy from the last crawl is kept)" for f in report.failed
+    )
+
+
+def test_a_pdf_the_site_links_to_is_kept_as_a_pdf(tmp_path):
+    site = docs_site()
+    site.page("/docs/", html("Home", "manual"))
+    site.routes["/docs/manual"] = Route(make_pdf(["Widgets need oiling once a year."]), content_type="application/pdf")
+    with serve(site):
+        pages, report = crawl(site, tmp_path)
+        site.requests.clear()
+        again, _ = crawl(site, tmp_path)
+    assert sorted(pages) == ["index.html", "manual.pdf"] and not report.failed
+    assert (tmp_path / "manual.pdf").read_bytes().startswith(b"%PDF")
+    assert again == pages and ("/docs/manual", True) in site.requests  # asked conditionally: the same PDF

@@ -114,8 +114,7 @@ class Crawl:
 
     def _visit(self, url: str, before: dict[str, Page], report: IngestReport) -> tuple[str, Page | None, list[str]]:
         """Fetch one page: (its id, its Page or None when it is gone or not a page, the links it holds)."""
-        page_id = self.scope.page_id(url)
-        old = before.get(page_id)
+        page_id, old = _previous(self.scope.page_id(url), before)
         try:
             final, status, headers, body = self._get(url, old)
         except CrawlFailure as exc:
@@ -129,8 +128,7 @@ class Crawl:
                 self.excluded.add(page_id)  # a skip would keep its chunks; this page is no longer a document
             return page_id, None, []
         if final != url:
-            page_id = self.scope.page_id(final)
-            old = before.get(page_id)
+            page_id, old = _previous(self.scope.page_id(final), before)
         if status == 304 and old is not None:
             return page_id, old, self._links_of_copy(page_id, final)
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -143,8 +141,8 @@ class Crawl:
             report.skip(page_id, "served as HTML but binary")
             self.excluded.add(page_id)
             return page_id, None, []
-        if is_pdf and not page_id.endswith(".pdf"):
-            page_id += ".pdf"
+        if is_pdf and not page_id.endswith(".pdf"):  # read by the PDF loader (its link is then a guess)
+            page_id = _as_pdf(page_id)
         digest = hashlib.sha1(body).hexdigest()
         changed = old is None or old.digest != digest
         if changed:
@@ -301,6 +299,18 @@ class CrawlFailure(Exception):
         super().__init__(reason)
         self.keep = keep
         self.gone = gone
+
+
+def _as_pdf(page_id: str) -> str:
+    """The id of a PDF served at an address without ``.pdf`` (``manual`` -> ``manual.pdf``)."""
+    return page_id.removesuffix(".html") + ".pdf"
+
+
+def _previous(page_id: str, before: dict[str, Page]) -> tuple[str, Page | None]:
+    """The id a page had in the last crawl and its state then (a PDF's id was given once it was seen)."""
+    if page_id in before or _as_pdf(page_id) not in before:
+        return page_id, before.get(page_id)
+    return _as_pdf(page_id), before[_as_pdf(page_id)]
 
 
 def _network_reason(exc: Exception) -> str:
