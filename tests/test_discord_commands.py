@@ -109,6 +109,7 @@ class LongAnswers:
     """Services stand-in whose answer is longer than one Discord message (the real one is short)."""
 
     questions = None  # no questions log
+    llm = None  # extractive: one message, no live edits
 
     def __init__(self, settings):
         self.settings = settings

@@ -242,3 +242,36 @@ async def test_a_mention_of_the_bots_managed_role_is_a_mention_of_the_bot(bot):
     other = dpytest.backend.make_role("moderators", guild)
     await dpytest.message(f"<@&{other.id}> How often does a sourdough starter need feeding?", channel("general"))
     assert await drain() == []  # another role's mention is not for the bot
+
+
+async def test_with_a_model_a_mention_gets_one_reply_that_grows_into_the_answer(bot, services):
+    payloads = record_payloads(bot)
+    edits: list[dict] = []
+    original_edit = bot.http.edit_message
+
+    async def edit_message(channel_id, message_id, **fields):
+        edits.append(dict(fields["params"].payload or {}))
+        # dpytest reads the message as a local named `self` in its caller's frame: provide it here.
+        self = discord.utils.get(bot.cached_messages, id=message_id)  # noqa: F841
+        return await original_edit(channel_id, message_id, **fields)
+
+    bot.http.edit_message = edit_message
+    question = "How often does a sourdough starter need feeding?"
+    result = services.ask(question)  # the extractive answer, standing in for the model's final one
+    services.llm = object()  # a model is configured: the reply grows as its sentences are verified
+
+    def ask(question, history=(), k=None, *, on_sentence=None):
+        for sentence in ("Feed it once or twice a day [1]. ", "Keep it warm [1]. "):
+            if on_sentence is not None:
+                on_sentence(sentence)
+        return result
+
+    services.ask = ask
+    await dpytest.message(mention(bot, question), channel("general"))
+    sent = await drain()
+    assert len(sent) == 1 and payloads[0]["content"] == "Looking…"  # one message, shown at once
+    *growing, final = edits
+    assert growing and all(e["content"].startswith("Feed it once or twice a day [1].") for e in growing)
+    assert "wants feeding once or twice a day" in final["content"]  # the final answer replaces the stream
+    assert final["embeds"][0]["title"] == "Sources" and final["components"]  # with its sources and vote buttons
+    assert all(pings_nobody(p) for p in payloads + edits)

@@ -7,10 +7,11 @@ event loop, and sends with no pings allowed: answers quote documents, which may 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -21,6 +22,7 @@ from bot.discord_bot.channels import ChannelSets, DocSet
 from bot.discord_bot.cogs.feedback import AnswerLog, vote_view
 from bot.discord_bot.feedback_log import AnswerRecord
 from bot.discord_bot.format import answer_messages, sources_embed
+from bot.discord_bot.live import LiveReply, Opener, Sender
 from bot.discord_bot.ratelimit import RateLimiter
 from bot.discord_bot.replies import NO_PINGS, SOMETHING_WRONG, respond
 from bot.errors import USER_ERRORS
@@ -31,8 +33,6 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 THREAD_NAME = 100
-#: (content, embed or None, view or None) -> the sent message
-Sender = Callable[[str, discord.Embed | None, discord.ui.View | None], Awaitable[discord.Message]]
 
 
 class Conversations:
@@ -111,6 +111,13 @@ class AskCog(commands.Cog, name="Ask"):
             return
         await interaction.response.defer(thinking=True)
 
+        async def send(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
+            return await interaction.followup.send(content, wait=True, allowed_mentions=NO_PINGS, **_extra(embed, view))
+
+        async def open_reply(text: str) -> discord.Message:
+            return await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+
+        live = await self._live(doc_set, open_reply, send)
         key = channel.id if isinstance(channel, discord.Thread) and self.conversations.knows(channel.id) else None
         asked = await self._answer(
             question,
@@ -118,13 +125,10 @@ class AskCog(commands.Cog, name="Ask"):
             doc_set,
             interaction.channel_id,
             interaction.user.id,
+            live,
         )
         result = asked.answer
-
-        async def send(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
-            return await interaction.followup.send(content, wait=True, allowed_mentions=NO_PINGS, **_extra(embed, view))
-
-        first = await self._deliver(asked, send, send)
+        first = await self._deliver(asked, live.first_part if live else send, send)
         if key is not None:
             self.conversations.add(key, Turn(question, result.text))
         elif isinstance(channel, discord.TextChannel):
@@ -171,9 +175,6 @@ class AskCog(commands.Cog, name="Ask"):
         if conversation and isinstance(channel, discord.Thread) and not self.conversations.knows(channel.id):
             await self._recover_thread(channel, message)
         history = self.conversations.history(channel.id) if conversation else ()
-        async with channel.typing():
-            asked = await self._answer(question, history, doc_set, channel.id, message.author.id)
-        result = asked.answer
 
         async def reply(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
             return await channel.send(
@@ -183,7 +184,11 @@ class AskCog(commands.Cog, name="Ask"):
         async def follow(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
             return await channel.send(content, allowed_mentions=NO_PINGS, **_extra(embed, view))
 
-        first = await self._deliver(asked, reply, follow)
+        live = await self._live(doc_set, lambda text: reply(text, None, None), reply)
+        async with contextlib.nullcontext() if live else channel.typing():
+            asked = await self._answer(question, history, doc_set, channel.id, message.author.id, live)
+        result = asked.answer
+        first = await self._deliver(asked, live.first_part if live else reply, follow)
         if conversation:
             self.conversations.add(channel.id, Turn(question, result.text))
         elif isinstance(channel, discord.TextChannel):
@@ -200,14 +205,39 @@ class AskCog(commands.Cog, name="Ask"):
             )
         return None
 
+    async def _live(self, doc_set: DocSet, open_reply: Opener, fallback: Sender) -> LiveReply | None:
+        """A reply that grows as the model's answer is verified; None without a model (the extractive answer
+        comes in one message, with no edit)."""
+        if self.sets.services_for(doc_set).llm is None:
+            return None
+        live = LiveReply(open_reply, fallback)
+        await live.start()
+        return live
+
     async def _answer(
-        self, question: str, history: Sequence[Turn], doc_set: DocSet, channel_id: int | None, user_id: int
+        self,
+        question: str,
+        history: Sequence[Turn],
+        doc_set: DocSet,
+        channel_id: int | None,
+        user_id: int,
+        live: LiveReply | None = None,
     ) -> Asked:
-        """Retrieval, answering and logging run in a worker thread: the event loop keeps serving Discord."""
+        """Retrieval, answering and logging run in a worker thread: the event loop keeps serving Discord.
+
+        With ``live``, each verified sentence is shown as the model writes (and a failure leaves the reply to
+        the final delivery: ``ask_and_log`` falls back to the extractive answer itself)."""
         services = self.sets.services_for(doc_set)
         async with self._slots:
             return await asyncio.to_thread(
-                ask_and_log, services, question, tuple(history), origin="discord", channel=channel_id, user_id=user_id
+                ask_and_log,
+                services,
+                question,
+                tuple(history),
+                origin="discord",
+                channel=channel_id,
+                user_id=user_id,
+                on_sentence=live.feed if live is not None else None,
             )
 
     async def _deliver(self, asked: Asked, first: Sender, rest: Sender) -> discord.Message:
