@@ -147,3 +147,59 @@ async def test_without_a_model_the_answer_is_one_message_with_no_edit(services):
     await cog.ask.callback(cog, it, "What is a tide pool?")
     it.edit_original_response.assert_not_called()
     assert [c[0] for c in it.calls if c[0] != "create_thread"] == ["defer", "followup"]
+
+
+class FailingMidStream(StreamingAnswers):
+    """Two sentences verified, then the model's server is gone: the answer falls back to the extractive one."""
+
+    def ask(self, question, history=(), k=None, *, on_sentence=None):
+        for sentence in SENTENCES[:2]:
+            time.sleep(self.gap)
+            if on_sentence is not None:
+                on_sentence(sentence)
+        passage = self.answer.passages[0]
+        return Answer(
+            "q",
+            "Tide pools hold anemones and crabs [1].",
+            False,
+            [Citation(1, passage, "the quote")],
+            [passage],
+            notice="the model's server closed the connection mid-answer; this answer is extractive",
+        )
+
+
+async def test_a_model_that_fails_mid_stream_leaves_the_extractive_answer_with_one_line_of_notice(services):
+    cog = ask_cog(FailingMidStream(services.settings))
+    it = interaction()
+    msg = fake_message()
+    it.edit_original_response = AsyncMock(return_value=msg)
+    await cog.ask.callback(cog, it, "what lives in a tide pool?")
+    final = msg.edits[-1][1]
+    assert final.splitlines()[0].startswith("-# note: the model's server closed the connection")
+    assert final.splitlines()[1] == "Tide pools hold anemones and crabs [1]."  # no streamed sentence left behind
+    assert [c[0] for c in it.calls] == ["defer"]
+
+
+class LongStreamed(StreamingAnswers):
+    def __init__(self, settings) -> None:
+        super().__init__(settings, gap=0.0)
+        passage = self.answer.passages[0]
+        text = " ".join(
+            f"Sentence number {i} says something fairly long about the topic at hand [1]." for i in range(60)
+        )
+        self.answer = Answer("q", text, False, [Citation(1, passage, "the quote")], [passage])
+
+
+async def test_a_streamed_answer_over_one_message_continues_in_a_second_with_the_sources_on_the_last(services):
+    fake = LongStreamed(services.settings)
+    cog = ask_cog(fake)
+    it = interaction()
+    msg = fake_message()
+    it.edit_original_response = AsyncMock(return_value=msg)
+    await cog.ask.callback(cog, it, "Tell me everything")
+    first = msg.edits[-1]
+    rest = [c for c in it.calls if c[0] == "followup"]
+    assert rest and len(first[1]) <= 2000 and first[1].endswith("[1].") and "embed" not in first[2]
+    assert all(len(c[1][0]) <= 2000 for c in rest) and "embed" in rest[-1][2] and "view" in rest[-1][2]
+    shown = " ".join([first[1], *(c[1][0] for c in rest)])
+    assert " ".join(shown.split()) == " ".join(fake.answer.text.split())
