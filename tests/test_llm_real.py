@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import AsyncMock
 
 import pytest
 
@@ -40,7 +41,7 @@ SEED_QUESTIONS = [
     "what did BlackBerry's chief operating officer say about staying in Pakistan?",
 ]
 #: What the lane measured, printed at the end of the run (tests/conftest.py).
-TIMINGS: dict[str, float] = {}
+TIMINGS: dict[str, float | str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +188,26 @@ def test_a_server_killed_mid_stream_gives_the_extractive_answer_and_one_line(con
     assert not result.abstained and result.claims == [] and "Pakistan" in result.text
     assert "extractive" in result.notice and "\n" not in result.notice
     assert all(p.rstrip().endswith((".", "!", "?", "]", "```", ":")) for p in pieces)
+
+
+async def test_discord_shows_the_real_models_answer_growing_one_verified_sentence_at_a_time(configured):
+    from tests.test_discord_commands import ask_cog, interaction  # here: only this test drives the Discord cog
+    from tests.test_discord_live import fake_message
+
+    it = interaction()
+    msg = fake_message()
+    it.edit_original_response = AsyncMock(return_value=msg)
+    t0 = time.monotonic()
+    cog = ask_cog(services())
+    await cog.ask.callback(cog, it, SEED_QUESTIONS[0])
+    *growing, final = msg.edits
+    assert [c[0] for c in it.calls if c[0] != "create_thread"] == ["defer"]  # the reply became the answer
+    assert "embed" in final[2] and "view" in final[2]
+    times = [t for t, _c, _k in msg.edits]
+    assert all(b - a >= 0.99 for a, b in zip(times, times[1:]))  # at most one edit a second
+    if "-# note:" not in final[1]:  # the model's answer was kept: every edit showed a beginning of it
+        for _t, content, _k in growing:
+            assert " ".join(final[1].split()).startswith(" ".join(content.split())), (content, final[1])
+    TIMINGS["discord: edits while streaming"] = len(growing)
+    for n, (t, content, _k) in enumerate([*growing, final], 1):
+        TIMINGS[f"discord edit {n} at {t - t0:.1f}s"] = content[:90].replace("\n", " ")

@@ -119,6 +119,8 @@ class LiveReply:
         """The final answer's first message: the reply edited into it (else sent anew)."""
         await self.stop()
         if self.message is not None and not self._broken:
+            if self.edits:  # the final edit keeps the pace too (Discord limits edits per channel)
+                await asyncio.sleep(max(0.0, self.edits[-1][0] + self.interval - time.monotonic()))
             try:
                 extra: dict[str, Any] = {"embed": embed} if embed is not None else {"embeds": []}
                 if view is not None:
