@@ -184,9 +184,8 @@ def test_the_server_stopping_mid_crawl_keeps_every_page_indexed_before(tmp_path)
         report = IngestReport()
         second = Crawl(base + "/docs/", tmp_path, FAST, on_page=stop_after_two).run(report)
     assert second == first and len(report.failed) == 3
-    assert all(
-        f["reason"] == "cannot connect to the server (the copy from the last crawl is kept)" for f in report.failed
-    )
+    # refused, or cut on a kept-alive connection: either way a network failure, and the copy stays
+    assert all(f["reason"].endswith("(the copy from the last crawl is kept)") for f in report.failed), report.failed
 
 
 def test_a_pdf_the_site_links_to_is_kept_as_a_pdf(tmp_path):

@@ -113,3 +113,11 @@ def test_a_crawled_page_is_cited_where_it_was_read_not_at_its_canonical_address(
         assert cli_json("ingest", s.base + "/guide/")["added"] == 3
         hits = cli_json("search", "default timeout of a widget request", "-k", "1")["passages"]
     assert hits[0]["url"] == s.base + "/guide/faq.html#usage"
+
+
+def test_sources_says_a_site_is_crawled_once_not_twice(env):
+    with serve(site()) as s:
+        assert cli_json("ingest", s.base + "/guide/")["added"] == 3
+    code, out, _err = run("sources")
+    assert code == 0 and f"{s.base}/guide/ (a site: crawled; citations link to its pages)" in out
+    assert "links to" not in out

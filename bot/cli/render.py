@@ -204,7 +204,12 @@ def _problems(report: IngestReport) -> dict[tuple[str, str], str]:
 def sources(rows: Sequence[dict[str, object]], console: Console = out) -> None:
     """`citebot sources`: one line per source, then its folder and link base."""
     if not rows:
-        console.print(Text("no sources yet: add a folder with `citebot ingest PATH`", style="yellow"))
+        console.print(
+            Text(
+                "no sources yet: add a folder with `citebot ingest PATH` (or a site: `citebot ingest URL`)",
+                style="yellow",
+            )
+        )
         return
     for row in rows:
         line = Text(f"{row['name']}", style="bold")
@@ -217,6 +222,9 @@ def sources(rows: Sequence[dict[str, object]], console: Console = out) -> None:
                     f"    folder not recorded yet (an earlier citebot built it); CITEBOT_DOCS_DIR is {row['location']}"
                 )
             )
+        elif row.get("kind") == "site":
+            console.print(Text(f"    {row['location']} (a site: crawled; citations link to its pages)"))
+            continue
         else:
             console.print(Text(f"    {row['location']}"))
         if row.get("site_url"):

@@ -320,6 +320,8 @@ def _network_reason(exc: Exception) -> str:
         return "no answer in time"
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect to the server"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return "the server closed the connection"
     return f"network error ({type(exc).__name__})"
 
 
