@@ -12,6 +12,7 @@ sentence-transformers models) are exported; others keep the torch path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -49,9 +50,40 @@ def find_export(cache_dir: Path, model: str, precision: str = "fp32") -> Path | 
     """The cached export to run, or None: the current one, else (fp32) one made by an older citebot."""
     current = export_path(cache_dir, model, precision)
     if current.is_file():
+        with contextlib.suppress(OSError):  # marks it used (a read-only cache is fine): see prune_exports
+            os.utime(current)
         return current
     legacy = cache_dir / "onnx" / f"{_stem(model)}.onnx"  # v1: plain export, still verified and exact
     return legacy if precision == "fp32" and legacy.is_file() else None
+
+
+#: Exports of one model kept in the cache: this install's and the most recently used others'.
+KEEP_EXPORTS = 3
+
+
+def prune_exports(cache_dir: Path, model: str, keep: int = KEEP_EXPORTS) -> int:
+    """Delete the exports of ``model`` made for other installs (each install path has its own, 90 MB for
+    all-MiniLM-L6-v2), but this one's and the most recently used others', ``keep`` in all; bytes freed."""
+    mine = _stem(model)
+    safe = mine.rsplit("-", 1)[0]
+    by_stem: dict[str, list[Path]] = {}
+    for path in (cache_dir / "onnx").glob(f"{safe}-*.onnx"):
+        stem = path.name[len(safe) + 1 :].split("-", 1)[0].removesuffix(".onnx")
+        if len(stem) == 12 and all(c in "0123456789abcdef" for c in stem):  # not another model's similar name
+            by_stem.setdefault(stem, []).append(path)
+    others = sorted(
+        (s for s in by_stem if f"{safe}-{s}" != mine),
+        key=lambda s: max(p.stat().st_mtime for p in by_stem[s]),
+        reverse=True,
+    )
+    freed = 0
+    for stem in others[max(0, keep - 1) :]:
+        for path in by_stem[stem]:
+            with contextlib.suppress(OSError):
+                size = path.stat().st_size
+                path.unlink()
+                freed += size
+    return freed
 
 
 def exportable(model: str) -> bool:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.embedding.embedder import Embedder, SentenceTransformerEmbedder, cosine, resolve_model
-from ingest.embedding.onnx_encoder import OnnxEmbedder, export_path, exportable
+from ingest.embedding.onnx_encoder import OnnxEmbedder, export_path, exportable, prune_exports
 
 log = logging.getLogger(__name__)
 #: What a user is told once, as it happens (the CLI shows it at its default level, without "warning:").
@@ -67,6 +67,9 @@ def ensure_export(model: str, cache_dir: Path, reference: Embedder | None = None
             return None
         os.replace(tmp, target)  # atomic: readers never see a half-written file
         log.info("cached an ONNX encoder for %s at %s", model, target)
+        freed = prune_exports(cache_dir, model)
+        if freed:
+            log.info("removed the exports other installs have not used lately (%.0f MB)", freed / 1e6)
         return target
     except Exception as exc:  # export is an optimisation: never fail the ingest for it
         log.warning("could not export %s to ONNX (%s: %s); using torch", model, type(exc).__name__, exc)
