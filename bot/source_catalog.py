@@ -29,6 +29,11 @@ from ingest.sources.site import SiteSource, check_start_url, mirror_folder
 log = logging.getLogger(__name__)
 
 
+def watched_folders(records: Sequence[SourceRecord]) -> list[Path]:
+    """The folders these sources read (a crawled site is none): what a watch follows."""
+    return [Path(r.location) for r in records if r.kind != "site"]
+
+
 class SourceCatalog:
     """Adds, refreshes, lists and removes the sources of the index ``index`` opens.
 

@@ -39,6 +39,7 @@ from bot.questions.gaps import DEFAULT_SIMILARITY, build_report, parse_since
 from bot.questions.recording import ask_and_log
 from bot.questions.votes import summarise
 from bot.schema import IngestReport, passage_json
+from bot.source_catalog import watched_folders
 from ingest.sources.site import is_url
 from ingest.watch import WAIT_FOR_OTHER_INGEST_S, watch_changes
 
@@ -167,8 +168,7 @@ def ingest(
         raise typer.Exit(1)  # a folder with nothing to index is a mistake to report, not a success
     if watch:
         _interrupt_on_ctrl_c()
-        sources = services.catalog.sources()
-        folders = [Path(path)] if path is not None else [Path(r.location) for r in sources if r.kind != "site"]
+        folders = [Path(path)] if path is not None else watched_folders(services.catalog.sources())
         render.err.print(f"watching {', '.join(str(f) for f in folders)} for changes (Ctrl-C to stop)")
         show = _report_printer(where, as_json, report)
         watch_changes(

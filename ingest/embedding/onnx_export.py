@@ -216,11 +216,8 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     model, cache_dir = argv[0], Path(argv[1])
     precision = argv[2] if len(argv) > 2 else "fp32"
-    if export_path(cache_dir, model).is_file():
-        exported: Path | None = export_path(cache_dir, model)
-    else:  # the reference model (torch) loads only when there is something to check against it
-        exported = ensure_export(model, cache_dir, SentenceTransformerEmbedder(model))
-    if exported is None:
+    # the reference model loads on first use: only when there is a new export to check against it
+    if ensure_export(model, cache_dir, SentenceTransformerEmbedder(model)) is None:
         return 1
     return 0 if precision == "fp32" or ensure_quantized(model, cache_dir, in_child=False) else 1
 

@@ -30,9 +30,7 @@ class SourceLookup:
         its section the anchor the site gives it."""
         meta = ChunkMeta.from_chroma(raw, self.first)
         found = self._links.get(meta.origin)
-        if meta.url and (found is None or found[1].style != "site"):  # a crawled page is cited where it was read
-            return meta
-        if found is None:
+        if found is None or (meta.url and found[1].style != "site"):  # a crawled page is cited where it was read
             return meta
         record, links = found
         page = links.page(record.path(meta.source), meta.slug)

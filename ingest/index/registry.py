@@ -20,6 +20,7 @@ from typing import Any
 
 from ingest.errors import CollectionGoneError, IngestError
 from ingest.index.chroma_client import Guarded, Place, guard
+from ingest.sources import owned
 from ingest.sources.links import SiteLinks
 
 SOURCES_SUFFIX = "-sources"
@@ -43,7 +44,7 @@ class SourceRecord:
 
     def owns(self, key: str) -> bool:
         """Whether the document with this id in the index is one of this source's."""
-        return key.startswith(self.prefix) if self.prefix else not key.startswith("/")
+        return owned(self.prefix, key)
 
     def key(self, path: str) -> str:
         """The id in the index of the document at ``path`` inside the source."""

@@ -57,3 +57,9 @@ class Source(Protocol):
     def locate(self, doc_id: str) -> Path:
         """The file a loader reads the document from."""
         ...
+
+
+def owned(prefix: str, doc_id: str) -> bool:
+    """Whether the document ``doc_id`` of an index belongs to the source whose ids start with ``prefix`` (the
+    first source's is "", and only its ids do not start with "/")."""
+    return doc_id.startswith(prefix) if prefix else not doc_id.startswith("/")

@@ -67,7 +67,6 @@ class Crawl:
         parts = urlsplit(self.start)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.scope = Scope(self.origin + (parts.path[: parts.path.rfind("/") + 1] or "/"))
-        self.prefix = self.scope.prefix
         self.mirror = Mirror(mirror)
         self.limits = limits
         self.client = client or httpx.Client(
@@ -94,8 +93,9 @@ class Crawl:
         while queue and len(pages) < self.limits.max_pages:
             url = queue.popleft()
             if robots is not None and not robots.can_fetch(USER_AGENT, url):
-                report.skip(self.scope.page_id(url), "disallowed by robots.txt")
-                self.excluded.add(self.scope.page_id(url))
+                page_id = self.scope.page_id(url)
+                report.skip(page_id, "disallowed by robots.txt")
+                self.excluded.add(page_id)
                 continue
             page_id, page, links = self._visit(url, before, report)
             if page is not None:
@@ -159,8 +159,6 @@ class Crawl:
 
     def _get(self, url: str, old: Page | None) -> tuple[str, int, dict[str, str], bytes]:
         """GET ``url`` (conditionally when ``old`` says how), following redirects inside the prefix."""
-        import httpx
-
         conditional = {}
         if old is not None and old.etag:
             conditional["If-None-Match"] = old.etag
@@ -168,15 +166,11 @@ class Crawl:
             conditional["If-Modified-Since"] = old.last_modified
         visited = [url]
         for _ in range(self.limits.max_redirects + 1):
-            self._pause()
-            try:
-                status, headers, body = self._fetch(url, conditional)
-            except httpx.HTTPError as exc:
-                raise CrawlFailure(_network_reason(exc), keep=True) from None
+            status, headers, body = self._request(url, conditional)
             if status in (301, 302, 303, 307, 308) and headers.get("location"):
                 target = urldefrag(urljoin(url, headers["location"]))[0]
                 if not self.scope.in_scope(target):
-                    raise CrawlFailure(f"redirects outside {self.prefix} (to {target})", keep=False)
+                    raise CrawlFailure(f"redirects outside {self.scope.prefix} (to {target})", keep=False)
                 if target in visited:
                     raise CrawlFailure("redirect loop", keep=True)
                 visited.append(target)
@@ -218,7 +212,7 @@ class Crawl:
     def _robots(self, report: IngestReport) -> RobotFileParser | None:
         """The site's robots.txt rules (None: there are none to honour)."""
         try:
-            status, _headers, body = self._fetch_quietly(self.origin + "/robots.txt")
+            status, _headers, body = self._request(self.origin + "/robots.txt")
         except CrawlFailure:
             return None
         robots = RobotFileParser(self.origin + "/robots.txt")
@@ -236,8 +230,8 @@ class Crawl:
     def _sitemap_urls(self, robots: RobotFileParser | None, report: IngestReport) -> list[str] | None:
         """The in-scope page URLs the site's sitemaps list, or None when it has no sitemap to go by."""
         candidates = list((robots.site_maps() if robots is not None else None) or []) or [self.origin + "/sitemap.xml"]
-        if self.prefix != self.origin + "/":
-            candidates.append(self.prefix + "sitemap.xml")
+        if self.scope.prefix != self.origin + "/":
+            candidates.append(self.scope.prefix + "sitemap.xml")
         for candidate in dict.fromkeys(candidates):
             urls = self._read_sitemap(candidate, report, depth=0)
             if urls is not None:
@@ -255,7 +249,7 @@ class Crawl:
         from lxml import etree  # here: only a crawl reads sitemaps
 
         try:
-            status, _headers, body = self._fetch_quietly(url)
+            status, _headers, body = self._request(url)
         except CrawlFailure as exc:
             report.skip(url, f"sitemap not read: {exc}")
             return None
@@ -277,12 +271,13 @@ class Crawl:
                 break
         return urls
 
-    def _fetch_quietly(self, url: str) -> tuple[int, dict[str, str], bytes]:
+    def _request(self, url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """One request, ``delay`` after the last one; a network failure is a ``CrawlFailure`` that keeps copies."""
         import httpx
 
         self._pause()
         try:
-            return self._fetch(url, {})
+            return self._fetch(url, headers or {})
         except httpx.HTTPError as exc:
             raise CrawlFailure(_network_reason(exc), keep=True) from None
 

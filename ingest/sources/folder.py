@@ -18,7 +18,7 @@ from typing import Any
 from ingest.documents.loaders import SUPPORTED_SUFFIXES
 from ingest.errors import IngestError
 from ingest.report import IngestReport
-from ingest.sources import Listing, Stamp
+from ingest.sources import Listing, Stamp, owned
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class FolderSource:
 
     def owns(self, doc_id: str) -> bool:
         """Whether a document id in the index is one of this folder's (another source's has another prefix)."""
-        return doc_id.startswith(self.prefix) if self.prefix else not doc_id.startswith("/")
+        return owned(self.prefix, doc_id)
 
     def fetch(self, doc_id: str) -> bytes:
         """The file's bytes (``OSError`` if it cannot be read)."""

@@ -18,7 +18,7 @@ from ingest.index.registry import SourceRecord, check_name, default_name
 from ingest.index.store import Store
 from ingest.report import IngestReport
 from ingest.sources.folder import FolderSource
-from ingest.sources.links import detect, with_base
+from ingest.sources.links import SiteLinks, detect, with_base
 from ingest.sources.site import check_start_url, site_links
 
 #: An unrecorded (pre-sources) index is taken to come from the folder ingested when that folder
@@ -49,28 +49,21 @@ def sources_to_ingest(
     if site_url is not None:
         site_url = check_site_url(site_url)
     records = store.sources()
-    if isinstance(path, str):
-        return [_save(store, _site(store, records, path, name, excludes, site_url))]
     if path is None and records:
         given = "--name" if name is not None else "--site-url" if site_url is not None else ""
         if given:
             raise IngestError(f"{given} is for one folder: give its path too (citebot ingest PATH {given} ...)")
         return [_save(store, r) for r in records]
-    folder = path if path is not None else default_folder
-    location = str(folder.expanduser().resolve())
-    record = _match(store, records, location, name, max_bytes)
-    if record is None:
-        name = name or default_name(location)
-        taken = next((r for r in records if r.name == name), None)
-        if taken is not None:
-            raise IngestError(
-                f"the index already has a source named '{name}' ({taken.location}); name this one with --name NAME"
-            )
-        record = SourceRecord(name=name, location=location, prefix="" if not records else f"/{name}/")
-    if excludes:
-        record = replace(record, excludes=tuple(excludes))
-    if site_url is not None:
-        record = replace(record, site_url=site_url)
+    if isinstance(path, str):
+        record = _site(records, path, name, excludes, site_url)
+    else:
+        folder = path if path is not None else default_folder
+        location = str(folder.expanduser().resolve())
+        record = _match(store, records, location, name, max_bytes) or _new(records, location, name)
+        if excludes:
+            record = replace(record, excludes=tuple(excludes))
+        if site_url is not None:
+            record = replace(record, site_url=site_url)
     for other in records:  # an unrecorded (pre-sources) index is recorded now, where it is
         if not other.remembered and other.name != record.name:
             store.registry.save(other)
@@ -86,44 +79,42 @@ def check_site_url(url: str) -> str:
 
 
 def _site(
-    store: Store,
-    records: list[SourceRecord],
-    url: str,
-    name: str | None,
-    excludes: Sequence[str] | None,
-    site_url: str | None,
+    records: list[SourceRecord], url: str, name: str | None, excludes: Sequence[str] | None, site_url: str | None
 ) -> SourceRecord:
     """The record of the site crawled from ``url``: the one the index has, or a new one."""
     if excludes or site_url:
         raise IngestError(f"{'--exclude' if excludes else '--site-url'} is for folders; a site is crawled as it is")
     url = check_start_url(url)
     same = next((r for r in records if r.location == url), None)
-    if same is not None:
-        if name is not None and name != same.name:
-            raise IngestError(f"{url} is already the source '{same.name}'")
-        return same
-    name = name or default_name(url.rstrip("/"))
+    if same is None:
+        return _new(records, url, name, kind="site")
+    if name is not None and name != same.name:
+        raise IngestError(f"{url} is already the source '{same.name}'")
+    return same
+
+
+def _new(records: list[SourceRecord], location: str, name: str | None, kind: str = "folder") -> SourceRecord:
+    """A new source at ``location``, named ``name`` (default: from the location's last part), unless taken."""
+    name = name or default_name(location)
     taken = next((r for r in records if r.name == name), None)
     if taken is not None:
         raise IngestError(
             f"the index already has a source named '{name}' ({taken.location}); name this one with --name NAME"
         )
-    for other in records:  # an unrecorded (pre-sources) index is recorded now, where it is
-        if not other.remembered:
-            store.registry.save(other)
-    return SourceRecord(name=name, location=url, prefix="" if not records else f"/{name}/", kind="site")
+    return SourceRecord(name=name, location=location, prefix="" if not records else f"/{name}/", kind=kind)
 
 
 def _save(store: Store, record: SourceRecord) -> SourceRecord:
-    """Remember ``record`` with its links read again from its folder; readers see them at once."""
+    """Remember ``record`` with its links (a folder's read again from its site configuration); readers see
+    them at once."""
     if record.kind == "site":
-        saved = store.registry.save(replace(record, links=site_links(record.location)))
-        store.refresh_lookup()
-        return saved
-    links = detect(Path(record.location)) if record.location else None
-    if record.site_url:
-        links = with_base(links, record.site_url)
-    saved = store.registry.save(replace(record, links=links if links and links.base else None))
+        links: SiteLinks | None = site_links(record.location)
+    else:
+        links = detect(Path(record.location)) if record.location else None
+        if record.site_url:
+            links = with_base(links, record.site_url)
+        links = links if links and links.base else None
+    saved = store.registry.save(replace(record, links=links))
     store.refresh_lookup()
     return saved
 

@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 
 from ingest.errors import IngestError
 from ingest.report import IngestProgress, IngestReport, ProgressFn
-from ingest.sources import Listing, Stamp
+from ingest.sources import Listing, Stamp, owned
 from ingest.sources.crawl import Crawl, CrawlLimits
 from ingest.sources.links import SiteLinks
-from ingest.sources.mirror import Page
 
 
 def is_url(location: str) -> bool:
@@ -57,15 +56,14 @@ class SiteSource:
         self.mirror = mirror
         self.limits = limits
         self.prefix = prefix
-        self.pages: dict[str, Page] = {}
 
     def __str__(self) -> str:
         return self.start_url
 
     def list(self, report: IngestReport) -> Listing:
         crawl = Crawl(self.start_url, self.mirror, self.limits, on_page=self._crawled if self.progress else None)
-        self.pages = crawl.run(report)
-        stamps = {self.prefix + k: Stamp(p.size, p.mtime_ns) for k, p in self.pages.items()}
+        pages = crawl.run(report)
+        stamps = {self.prefix + k: Stamp(p.size, p.mtime_ns) for k, p in pages.items()}
         return Listing(stamps, frozenset(self.prefix + k for k in crawl.excluded))
 
     def _crawled(self, url: str, kept: int, known: int) -> None:
@@ -74,7 +72,7 @@ class SiteSource:
             self.progress(IngestProgress(0, known, 0, 0.0, 0.0, url, files_seen=kept))
 
     def owns(self, doc_id: str) -> bool:
-        return doc_id.startswith(self.prefix) if self.prefix else not doc_id.startswith("/")
+        return owned(self.prefix, doc_id)
 
     def fetch(self, doc_id: str) -> bytes:
         return self.locate(doc_id).read_bytes()

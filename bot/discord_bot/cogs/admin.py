@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from pathlib import Path
 
 import discord
 from discord import app_commands
@@ -21,6 +20,7 @@ from bot.discord_bot.replies import NO_PINGS, respond
 from bot.errors import USER_ERRORS
 from bot.schema import IngestReport
 from bot.services import Services
+from bot.source_catalog import watched_folders
 from ingest.watch import WAIT_FOR_OTHER_INGEST_S, watch_changes
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class AdminCog(commands.Cog, name="Admin"):
         an index with none yet; CITEBOT_DISCORD_WATCH_DOCS); a worker thread."""
         try:
             sources = self.services.catalog.sources()
-            folders = [Path(r.location) for r in sources if r.kind != "site"] if sources else [self.settings.docs_dir]
+            folders = watched_folders(sources) if sources else [self.settings.docs_dir]
         except USER_ERRORS as exc:
             log.warning("not watching: %s", exc)
             return
