@@ -19,12 +19,11 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import discord
 
 from bot.discord_bot.format import MESSAGE_LIMIT
-from bot.discord_bot.replies import NO_PINGS
+from bot.discord_bot.replies import NO_PINGS, extras
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +121,7 @@ class LiveReply:
             if self.edits:  # the final edit keeps the pace too (Discord limits edits per channel)
                 await asyncio.sleep(max(0.0, self.edits[-1][0] + self.interval - time.monotonic()))
             try:
-                extra: dict[str, Any] = {"embed": embed} if embed is not None else {"embeds": []}
-                if view is not None:
-                    extra["view"] = view
-                await self.message.edit(content=content, allowed_mentions=NO_PINGS, **extra)
+                await self.message.edit(content=content, allowed_mentions=NO_PINGS, **extras(embed, view))
                 self.edits.append((time.monotonic(), content))
                 return self.message
             except discord.HTTPException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 
@@ -22,3 +23,13 @@ async def respond(interaction: discord.Interaction, text: str, *, ephemeral: boo
             await interaction.response.send_message(text, ephemeral=ephemeral, allowed_mentions=NO_PINGS)
     except discord.HTTPException:
         log.warning("could not deliver a message to the user", exc_info=True)
+
+
+def extras(embed: discord.Embed | None, view: discord.ui.View | None) -> dict[str, Any]:
+    """The keyword arguments that add an embed and a view to a message sent or edited (none when absent)."""
+    out: dict[str, Any] = {}
+    if embed is not None:
+        out["embed"] = embed
+    if view is not None:
+        out["view"] = view
+    return out

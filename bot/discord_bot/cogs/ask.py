@@ -12,7 +12,6 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -24,7 +23,7 @@ from bot.discord_bot.feedback_log import AnswerRecord
 from bot.discord_bot.format import answer_messages, sources_embed
 from bot.discord_bot.live import LiveReply, Opener, Sender
 from bot.discord_bot.ratelimit import RateLimiter
-from bot.discord_bot.replies import NO_PINGS, SOMETHING_WRONG, respond
+from bot.discord_bot.replies import NO_PINGS, SOMETHING_WRONG, extras, respond
 from bot.errors import USER_ERRORS
 from bot.questions.recording import Asked, ask_and_log
 from bot.schema import HISTORY_TURNS, Answer, Turn
@@ -112,7 +111,7 @@ class AskCog(commands.Cog, name="Ask"):
         await interaction.response.defer(thinking=True)
 
         async def send(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
-            return await interaction.followup.send(content, wait=True, allowed_mentions=NO_PINGS, **_extra(embed, view))
+            return await interaction.followup.send(content, wait=True, allowed_mentions=NO_PINGS, **extras(embed, view))
 
         async def open_reply(text: str) -> discord.Message:
             return await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
@@ -178,11 +177,11 @@ class AskCog(commands.Cog, name="Ask"):
 
         async def reply(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
             return await channel.send(
-                content, reference=_ref(message), allowed_mentions=NO_PINGS, **_extra(embed, view)
+                content, reference=_ref(message), allowed_mentions=NO_PINGS, **extras(embed, view)
             )
 
         async def follow(content: str, embed: discord.Embed | None, view: discord.ui.View | None) -> discord.Message:
-            return await channel.send(content, allowed_mentions=NO_PINGS, **_extra(embed, view))
+            return await channel.send(content, allowed_mentions=NO_PINGS, **extras(embed, view))
 
         live = await self._live(doc_set, lambda text: reply(text, None, None), reply)
         async with contextlib.nullcontext() if live else channel.typing():
@@ -323,12 +322,3 @@ def turns_from_messages(first: Turn | None, messages: Sequence[discord.Message],
 def _ref(message: discord.Message) -> discord.MessageReference:
     """A reply reference that still sends when the question was deleted meanwhile."""
     return message.to_reference(fail_if_not_exists=False)
-
-
-def _extra(embed: discord.Embed | None, view: discord.ui.View | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if embed is not None:
-        out["embed"] = embed
-    if view is not None:
-        out["view"] = view
-    return out
