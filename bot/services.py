@@ -273,13 +273,13 @@ class Services:
         """Run ``read`` on the current index: follow a finished rebuild first, and again if it lands mid-read."""
         self.index.follow()
         try:
-            return read()
+            return _steadily(self.keyword, read)
         except CollectionGoneError:
             store = self.index.current()
             if store is None or not store.follow():
                 raise
             log.info("the index was rebuilt during a question; asking the new one")
-            return read()
+            return _steadily(self.keyword, read)
 
     def check_question(self, question: str) -> str:
         """Normalise a question; refuse empty or over-long ones with a reason."""
@@ -287,4 +287,12 @@ class Services:
 
     def whole_sections(self, passages: Sequence[Passage]) -> list[Passage]:
         """Each passage widened to its section (see ``bot.retrieval.sections``)."""
-        return whole_sections(self.ready_store(), passages)
+        return whole_sections(self.index.current() or self.ready_store(), passages)  # asking checked it holds chunks
+
+
+def _steadily(keyword: KeywordIndex | None, read: Callable[[], T]) -> T:
+    """``read`` with the keyword index checked against the store once, not at each of its uses."""
+    if keyword is None:
+        return read()
+    with keyword.steady():
+        return read()

@@ -142,6 +142,32 @@ def test_keyword_index_follows_incremental_ingest_and_caches_by_generation(tmp_p
     assert again.search("penguins", 3) and again.builds == 1
 
 
+def test_a_steady_read_checks_the_store_once_and_the_next_read_sees_a_change(tmp_path, fake_embedder):
+    store = make_store(tmp_path / "index")
+    docs = tmp_path / "docs"
+    write(docs, "base.txt", article("Base", "Paper", "2024-01-01", "Ordinary words about the weather today."))
+    ingest(store, docs, fake_embedder)
+    keyword = KeywordIndex(store)
+    stamps = 0
+    stamp = store.stamp
+
+    def counted() -> str:
+        nonlocal stamps
+        stamps += 1
+        return stamp()
+
+    store.stamp = counted  # type: ignore[method-assign]
+    with keyword.steady():
+        for _ in range(3):
+            assert keyword.search("weather", 3) and keyword.idf(["weather"])
+        write(docs, "new.txt", article("New", "Paper", "2024-01-02", "The quokkaburger stand opened by the pier."))
+        ingest(store, docs, fake_embedder)
+        assert keyword.search("quokkaburger", 3) == []  # this read keeps the state it began with
+    assert stamps == 1
+    assert keyword.search("quokkaburger", 3)  # the next one sees the new document
+    assert keyword.builds == 2
+
+
 def test_rebuild_is_not_mistaken_for_the_cached_generation(tmp_path, fake_embedder):
     docs = tmp_path / "docs"
     write(docs, "a.txt", article("A", "Paper", "2024-01-01", "Alpha words about kiwis and tides."))

@@ -19,7 +19,8 @@ import logging
 import math
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,11 +65,14 @@ class KeywordIndex:
         self.info: list[ChunkInfo] = []
         self._bm25: Any = None
         self._lock = threading.Lock()
+        self._steady = threading.local()  # this thread reads one state of the index (``steady``)
         self.builds = 0  # rebuilds from the store (not cache loads); for tests and benchmarks
 
     # -- keeping in step -------------------------------------------------------------------
     def refresh(self) -> bool:
         """Rebuild (or load from cache) if the store changed since the last build; True if it did."""
+        if getattr(self._steady, "depth", 0):
+            return False
         stamp = self.store.stamp()
         if stamp == self.stamp:
             return False
@@ -80,6 +84,21 @@ class KeywordIndex:
                 self._save_cache(stamp)
             self.stamp = stamp
         return True
+
+    @contextmanager
+    def steady(self) -> Iterator[None]:
+        """Within, this thread's searches and rarities read the index as it was on entry.
+
+        One answer asks for BM25 hits, rarities and chunk counts half a dozen times; checking the
+        store's stamp each time (a Chroma read) was a tenth of a warm answer. A change that lands
+        meanwhile is seen by the next question, as it would be had it landed a moment later.
+        """
+        self.refresh()
+        self._steady.depth = getattr(self._steady, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            self._steady.depth -= 1
 
     def _build(self) -> None:
         import bm25s

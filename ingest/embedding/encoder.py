@@ -49,20 +49,37 @@ class Encoded:
     spans: list[list[float] | None]
 
 
+#: What one backend call costs beyond its tokens, in padded tokens (about 3.5 ms against 0.15 ms a token for
+#: MiniLM on a 2-core CPU): splitting a batch pays when it saves more padding than this.
+CALL_COST_TOKENS = 24
+
+
 def bucket(lengths: Sequence[int], max_tokens: int, max_texts: int) -> list[list[int]]:
     """Indices of ``lengths`` grouped by length: each group holds at most ``max_texts`` texts and pads to at most
-    ``max_tokens`` tokens in all (a text longer than the budget gets a group of its own)."""
+    ``max_tokens`` tokens in all (a text longer than the budget gets a group of its own).
+
+    Within those bounds the cut is the cheapest: fewest padded tokens plus ``CALL_COST_TOKENS`` a group. The 16
+    sentences an answer embeds (10 to 95 tokens) cost 30% less cut in two or three groups than padded as one.
+    """
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    n = len(order)
+    cost = [0.0] + [float("inf")] * n  # cost[j]: the cheapest cut of the j shortest texts
+    start = [0] * (n + 1)  # where the last group of that cut starts
+    for j in range(1, n + 1):
+        width = lengths[order[j - 1]]  # ascending: the longest of any group ending here sets its padded width
+        for i in range(j - 1, max(-1, j - 1 - max_texts), -1):
+            size = j - i
+            if size > 1 and size * width > max_tokens:
+                break
+            c = cost[i] + size * width + CALL_COST_TOKENS
+            if c < cost[j]:
+                cost[j], start[j] = c, i
     groups: list[list[int]] = []
-    current: list[int] = []
-    for i in order:  # ascending, so the text added last is the longest: it sets the padded width
-        if current and (len(current) >= max_texts or (len(current) + 1) * lengths[i] > max_tokens):
-            groups.append(current)
-            current = []
-        current.append(i)
-    if current:
-        groups.append(current)
-    return groups
+    j = n
+    while j > 0:
+        groups.append(order[start[j] : j])
+        j = start[j]
+    return groups[::-1]
 
 
 class TokenMap:
