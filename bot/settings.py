@@ -255,7 +255,7 @@ class Settings(_ServingSettings):
     )
     max_answer_sentences: int = Field(5, ge=1, le=10, description="Most sentences in an extractive answer.")
     answer_embed_sentences: int = Field(
-        16,
+        12,
         ge=0,
         le=10000,
         description="Sentences of the passages embedded per answer: the best this many by their words (0: all). "

@@ -58,8 +58,8 @@ def bucket(lengths: Sequence[int], max_tokens: int, max_texts: int) -> list[list
     """Indices of ``lengths`` grouped by length: each group holds at most ``max_texts`` texts and pads to at most
     ``max_tokens`` tokens in all (a text longer than the budget gets a group of its own).
 
-    Within those bounds the cut is the cheapest: fewest padded tokens plus ``CALL_COST_TOKENS`` a group. The 16
-    sentences an answer embeds (10 to 95 tokens) cost 30% less cut in two or three groups than padded as one.
+    Within those bounds the cut is the cheapest: fewest padded tokens plus ``CALL_COST_TOKENS`` a group. The
+    sentences an answer embeds (10 to 95 tokens each) cost 30% less cut in two or three groups than padded as one.
     """
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
     n = len(order)
