@@ -151,6 +151,35 @@ def test_a_description_under_an_option_heading_is_named_by_the_option():
     assert plain.text.startswith("Override CPU architecture")  # a heading that is prose names nothing
 
 
+def test_a_release_note_is_named_by_its_release():
+    notes = (
+        "- Fixed AttributeError: list object has no attribute strip with quorum queues and failover brokers (#9657)\n"
+        "- Documentation: added a note on prefetch limits (#9660)"
+    )
+    result = extractive_answer(
+        "with quorum queues and failover brokers I get AttributeError list has no attribute strip, which release "
+        "fixed it?",
+        [p(notes, source="history/changelog-5.5.rst", section="5.5.1 › What's Changed")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert result.text.startswith("5.5.1 — Fixed AttributeError")
+    dated = extractive_answer(
+        "when did the release that dropped Python 3.7 come out?",
+        [p("Dropped support for Python 3.7.", source="changelog.md", section="Changelog › v2.6.0 (2024-01-23)")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert dated.text.startswith("v2.6.0 (2024-01-23) — Dropped support for Python 3.7.")
+    news = extractive_answer(
+        "how much did sales fall?",
+        [p("Sales fell by a third.", source="news-2024.txt", section="Results › 3.5 billion in sales lost")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert news.text.startswith("Sales fell by a third.")  # a figure in a news heading is no release
+
+
 def test_a_sentence_that_leans_back_comes_after_the_one_it_answers():
     text = (
         "The worker's default pool runs tasks in child processes. "

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from bot.answering.evidence import Evidence, ScoredSentence
-from bot.answering.setting_names import is_key_value, with_option
+from bot.answering.focus import is_release_notes
+from bot.answering.setting_names import is_key_value, with_option, with_release
 from bot.schema import Citation
 from bot.text import Sentence, split_sentences, words
 from ingest.documents.document import Part, passage_parts
@@ -71,7 +72,9 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
         elif lead:
             piece = f"{lead} {marker}\n- {text}"
         else:
-            piece = f"{with_option(text, passage.section)} {marker}"  # named by its option or setting
+            # named by its release, its option or its setting
+            named = with_release(text, passage.section) if is_release_notes(passage) else text
+            piece = f"{with_option(named, passage.section) if named == text else named} {marker}"
         follow = introduced_block(passage.text, c.sentence, text)
         if follow:
             piece += f"\n\n{follow}"

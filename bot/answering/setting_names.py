@@ -1,8 +1,12 @@
-"""Naming what a quoted sentence is about when its own words do not: a setting's row or an option's description.
+"""Naming what a quoted sentence is about when its own words do not: a setting's row, an option's description,
+a release note's version.
 
 A table row read alone ("Default: `30`") or the description under an option's heading ("Override
 CPU architecture of native modules to install." under ``### --cpu=<name>``) does not say which
-setting or option it is about; the heading does, and a reader needs it with the sentence.
+setting or option it is about; the heading does, and a reader needs it with the sentence. A line of
+release notes ("Fixed AttributeError with quorum queues (#9657)") says what changed but not in
+which release: its version heading ("5.5.1", "v2.0 (2023-06-30)") does, and that is often what
+was asked ("which release fixed it?", "when did 2.0 come out?").
 """
 
 from __future__ import annotations
@@ -32,6 +36,34 @@ def with_setting(sentence: str, section: str) -> str:
 _OPTION_HEADING = re.compile(
     r"`?(?:--?[A-Za-z][\w-]*(?:[= ]\S+)?(?:,\s*--?[\w-]+)*|[a-z]+(?:[A-Z][a-z0-9]*)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)`?"
 )
+
+
+#: A heading that is a release's: "5.5.1", "v2.0 (2023-06-30)", "Version 1.2.3", "Release 2.0 - 2024-01-02".
+_RELEASE_HEADING = re.compile(r"^(?:v|version |release )?\d+\.\d+(?:\.\d+)*\S*(?:\s*[(:\-–—].*)?$", re.IGNORECASE)
+_VERSION = re.compile(r"\d+\.\d+(?:\.\d+)*")
+#: A release heading longer than this is cut to its version.
+RELEASE_HEADING_CHARS = 40
+
+
+def release_of(section: str) -> str:
+    """The heading of the release a section belongs to (its innermost heading that names one), or ""."""
+    for heading in reversed(section.split(SECTION_SEPARATOR)):
+        heading = heading.strip()
+        if _RELEASE_HEADING.match(heading):
+            if len(heading) > RELEASE_HEADING_CHARS:
+                found = _VERSION.search(heading)
+                return found.group(0) if found else ""
+            return heading
+    return ""
+
+
+def with_release(sentence: str, section: str) -> str:
+    """A release note named by its release when it does not name one: "5.5.1 — Fixed ... (#9657)"."""
+    release = release_of(section)
+    version = _VERSION.search(release)
+    if not release or (version is not None and version.group(0) in sentence):
+        return sentence
+    return f"{release} — {sentence}"
 
 
 def with_option(sentence: str, section: str) -> str:
