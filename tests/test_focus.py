@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import pytest
+
 from bot.answering.evidence import SentenceWeights, gather_evidence
 from bot.answering.extractive import NOT_FOUND, AnswerOptions, extractive_answer
 from bot.answering.focus import assess_focus, focus_terms, is_release_notes
@@ -64,6 +66,25 @@ def test_focus_is_what_the_question_names_not_words_every_page_uses_nor_words_th
     assert focus_terms("my Flask form rejects the address", rarity) == []  # never indexed: left to "unseen"
     names = [f.text for f in focus_terms("Which DOWNLOAD_TIMEOUT applies to HTTP/2?", rarity)]
     assert "DOWNLOAD_TIMEOUT" in names and not any(n.startswith("Which") for n in names)
+
+
+@pytest.mark.parametrize(
+    ("source", "section", "notes"),
+    [
+        (
+            "guide/user_guide.pdf",
+            "KaMIS v2.0 – Karlsruhe Maximum Independent Sets › 4 User Interface › 4.1 ReduMIS",
+            False,
+        ),
+        ("manual.pdf", "2 Installation › 2.3 Building from source", False),
+        ("docs/versions.md", "Python 3.13 support", False),
+        ("docs/upgrading.md", "Scrapy 2.13.0 (2025-05-08)", True),
+        ("docs/index.md", "5.5.1 › What's Changed", True),
+        ("HISTORY.rst", "Usage", True),
+    ],
+)
+def test_release_notes_are_told_by_their_file_or_a_release_heading_not_by_any_number(source, section, notes):
+    assert is_release_notes(page("Some text.", source, section)) is notes
 
 
 def test_a_focus_only_in_a_changelog_line_is_a_mention_cited_as_such():

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.answering.question import identifiers
+from bot.answering.setting_names import release_of
 from bot.schema import Passage
 from bot.text import STOPWORDS, Sentence, content_terms, split_sentences, words
 from ingest.documents.document import passage_parts
@@ -47,7 +48,6 @@ MAX_FOCUS = 2
 #: A list item this short that names the focus is an entry of a list (links, integrations), not an explanation.
 LIST_ENTRY_WORDS = 14
 _CHANGELOG_NAME = re.compile(r"(change|history|news|release|whats.?new)", re.I)
-_VERSION_HEADING = re.compile(r"(^|›\s*|\s)(v|version |release )?\d+\.\d+(\.\d+)?\b", re.I)
 _ASIDE = re.compile(r"^(note|tip|hint|see also|warning|caution|important|info|seealso|attention)\s*:", re.I)
 _HYPHENATED = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+\b")
 _CAPITALISED = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*[a-z0-9]*|[A-Z]{2,}[0-9]*)(?:\s+[A-Z][A-Za-z0-9]+)*\b")
@@ -184,7 +184,9 @@ def asks_change(question: str) -> bool:
 def is_release_notes(passage: Passage) -> bool:
     """A changelog, release notes or upgrade notes page, or a version's section of one."""
     stem = passage.source.rsplit("/", 1)[-1]
-    return bool(_CHANGELOG_NAME.search(stem)) or bool(_VERSION_HEADING.search(passage.section))
+    # A heading that is a release ("5.5.1", "v2.0 (2023-06-30)"), not one that holds a number: a numbered
+    # section ("4.1 ReduMIS") or a title naming its version ("KaMIS v2.0 – User Guide") is no release note.
+    return bool(_CHANGELOG_NAME.search(stem)) or bool(release_of(passage.section))
 
 
 def assess_focus(

@@ -38,8 +38,13 @@ _OPTION_HEADING = re.compile(
 )
 
 
-#: A heading that is a release's: "5.5.1", "v2.0 (2023-06-30)", "Version 1.2.3", "Release 2.0 - 2024-01-02".
-_RELEASE_HEADING = re.compile(r"^(?:v|version |release )?\d+\.\d+(?:\.\d+)*\S*(?:\s*[(:\-–—].*)?$", re.IGNORECASE)
+#: A heading that is a release's: "5.5.1", "v2.0 (2023-06-30)", "Version 1.2.3", "Scrapy 2.13.0 (2025-05-08)",
+#: "1.4.0 - 2024-01-02"; not a numbered section ("4.1 ReduMIS") or a title naming a version ("KaMIS v2.0 – User Guide").
+_RELEASE_HEADING = re.compile(
+    r"^(?:[A-Za-z][\w.-]*\s+){0,2}(?:v|version\s|release\s)?\d+\.\d+(?:\.\d+)*[\w.+-]*"
+    r"(?:\s*\(.*\)|\s*[-–—:]\s*\d.*)?$",
+    re.IGNORECASE,
+)
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)*")
 #: A release heading longer than this is cut to its version.
 RELEASE_HEADING_CHARS = 40
