@@ -9,10 +9,14 @@ sentence ending in ":" brings the list or code it introduces. Scoring here uses 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from bot.answering.extractive import WEAK_LEAD, AnswerOptions, extractive_answer
+from bot.answering.evidence import Evidence, ScoredSentence
+from bot.answering.extractive import WEAK_LEAD, AnswerOptions, compose, extractive_answer
+from bot.answering.question import analyse
 from bot.retrieval.base import to_passage
 from bot.schema import Passage
+from bot.text import split_sentences
 from ingest.documents.chunking import Chunker, ChunkParams
 from ingest.documents.loaders import load_document
 from ingest.embedding.embedder import token_counter
@@ -178,6 +182,42 @@ def test_a_release_note_is_named_by_its_release():
         options=ALWAYS,
     )
     assert news.text.startswith("Sales fell by a third.")  # a figure in a news heading is no release
+
+
+def test_a_two_part_question_gets_the_sentence_for_its_second_part_before_more_of_the_first():
+    news = (
+        "This release introduces the initial support for Python 3.13 with Celery. "
+        "The test matrix now runs every pull request on Linux and macOS, and the wheels were rebuilt."
+    )
+    support = "Celery now requires Python 3.8 and above."
+    passages = [p(news, source="whatsnew-5.5.rst"), p(support, source="whatsnew-5.3.rst")]
+    first, matrix = split_sentences(news)
+    scored = [
+        ScoredSentence(0, first, similarity=0.9, overlap=0.6),
+        ScoredSentence(0, matrix, similarity=0.8, overlap=0.3),  # its neighbour: nothing the question asks
+        ScoredSentence(1, split_sentences(support)[0], similarity=0.75, overlap=0.3),
+    ]
+    question = "does celery 5.5 support python 3.13, and what's the oldest python version it still requires?"
+    evidence = Evidence(analyse(question), passages, scored)
+    result = compose(evidence, replace(ALWAYS, room_chars=len(news) - 10))
+    assert "initial support for Python 3.13" in result.text
+    assert "Python 3.8 and above" in result.text  # "oldest ... requires" answered, not crowded out by the matrix
+    assert "test matrix" not in result.text
+
+
+def test_a_sentence_under_an_option_heading_is_found_by_the_option_it_describes():
+    add = p(
+        "Naming a package manager records which one the project uses instead of installing the npm package.",
+        source="cli/add.md",
+        section="pnpm add <pkg> › Adding a package manager",
+    )
+    exact = p(
+        "Saved dependencies will be configured with an exact version rather than using the default semver range.",
+        source="cli/add.md",
+        section="pnpm add <pkg> › Options › --save-exact, -E",
+    )
+    result = extractive_answer("what does the --save-exact flag do?", [add, exact], embed=None, options=ALWAYS)
+    assert result.text.startswith("`--save-exact, -E` — Saved dependencies will be configured with an exact version")
 
 
 def test_a_sentence_that_leans_back_comes_after_the_one_it_answers():

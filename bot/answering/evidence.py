@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.answering.focus import CountFn, FocusReport, RarityFn, asks_change, assess_focus, is_release_notes
 from bot.answering.question import Question, analyse
-from bot.answering.setting_names import is_key_value, with_setting
+from bot.answering.setting_names import is_key_value, with_option
 from bot.schema import Passage
 from bot.text import Sentence, content_terms, words
 from ingest.documents.clean import is_clutter_line
@@ -191,7 +191,7 @@ def score_sentences(
                     placed = Sentence(sentence.text, sentence.start + shift, sentence.end + shift)
                     candidates.append((rank, placed, part.text, item))
     # A setting's row is read with its setting's name ("Default: `30`" under "timeout").
-    read = [with_setting(s.text, passages[rank].section) for rank, s, _, _ in candidates]
+    read = [with_option(s.text, passages[rank].section) for rank, s, _, _ in candidates]
     if not candidates:
         return []
     term_weight = term_weights(question)

@@ -32,6 +32,7 @@ from bot.answering.evidence import (
     SentenceWeights,
     gather_evidence,
     gives_reason,
+    term_weights,
 )
 from bot.answering.focus import CountFn
 from bot.answering.quoting import Composed, fenced, fit, render
@@ -131,14 +132,27 @@ def _decisive_and_support(evidence: Evidence, options: AnswerOptions) -> list[Sc
         neighbours = [reason, *(s for s in neighbours if s != reason)] if reason is not None else neighbours
     floor = best.score * options.support_share
     size = len(best.sentence.text)
-    for cand in [*neighbours, *(s for s in ranked[1:] if s.score >= floor)]:
-        if len(chosen) >= limit or size + len(cand.sentence.text) > options.room_chars:
+    pool = list(dict.fromkeys([*neighbours, *(s for s in ranked[1:] if s.score >= floor)]))
+    asked = term_weights(evidence.question.text)
+    said = set(content_terms(best.sentence.text))
+    while pool and len(chosen) < limit:
+        # A sentence that brings a part of the question no chosen one speaks to goes first ("does 5.5 support
+        # 3.13, and what's the oldest Python it runs on?"); else the pool's order: neighbours, then the best.
+        cand = next((s for s in pool if _adds(asked, said, s.sentence.text)), pool[0])
+        if size + len(cand.sentence.text) > options.room_chars:
             break
-        if cand in chosen or any(_redundant(cand.sentence.text, c.sentence.text) for c in chosen):
+        pool.remove(cand)
+        if any(_redundant(cand.sentence.text, c.sentence.text) for c in chosen):
             continue
         chosen.append(cand)
+        said.update(content_terms(cand.sentence.text))
         size += len(cand.sentence.text) + 1
     return chosen
+
+
+def _adds(asked: dict[str, float], said: set[str], text: str) -> bool:
+    """``text`` holds a term of the question that the sentences chosen so far do not."""
+    return any(t in asked for t in set(content_terms(text)) - said)
 
 
 def _reason_after(evidence: Evidence, best: ScoredSentence) -> ScoredSentence | None:
