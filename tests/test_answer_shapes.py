@@ -220,6 +220,15 @@ def test_a_sentence_under_an_option_heading_is_found_by_the_option_it_describes(
     assert result.text.startswith("`--save-exact, -E` — Saved dependencies will be configured with an exact version")
 
 
+def test_the_section_whose_headings_name_the_question_answers_it():
+    overview = p("The site works without a network connection too.", section="Overview")
+    offline = p(
+        "Set cache to true in the config file and pages load from disk.", section="Configuration › Offline mode"
+    )
+    result = extractive_answer("how do I turn on offline mode?", [overview, offline], embed=None, options=ALWAYS)
+    assert result.text.startswith("Set cache to true in the config file")
+
+
 def test_a_sentence_that_leans_back_comes_after_the_one_it_answers():
     text = (
         "The worker's default pool runs tasks in child processes. "
