@@ -246,6 +246,18 @@ def test_a_sentence_that_leans_back_comes_after_the_one_it_answers():
     assert result.text.startswith("However, on Windows")  # nothing before it in its paragraph to bring
 
 
+def test_a_sentence_whose_pronoun_names_nothing_alone_comes_after_the_one_it_refers_to():
+    text = (
+        "Don't enable options like Auto Minify for HTML code. It will remove comments from output which have "
+        "meaning to Vue. You may see hydration mismatch errors if they get removed."
+    )
+    result = extractive_answer(
+        "why do I get hydration mismatch errors?", [p(text, section="Deploying")], embed=None, options=ALWAYS
+    )
+    shown = re.sub(r" \[\d\]", "", result.text)
+    assert "It will remove comments from output which have meaning to Vue. You may see hydration" in shown
+
+
 def test_a_list_item_quoted_alone_reads_as_prose_not_as_a_stray_bullet():
     text = (
         "Redirects are followed for GET requests.\n\n"

@@ -29,7 +29,9 @@ _LEANS_BACK = re.compile(
     r"^(however|but|also|so|thus|therefore|hence|instead|otherwise|moreover|furthermore|additionally|"
     r"in addition|in this case|in that case|as a result|that said|then|still|yet|nevertheless|nonetheless|"
     r"alternatively|similarly|likewise|for this reason|because of this|that is why|that's why|"
-    r"this|these|such|doing so)\b",
+    r"this|these|such|doing so|it|its|they|their|them)\b"
+    # a condition on what the sentence before named: "You may see hydration errors if they get removed."
+    r"|^[^.;:]{0,80}\b(if|when|unless|because|once|until) (it|they|this|these)\b",
     re.IGNORECASE,
 )
 #: The sentence before is brought along only when it is this short.
