@@ -87,6 +87,23 @@ def test_release_notes_are_told_by_their_file_or_a_release_heading_not_by_any_nu
     assert is_release_notes(page("Some text.", source, section)) is notes
 
 
+def test_one_covered_name_of_two_offered_as_alternatives_is_enough():
+    rdb = (
+        "`celery.contrib.rdb` is an extended version of `pdb` that enables remote debugging. "
+        "Call `set_trace` in your task to set a break-point at the current location. The `set_trace` call opens "
+        "a socket you can telnet into."
+    )
+    notes = "- Fixed a crash when a task called breakpoint() in the solo pool."
+    passages = [page(rdb, "userguide/debugging.rst", "Debugging tasks remotely"), page(notes, "changelog.rst", "5.3")]
+    rarity, counts = index_of([rdb, notes, *FILLER])
+    for question, declined in [
+        ("I put a breakpoint()/pdb.set_trace() in my task and never get a prompt. how do I debug it?", False),
+        ("I put a breakpoint() in my task and never get a prompt. how do I debug it?", True),
+    ]:
+        report = assess_focus(question, passages, rarity, counts=counts)
+        assert (report.mentioned > 0) is declined, question
+
+
 def test_a_focus_only_in_a_changelog_line_is_a_mention_cited_as_such():
     rarity, counts = index_of([CHANGELOG, WAITING, INTEGRATIONS, *FILLER])
     passages = [page(WAITING), page(CHANGELOG, "news.rst", "Scrapy 2.13.0 (2025-05-08)")]
