@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.answering.evidence import Evidence, ScoredSentence
+from bot.answering.evidence import Evidence, ScoredCode, ScoredSentence
 from bot.answering.extractive import WEAK_LEAD, AnswerOptions, compose, extractive_answer
 from bot.answering.question import analyse
 from bot.retrieval.base import to_passage
 from bot.schema import Passage
 from bot.text import split_sentences
 from ingest.documents.chunking import Chunker, ChunkParams
+from ingest.documents.document import passage_parts
 from ingest.documents.loaders import load_document
 from ingest.embedding.embedder import token_counter
 from ingest.index.records import ChunkMeta, StoredChunk
@@ -218,6 +219,34 @@ def test_a_sentence_under_an_option_heading_is_found_by_the_option_it_describes(
     )
     result = extractive_answer("what does the --save-exact flag do?", [add, exact], embed=None, options=ALWAYS)
     assert result.text.startswith("`--save-exact, -E` — Saved dependencies will be configured with an exact version")
+
+
+def test_a_how_to_answer_names_the_api_from_the_codes_page_before_the_code_but_nothing_from_another_page():
+    page = (
+        "Proxies are read from the HTTP_PROXY and HTTPS_PROXY environment variables by default. "
+        "Pass `trust_env=False` to the client to ignore them.\n\n"
+        "To route requests through a proxy of your own, pass it to the client:\n\n"
+        '```python\nclient = httpx.Client(proxy="http://localhost:8030")\n```'
+    )
+    other = "Requests reads the same variables; set `session.trust_env` to turn that off."
+    passages = [p(page, source="advanced/proxies.md"), p(other, source="requests/advanced.rst")]
+    sentences = split_sentences(page)
+    lead = ScoredSentence(0, sentences[2], similarity=0.6, overlap=0.3)
+    scored = [
+        ScoredSentence(0, sentences[0], similarity=0.8, overlap=0.5),
+        ScoredSentence(1, split_sentences(other)[0], similarity=0.75, overlap=0.5),
+        ScoredSentence(0, sentences[1], similarity=0.7, overlap=0.4),
+        lead,
+    ]
+    code = next(part for part in passage_parts(page) if part.kind == "code")
+    evidence = Evidence(analyse("how do I make httpx ignore the proxy env vars?"), passages, scored)
+    evidence.code = [ScoredCode(0, code, lead, lead.score)]
+    result = compose(evidence, ALWAYS)
+    shown = re.sub(r" \[\d\]", "", result.text)
+    assert shown.startswith("Proxies are read from the HTTP_PROXY and HTTPS_PROXY environment variables by default.")
+    assert "Pass `trust_env=False` to the client to ignore them." in shown  # the second best, from the code's page
+    assert "Requests" not in shown  # another project's page says nothing before this page's code
+    assert shown.index("trust_env=False") < shown.index("```python")
 
 
 def test_the_section_whose_headings_name_the_question_answers_it():
