@@ -137,3 +137,35 @@ def test_the_section_that_answers_comes_in_when_another_section_of_the_page_was_
     found = sections(0.5)
     assert found[-1] == ("guide.md", "Giving up on slow servers")  # in the last place
     assert found[:3] == without[:3]
+
+
+def test_passages_widen_to_their_own_documents_section_in_one_read(tmp_path, fake_embedder):
+    from bot.retrieval.base import to_passage
+    from bot.retrieval.sections import whole_sections
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, word in (("alpha.md", "orchard"), ("beta.md", "glacier")):
+        body = " ".join(f"The {word} step {i} is described in this sentence of the usage section." for i in range(14))
+        (docs / name).write_text(f"# {name}\n\n## Usage\n\n{body}\n\n## Other\n\nNothing about {word} here.\n")
+    store = make_store(tmp_path / "index")
+    report = make_ingestor(store, fake_embedder, chunk_tokens=64).run(docs)
+    assert not report.failed
+    reads = 0
+    section_chunks = store.reader.section_chunks
+
+    def counted(sections):
+        nonlocal reads
+        reads += 1
+        return section_chunks(sections)
+
+    store.reader.section_chunks = counted  # type: ignore[method-assign]
+    picked = []
+    for source in ("alpha.md", "beta.md"):
+        chunks = [c for c in store.reader.chunks_of([source]) if c.meta.section.endswith("Usage")]
+        assert len(chunks) > 2  # the section spans several chunks
+        picked.append(to_passage(sorted(chunks, key=lambda c: c.meta.chunk_index)[1], score=1.0))
+    alpha, beta = whole_sections(store, picked)
+    assert reads == 1
+    assert "orchard step 0 " in alpha.text and "orchard step 13" in alpha.text and "glacier" not in alpha.text
+    assert "glacier step 0 " in beta.text and "orchard" not in beta.text

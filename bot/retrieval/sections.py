@@ -19,8 +19,9 @@ SECTION_CHARS = 2400
 def whole_sections(store: Store, passages: Sequence[Passage]) -> list[Passage]:
     """Each passage widened to its section: the retrieved chunk and its neighbours, up to ``SECTION_CHARS``."""
     out = []
+    sections = store.reader.section_chunks([(p.source, p.section) for p in passages if p.section])
     for passage in passages:
-        chunks = store.reader.section_chunks(passage.source, passage.section) if passage.section else []
+        chunks = sections.get((passage.source, passage.section), []) if passage.section else []
         if len(chunks) <= 1:
             out.append(passage)
             continue

@@ -112,15 +112,22 @@ class ChunkReader:
             res = self._c.chunks.get(where={"$and": [_VISIBLE, by_source]}, include=include)
         return [c for c in _stored(res, embeddings=embeddings, lookup=self._c.lookup) if c.meta.live]
 
-    def section_chunks(self, source: str, section: str) -> list[StoredChunk]:
-        """The visible chunks of one section of one document, in reading order."""
-        if self._c.chunks is None:
-            return []
+    def section_chunks(self, sections: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[StoredChunk]]:
+        """The visible chunks of each (document, section), in reading order: one read for them all."""
+        wanted = set(sections)
+        if self._c.chunks is None or not wanted:
+            return {}
+        sources = sorted({source for source, _ in wanted})
+        names = sorted({section for _, section in wanted})
         res = self._c.chunks.get(
-            where={"$and": [{SOURCE: source}, {SECTION: section}]}, include=["documents", "metadatas"]
+            where={"$and": [{SOURCE: {"$in": sources}}, {SECTION: {"$in": names}}]}, include=["documents", "metadatas"]
         )
-        chunks = [c for c in _stored(res, embeddings=False, lookup=self._c.lookup) if c.meta.live]
-        return sorted(chunks, key=lambda c: c.meta.chunk_index)
+        out: dict[tuple[str, str], list[StoredChunk]] = {}
+        for c in _stored(res, embeddings=False, lookup=self._c.lookup):
+            key = (c.meta.source, c.meta.section)
+            if c.meta.live and key in wanted:  # a section of the same name in another of the documents is not asked
+                out.setdefault(key, []).append(c)
+        return {key: sorted(chunks, key=lambda c: c.meta.chunk_index) for key, chunks in out.items()}
 
     def iter_chunks(self) -> Iterator[StoredChunk]:
         """Every visible chunk (without embedding), page by page."""
