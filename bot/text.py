@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ingest.documents.sentences import Sentence, split_sentences
 
@@ -63,4 +64,13 @@ def stem(word: str) -> str:
 
 def content_terms(text: str) -> list[str]:
     """Stemmed words of ``text`` that carry meaning (no stopwords), in order, duplicates kept."""
-    return [stem(w) for w in words(text) if w.lower().replace("’", "'") not in STOPWORDS and stem(w) not in STOPWORDS]
+    return [t for t in map(_content_term, words(text)) if t]
+
+
+@lru_cache(maxsize=1 << 16)
+def _content_term(word: str) -> str:
+    """``word`` stemmed, or "" for a stopword. Remembered: a warm answer reads a quarter million words."""
+    if word.lower().replace("’", "'") in STOPWORDS:
+        return ""
+    term = stem(word)
+    return "" if term in STOPWORDS else term
