@@ -169,6 +169,16 @@ def test_a_release_note_is_named_by_its_release():
         options=ALWAYS,
     )
     assert result.text.startswith("5.5.1 — Fixed AttributeError")
+    notes_page = p(notes, source="history/changelog-5.5.rst", section="5.5.1 › What's Changed")
+    first, second = (split_sentences(line[2:])[0] for line in notes.splitlines())
+    shift = len(notes.splitlines()[0]) + 1 + 2
+    scored = [
+        ScoredSentence(0, replace(first, start=first.start + 2, end=first.end + 2), similarity=0.9, overlap=0.6),
+        ScoredSentence(0, replace(second, start=second.start + shift, end=second.end + shift), 0.85, 0.5),
+    ]
+    twice = compose(Evidence(analyse("what changed in 5.5.1?"), [notes_page], scored), ALWAYS)
+    assert "prefetch limits" in twice.text
+    assert twice.text.count("5.5.1 —") <= 1  # the release is named once for its section's quotes
     dated = extractive_answer(
         "when did the release that dropped Python 3.7 come out?",
         [p("Dropped support for Python 3.7.", source="changelog.md", section="Changelog › v2.6.0 (2024-01-23)")],

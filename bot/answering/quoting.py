@@ -62,6 +62,7 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
     pieces: list[str] = []
     quotes: dict[int, list[str]] = {}
     open_list = ""  # the lead-in of the list the last piece belongs to
+    released: set[int] = set()  # passages whose release a quote has named already
     for c in ordered:
         if any(c.sentence.text in piece for piece in pieces):
             continue  # it came along with the sentence before it
@@ -74,8 +75,11 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
         elif lead:
             piece = f"{lead} {marker}\n- {text}"
         else:
-            # named by its release, its option or its setting
-            named = with_release(text, passage.section) if is_release_notes(passage) else text
+            # named by its release (once for the sentences of one release's section), its option or its setting
+            release = is_release_notes(passage) and c.passage_rank not in released
+            named = with_release(text, passage.section) if release else text
+            if named != text:
+                released.add(c.passage_rank)
             piece = f"{with_option(named, passage.section) if named == text else named} {marker}"
         follow = introduced_block(passage.text, c.sentence, text)
         if follow:
