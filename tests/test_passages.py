@@ -9,7 +9,7 @@ import pytest
 
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
-from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT
+from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT, asked_versions
 from ingest.index.chroma_client import open_client
 from ingest.index.collections import Collections
 from ingest.index.queries import ChunkReader
@@ -169,3 +169,28 @@ def test_passages_widen_to_their_own_documents_section_in_one_read(tmp_path, fak
     assert reads == 1
     assert "orchard step 0 " in alpha.text and "orchard step 13" in alpha.text and "glacier" not in alpha.text
     assert "glacier step 0 " in beta.text and "orchard" not in beta.text
+
+
+def test_a_question_naming_a_release_gets_that_releases_section_of_a_long_changelog(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    # Every heading holds "2" and "0", so the words of "when did 2.0 come out?" cannot tell the releases apart.
+    releases = "\n\n".join(
+        f"## 2.{n}.0 (2024-{n % 12 + 1:02d}-{n % 28 + 1:02d})\n\n"
+        + "- Fixed the parser on unusual input.\n- Faster start-up for large projects.\n" * 3
+        for n in range(60, -1, -1)
+    )
+    (docs / "CHANGELOG.md").write_text(f"# Changelog\n\n{releases}\n")
+    (docs / "guide.md").write_text("# Guide\n\n## Install\n\nThe parser is installed with pip.\n")
+    store = make_store(tmp_path / "index")
+    report = make_ingestor(store, fake_embedder, chunk_tokens=64).run(docs)
+    assert not report.failed
+    assert len(store.reader.chunks_of(["CHANGELOG.md"])) > WHOLE_DOCUMENT  # long: read by its best chunks only
+    options = HybridOptions(dense_weight=0.0, metadata_boost=0.0, doc_support=0.0, max_per_doc=1)
+    retriever = HybridRetriever(store, None, KeywordIndex(store), options)
+    found = retriever.retrieve("when did the parser 2.0 come out?", 2)
+    changelog = [p for p in found if p.source == "CHANGELOG.md"]
+    assert changelog and changelog[0].section.startswith("2.0.0 (")
+    assert asked_versions("when did the parser 2.0.0 come out?") == {"2.0"}
+    assert asked_versions("what changed in v2.7?") == {"2.7"}
+    assert asked_versions("the parser takes 1.37 seconds to start, is that normal?") == set()  # a number, no release

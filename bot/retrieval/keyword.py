@@ -36,11 +36,12 @@ _CACHE_VERSION = 1
 
 @dataclass(frozen=True)
 class ChunkInfo:
-    """What ranking needs to know about a chunk without fetching it: its document, publisher, date."""
+    """What ranking needs to know about a chunk without fetching it: its document, publisher, date, section."""
 
     source: str
     source_name: str
     date: str
+    section: str = ""
 
 
 def tokenize(text: str) -> list[str]:
@@ -109,7 +110,7 @@ class KeywordIndex:
         corpus: list[list[str]] = []
         for chunk in self.store.reader.iter_chunks():
             ids.append(chunk.id)
-            info.append(ChunkInfo(chunk.meta.source, chunk.meta.source_name, chunk.meta.date))
+            info.append(ChunkInfo(chunk.meta.source, chunk.meta.source_name, chunk.meta.date, chunk.meta.section))
             corpus.append(tokenize(indexed_text(chunk)) or ["\x00empty"])
         bm25 = None
         if corpus:
@@ -177,8 +178,11 @@ class KeywordIndex:
             import bm25s
 
             rows = json.loads((path / "chunks.json").read_text(encoding="utf-8"))
+            if rows and len(rows[0]) != 5:  # written by a citebot that did not keep sections: rebuilt, quietly
+                log.info("keyword cache %s is from an older version; rebuilding it", path)
+                return False
             self.ids = [r[0] for r in rows]
-            self.info = [ChunkInfo(r[1], r[2], r[3]) for r in rows]
+            self.info = [ChunkInfo(r[1], r[2], r[3], r[4]) for r in rows]
             self._bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False) if rows else None
         except Exception as exc:  # a damaged cache is rebuilt, never fatal
             log.warning("ignoring unreadable keyword cache %s: %s", path, exc)
@@ -197,7 +201,7 @@ class KeywordIndex:
             tmp.mkdir()
             if self._bm25 is not None:
                 self._bm25.save(str(tmp / "bm25"), show_progress=False)
-            rows = [[cid, i.source, i.source_name, i.date] for cid, i in zip(self.ids, self.info)]
+            rows = [[cid, i.source, i.source_name, i.date, i.section] for cid, i in zip(self.ids, self.info)]
             (tmp / "chunks.json").write_text(json.dumps(rows), encoding="utf-8")
             shutil.rmtree(path, ignore_errors=True)
             tmp.rename(path)

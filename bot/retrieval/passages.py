@@ -20,11 +20,14 @@ found with the index's own searches restricted to that document.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol
 
+from bot.answering.focus import asks_change
+from bot.answering.setting_names import release_of
 from bot.retrieval.base import to_passage
 from bot.retrieval.keyword import KeywordIndex, tokenize
 from bot.schema import Passage
@@ -71,6 +74,7 @@ def choose_passages(
         by_doc[chunk.meta.source].append(chunk)
     terms = set(tokenize(query))
     idf = keyword.idf(terms) if keyword is not None else dict.fromkeys(terms, 1.0)
+    versions = asked_versions(query)
     order: dict[str, list[StoredChunk]] = {}
     lexical_of: dict[str, float] = {}
     dense_of: dict[str, float] = {}
@@ -85,7 +89,11 @@ def choose_passages(
         lexical_of.update((c.id, lex) for c, lex in zip(chunks, lexical))
         dense_of.update((c.id, d) for c, d in zip(chunks, dense))
         top = max(lexical) or 1.0
-        scores = [lex / top + d for lex, d in zip(lexical, dense)]
+        # A chunk of the release the question names counts as a full match of its words.
+        scores = [
+            lex / top + d + (1.0 if versions and release_version(c.meta.section) in versions else 0.0)
+            for c, lex, d in zip(chunks, lexical, dense)
+        ]
         ranked = sorted(range(len(chunks)), key=lambda i: (-scores[i], chunks[i].id))
         order[source] = [chunks[i] for i in ranked]
     # Comparable across documents (for the second section): lexical over the best of all chunks, plus dense.
@@ -136,9 +144,44 @@ def candidates(
             if source in large and taken[source] < PER_RANKING:
                 ids.setdefault(keyword.ids[pos], None)
                 taken[source] += 1
+        versions = asked_versions(query)
+        if versions:  # "when did 2.0 come out?": the release's own section of a long changelog ("v2.0 (2023-06-30)")
+            named: dict[str, int] = defaultdict(int)
+            for pos, info in enumerate(keyword.info):
+                if (
+                    info.source in large
+                    and named[info.source] < PER_RANKING
+                    and release_version(info.section) in versions
+                ):
+                    ids.setdefault(keyword.ids[pos], None)
+                    named[info.source] += 1
     picked = store.reader.get_chunks(list(ids), embeddings=vector is not None)
     unseen = set(large) - {c.meta.source for c in picked}  # found by neither search: read whole, never dropped
     return found + picked + store.reader.chunks_of([s for s in large if s in unseen], embeddings=vector is not None)
+
+
+_VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)*)(?![\w.]*\d)")
+
+
+def _normal(version: str) -> str:
+    """ "5.5.0" and "5.5" name one release; "2.0" stays "2.0"."""
+    parts = version.split(".")
+    while len(parts) > 2 and parts[-1] == "0":
+        parts.pop()
+    return ".".join(parts)
+
+
+def asked_versions(query: str) -> set[str]:
+    """The release versions a question names when it asks about a release ("when did 5.5.0 come out?")."""
+    if not asks_change(_VERSION.sub(" ", query)):  # asked in words ("come out", "fixed"), not a mere "2.5 seconds"
+        return set()
+    return {_normal(m.group(1)) for m in _VERSION.finditer(query)}
+
+
+def release_version(section: str) -> str:
+    """The version of the release whose section this is ("5.5.1 › What's Changed" -> "5.5.1"), or ""."""
+    found = _VERSION.search(release_of(section)) if section else None
+    return _normal(found.group(1)) if found else ""
 
 
 def best_sentence_score(text: str, idf: dict[str, float]) -> float:
