@@ -74,13 +74,15 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
             piece = f"- {text} {marker}"
         elif lead:
             piece = f"{lead} {marker}\n- {text}"
+        elif (
+            is_release_notes(passage)
+            and c.passage_rank not in released
+            and (named := with_release(text, passage.section)) != text
+        ):
+            piece = f"{named} {marker}"  # named by its release, once for the sentences of one release's section
+            released.add(c.passage_rank)
         else:
-            # named by its release (once for the sentences of one release's section), its option or its setting
-            release = is_release_notes(passage) and c.passage_rank not in released
-            named = with_release(text, passage.section) if release else text
-            if named != text:
-                released.add(c.passage_rank)
-            piece = f"{with_option(named, passage.section) if named == text else named} {marker}"
+            piece = f"{with_option(text, passage.section)} {marker}"  # named by its option or setting
         follow = introduced_block(passage.text, c.sentence, text)
         if follow:
             piece += f"\n\n{follow}"

@@ -12,6 +12,7 @@ was asked ("which release fixed it?", "when did 2.0 come out?").
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ingest.documents.document import SECTION_SEPARATOR
 
@@ -60,6 +61,26 @@ def release_of(section: str) -> str:
                 return found.group(0) if found else ""
             return heading
     return ""
+
+
+#: A version as a release names it: "5.5.0", "v2.0"; not the start of "5.5.0rc2" or of "1.2.3.4a".
+RELEASE_VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)*)(?![\w.]*\d)")
+
+
+def normal_version(version: str) -> str:
+    """ "5.5.0" and "5.5" name one release; "2.0" stays "2.0"."""
+    parts = version.split(".")
+    while len(parts) > 2 and parts[-1] == "0":
+        parts.pop()
+    return ".".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def release_version(section: str) -> str:
+    """The version of the release whose section this is ("5.5.1 › What's Changed" -> "5.5.1"), or "".
+    Remembered: a question naming a release reads the sections of every chunk of a long changelog."""
+    found = RELEASE_VERSION.search(release_of(section)) if section else None
+    return normal_version(found.group(1)) if found else ""
 
 
 def with_release(sentence: str, section: str) -> str:

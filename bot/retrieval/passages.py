@@ -20,14 +20,13 @@ found with the index's own searches restricted to that document.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol
 
 from bot.answering.focus import asks_change
-from bot.answering.setting_names import release_of
+from bot.answering.setting_names import RELEASE_VERSION, normal_version, release_version
 from bot.retrieval.base import to_passage
 from bot.retrieval.keyword import KeywordIndex, tokenize
 from bot.schema import Passage
@@ -69,12 +68,12 @@ def choose_passages(
     """
     sources = list(dict.fromkeys(c.source for c in chosen))
     use_dense = vector is not None and dense_weight > 0
+    versions = asked_versions(query)
     by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
-    for chunk in candidates(store, keyword, query, vector if use_dense else None, sources):
+    for chunk in candidates(store, keyword, query, vector if use_dense else None, sources, versions):
         by_doc[chunk.meta.source].append(chunk)
     terms = set(tokenize(query))
     idf = keyword.idf(terms) if keyword is not None else dict.fromkeys(terms, 1.0)
-    versions = asked_versions(query)
     order: dict[str, list[StoredChunk]] = {}
     lexical_of: dict[str, float] = {}
     dense_of: dict[str, float] = {}
@@ -119,13 +118,19 @@ def choose_passages(
 
 
 def candidates(
-    store: Store, keyword: KeywordIndex | None, query: str, vector: Sequence[float] | None, sources: Sequence[str]
+    store: Store,
+    keyword: KeywordIndex | None,
+    query: str,
+    vector: Sequence[float] | None,
+    sources: Sequence[str],
+    versions: set[str] | frozenset[str] = frozenset(),
 ) -> list[StoredChunk]:
     """The chunks of ``sources`` worth scoring (with embeddings when ``vector`` is given), a bounded number of each.
 
     A document whose manifest entry gives up to WHOLE_DOCUMENT chunks offers all of them; a larger
     one, or one being rewritten (its count unknown), its PER_RANKING nearest chunks to ``vector``
-    and its PER_RANKING best by BM25 among the index's KEYWORD_DEPTH best.
+    and its PER_RANKING best by BM25 among the index's KEYWORD_DEPTH best, and up to PER_RANKING of
+    the sections of the releases in ``versions`` (``asked_versions``).
     """
     sizes = store.manifest.chunk_counts(sources)
     whole = [s for s in sources if 0 < sizes.get(s, 0) <= WHOLE_DOCUMENT]
@@ -144,7 +149,6 @@ def candidates(
             if source in large and taken[source] < PER_RANKING:
                 ids.setdefault(keyword.ids[pos], None)
                 taken[source] += 1
-        versions = asked_versions(query)
         if versions:  # "when did 2.0 come out?": the release's own section of a long changelog ("v2.0 (2023-06-30)")
             named: dict[str, int] = defaultdict(int)
             for pos, info in enumerate(keyword.info):
@@ -160,28 +164,11 @@ def candidates(
     return found + picked + store.reader.chunks_of([s for s in large if s in unseen], embeddings=vector is not None)
 
 
-_VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)*)(?![\w.]*\d)")
-
-
-def _normal(version: str) -> str:
-    """ "5.5.0" and "5.5" name one release; "2.0" stays "2.0"."""
-    parts = version.split(".")
-    while len(parts) > 2 and parts[-1] == "0":
-        parts.pop()
-    return ".".join(parts)
-
-
 def asked_versions(query: str) -> set[str]:
     """The release versions a question names when it asks about a release ("when did 5.5.0 come out?")."""
-    if not asks_change(_VERSION.sub(" ", query)):  # asked in words ("come out", "fixed"), not a mere "2.5 seconds"
+    if not asks_change(RELEASE_VERSION.sub(" ", query)):  # asked in words ("come out", "fixed"), not "2.5 seconds"
         return set()
-    return {_normal(m.group(1)) for m in _VERSION.finditer(query)}
-
-
-def release_version(section: str) -> str:
-    """The version of the release whose section this is ("5.5.1 › What's Changed" -> "5.5.1"), or ""."""
-    found = _VERSION.search(release_of(section)) if section else None
-    return _normal(found.group(1)) if found else ""
+    return {normal_version(m.group(1)) for m in RELEASE_VERSION.finditer(query)}
 
 
 def best_sentence_score(text: str, idf: dict[str, float]) -> float:
