@@ -56,6 +56,11 @@ def describe(changes: set[tuple[Any, str]]) -> str:
     return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
 
 
+def _problems(report: IngestReport) -> dict[str, str]:
+    """The files a run failed or skipped, and why."""
+    return {item["path"]: item["reason"] for item in report.failed + report.skipped}
+
+
 def watch_changes(
     folder: Path | Sequence[Path],
     reingest: Callable[[], IngestReport],
@@ -70,7 +75,7 @@ def watch_changes(
 
     Args:
         reingest: brings the index up to date with ``folder`` and returns its report.
-        on_report: called with the report of each re-ingest that changed or failed something.
+        on_report: called with the report of each re-ingest that changed the index, or that newly failed on a file.
         stop: set it from another thread to return within about a second.
         debounce_ms: the longest a continuing burst is grouped before ingesting.
         catch_up: once the watcher runs, ingest any change made since the caller's last ingest.
@@ -81,6 +86,7 @@ def watch_changes(
     roots = [f.resolve() for f in ([folder] if isinstance(folder, Path) else folder)]
     where = ", ".join(str(r) for r in roots)  # as the log names it
     pending_catch_up = catch_up
+    problems: dict[str, str] | None = None  # the files the last re-ingest could not index, and why
     try:
         for changes in watch(
             *roots,
@@ -105,8 +111,13 @@ def watch_changes(
             except Exception:  # a long-running watcher outlives one bad run; the traceback is kept
                 log.exception("re-ingest of %s failed unexpectedly", where)
                 continue
-            if changes or report.changed:  # a catch-up that found nothing new says nothing
+            seen, problems = problems, _problems(report)
+            # A catch-up that found nothing new says nothing; nor does a change that left the index as it
+            # was (a save without edits, or the second event of one write), unless what fails is new.
+            if report.changed or (changes and problems and problems != seen):
                 log.info("%s: %s", where, report.summary())
                 on_report(report)
+            else:
+                log.debug("%s: nothing to update", where)
     except KeyboardInterrupt:
         log.info("watch interrupted")

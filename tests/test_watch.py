@@ -109,6 +109,19 @@ def test_watch_survives_a_failing_file(watched):
     assert report.added == 1
 
 
+def test_a_change_that_leaves_the_index_as_it_was_says_nothing(watched):
+    """A save without edits (or the second event of one write) re-ingests nothing and reports nothing."""
+    docs, reports, _ = watched
+    reports.get(timeout=WAIT)  # catch-up
+    text = (docs / "harbour.txt").read_text()
+    (docs / "harbour.txt").write_text(text)  # same words, a new modification time
+    time.sleep(2.0)  # longer than a burst and its re-ingest
+    (docs / "copper.txt").write_text(_doc("Copper prices rose this week"))
+    report = reports.get(timeout=WAIT)
+    assert (report.added, report.updated) == (1, 0)  # the next report is the real change's
+    assert reports.empty()
+
+
 def test_relevance_filter(tmp_path):
     keep = is_relevant(tmp_path)
     assert keep(None, str(tmp_path / "a.txt")) and keep(None, str(tmp_path / "sub" / "b.PDF"))
