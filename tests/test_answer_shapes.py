@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.answering.evidence import Evidence, ScoredCode, ScoredSentence
+from bot.answering.evidence import Evidence, ScoredCode, ScoredSentence, gather_evidence
 from bot.answering.extractive import WEAK_LEAD, AnswerOptions, compose, extractive_answer
 from bot.answering.question import analyse
 from bot.retrieval.base import to_passage
@@ -193,6 +193,23 @@ def test_a_release_note_is_named_by_its_release():
         options=ALWAYS,
     )
     assert news.text.startswith("Sales fell by a third.")  # a figure in a news heading is no release
+
+
+def test_a_release_note_does_not_pad_an_answer_from_the_docs():
+    docs = "To install pydantic with email validation support, add its email extra: pydantic[email]."
+    notes = "- Fix pip install of pydantic with the email extra on Windows, #7673 by @dev"
+    passages = [p(docs, source="install.md"), p(notes, source="HISTORY.md", section="v1.10.13 (2023-09-27)")]
+    how = "how do I install pydantic with email validation support using pip?"
+    scored = gather_evidence(how, passages, None).sentences
+    assert [s.note for s in scored] == [False, True]  # a how-to: the changelog line is a release note ...
+    assert not any(s.note for s in gather_evidence(f"{how} what changed in v1.10.13?", passages, None).sentences)
+    # ... which does not come after the docs' sentence, however well it scores (it names "pip", the docs do not)
+    strong = [replace(s, similarity=0.9, overlap=0.6) for s in scored]
+    result = compose(Evidence(analyse(how), passages, strong), ALWAYS)
+    assert "pydantic[email]" in result.text
+    assert "#7673" not in result.text and [c.passage.source for c in result.citations] == ["install.md"]
+    changed = compose(Evidence(analyse(how), passages, [replace(s, note=False) for s in strong]), ALWAYS)
+    assert "#7673" in changed.text  # not a release note (asked what changed): it supports the answer
 
 
 def test_a_two_part_question_gets_the_sentence_for_its_second_part_before_more_of_the_first():

@@ -89,6 +89,7 @@ class ScoredSentence:
     item: bool = False  # a list item, read with the sentence that introduces its list
     prior: float = 0.0  # from its passage's place in the retrieval ranking
     adjust: float = 0.0  # from what kind of sentence it is (SentenceWeights)
+    note: bool = False  # a line of release notes, and the question does not ask what changed
 
     @property
     def score(self) -> float:
@@ -205,16 +206,15 @@ def score_sentences(
     heading_overlap = [overlap(term_weight, p.section) if kind_weights.heading else 0.0 for p in passages]
     for (rank, sentence, paragraph, item), text in zip(candidates, read):
         bonus = _TYPE_BONUS if wants is not None and wants.search(text) else 0.0
-        adjust = _kind_adjustment(
-            text, notes[rank] or (not change and bool(_CHANGE_ENTRY.search(text))), wants_api, kind_weights
-        )
+        note = notes[rank] or (not change and bool(_CHANGE_ENTRY.search(text)))
+        adjust = _kind_adjustment(text, note, wants_api, kind_weights)
         prior = _RANK_PRIOR * (len(passages) - rank) / len(passages)  # retrieval's confidence in the passage
         if paragraph not in paragraph_overlap:
             paragraph_overlap[paragraph] = overlap(term_weight, paragraph)
         # A sentence is read in its paragraph: "he said" sentences inherit some of its topic.
         mixed = (1 - _PARAGRAPH_SHARE) * overlap(term_weight, text) + _PARAGRAPH_SHARE * paragraph_overlap[paragraph]
         mixed += kind_weights.heading * heading_overlap[rank]
-        lexical.append(ScoredSentence(rank, sentence, 0.0, mixed, bonus, item, prior, adjust))
+        lexical.append(ScoredSentence(rank, sentence, 0.0, mixed, bonus, item, prior, adjust, note))
     if embed is None:
         return lexical
     # Embedding the sentences is most of a warm answer's time: only the best by words and place are embedded

@@ -135,6 +135,8 @@ def _decisive_and_support(evidence: Evidence, options: AnswerOptions) -> list[Sc
     floor = best.score * options.support_share
     size = len(best.sentence.text)
     pool = list(dict.fromkeys([*neighbours, *(s for s in ranked[1:] if s.score >= floor)]))
+    if not best.note:  # a release note does not support an answer from the docs themselves (it dates, it does not tell)
+        pool = [s for s in pool if not s.note]
     asked = term_weights(evidence.question.text)
     said = set(content_terms(best.sentence.text))
     while pool and len(chosen) < limit:
