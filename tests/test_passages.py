@@ -9,7 +9,8 @@ import pytest
 
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex
-from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT, asked_versions
+from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT, asked_versions, candidates
+from ingest.embedding.embedder import cosine
 from ingest.index.chroma_client import open_client
 from ingest.index.collections import Collections
 from ingest.index.queries import ChunkReader
@@ -37,6 +38,10 @@ class CountingReader(ChunkReader):
 
     def get_chunks(self, ids, *, embeddings=False):
         return self._count(super().get_chunks(ids, embeddings=embeddings))
+
+    def query(self, embedding, k, where=None):
+        self.read["searches of one document" if where else "searches"] += 1
+        return super().query(embedding, k, where)
 
 
 class CountingStore(Store):
@@ -80,6 +85,28 @@ def test_a_large_document_is_read_in_a_bounded_number_of_chunks(tmp_path, entrie
     passages = retriever.retrieve("Which release fixed the lantern flicker in the signal box?", 4)
     assert passages[0].source == "changelog.md" and ANSWER in passages[0].text
     assert 0 < store.read["changelog.md"] <= 2 * PER_RANKING  # the same for 50 chunks or 200
+
+
+def test_a_large_documents_nearest_chunks_found_by_the_first_search_are_not_searched_for_again(tmp_path):
+    store, embedder = build(tmp_path, 300)
+    keyword = KeywordIndex(store)
+    question = "Which release fixed the lantern flicker in the signal box?"
+    vector = embedder.embed([question])[0]
+    nearest = [hit.id for hit in store.reader.query(vector, 50) if hit.meta.source == "changelog.md"]
+    assert len(nearest) >= PER_RANKING
+    store.read.clear()
+    searched = candidates(store, keyword, question, vector, ["changelog.md"])
+    assert store.read["searches of one document"] == 1
+    store.read.clear()
+    found = candidates(store, keyword, question, vector, ["changelog.md"], nearest={"changelog.md": nearest})
+    assert store.read["searches of one document"] == 0  # the first search's hits are its nearest chunks
+    assert set(nearest[:PER_RANKING]) <= {c.id for c in found}
+    dense = sorted((cosine(vector, c.embedding) for c in searched if c.embedding), reverse=True)[:PER_RANKING]
+    assert sorted((cosine(vector, c.embedding) for c in found if c.embedding), reverse=True)[:PER_RANKING] == dense
+    retriever = HybridRetriever(store, embedder, keyword, HybridOptions())
+    store.read.clear()
+    assert ANSWER in retriever.retrieve(question, 4)[0].text
+    assert store.read["searches"] == 1 and store.read["searches of one document"] == 0
 
 
 def test_small_documents_are_still_scored_whole(tmp_path):

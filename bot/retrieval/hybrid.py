@@ -116,6 +116,7 @@ class HybridRetriever:
         pool = max(opts.pool, k)
         cands: dict[str, _Candidate] = {}
         vector: list[float] | None = None
+        nearest: dict[str, list[str]] = defaultdict(list)  # the dense hits of each document, nearest first
         if self.embedder is not None and opts.dense_weight > 0:
             vector = self.embedder.embed([query])[0]
             where = self.scope.where() if self.scope is not None else None
@@ -124,6 +125,7 @@ class HybridRetriever:
                 c.date = hit.meta.date
                 c.ranks["dense"] = rank
                 c.score += opts.dense_weight / (opts.rrf_k + rank)
+                nearest[hit.meta.source].append(hit.id)
         publishers: set[str] = set()
         if self.keyword is not None and opts.keyword_weight > 0:
             for rank, (pos, _score) in enumerate(self._keyword_hits(query, pool), 1):
@@ -149,7 +151,7 @@ class HybridRetriever:
         _document_ranks(chosen, cands.values())
         if opts.passage_choice:
             return choose_passages(
-                self.store, self.keyword, query, vector, chosen, opts.passage_dense, opts.second_section
+                self.store, self.keyword, query, vector, chosen, opts.passage_dense, opts.second_section, nearest
             )
         return self._passages(chosen)
 

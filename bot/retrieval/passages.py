@@ -21,7 +21,7 @@ found with the index's own searches restricted to that document.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Protocol
 
@@ -60,17 +60,19 @@ def choose_passages(
     chosen: Sequence[Slot],
     dense_weight: float,
     second_section: float | None = None,
+    nearest: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Passage]:
     """The passages for ``chosen`` (document slots, best first): each document's best chunks for ``query``.
 
     ``second_section``: when the first document's best chunk of another section outscores the last slot's
     chunk by this margin (scores comparable across documents), it takes that slot (None: never).
+    ``nearest``: the chunk ids the first-stage dense search found, per document, nearest first.
     """
     sources = list(dict.fromkeys(c.source for c in chosen))
     use_dense = vector is not None and dense_weight > 0
     versions = asked_versions(query)
     by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
-    for chunk in candidates(store, keyword, query, vector if use_dense else None, sources, versions):
+    for chunk in candidates(store, keyword, query, vector if use_dense else None, sources, versions, nearest):
         by_doc[chunk.meta.source].append(chunk)
     terms = set(tokenize(query))
     idf = keyword.idf(terms) if keyword is not None else dict.fromkeys(terms, 1.0)
@@ -124,13 +126,15 @@ def candidates(
     vector: Sequence[float] | None,
     sources: Sequence[str],
     versions: set[str] | frozenset[str] = frozenset(),
+    nearest: Mapping[str, Sequence[str]] | None = None,
 ) -> list[StoredChunk]:
     """The chunks of ``sources`` worth scoring (with embeddings when ``vector`` is given), a bounded number of each.
 
     A document whose manifest entry gives up to WHOLE_DOCUMENT chunks offers all of them; a larger
     one, or one being rewritten (its count unknown), its PER_RANKING nearest chunks to ``vector``
     and its PER_RANKING best by BM25 among the index's KEYWORD_DEPTH best, and up to PER_RANKING of
-    the sections of the releases in ``versions`` (``asked_versions``).
+    the sections of the releases in ``versions`` (``asked_versions``). A document of which the first-stage
+    search (``nearest``) found PER_RANKING chunks already has its nearest: they are not searched again.
     """
     sizes = store.manifest.chunk_counts(sources)
     whole = [s for s in sources if 0 < sizes.get(s, 0) <= WHOLE_DOCUMENT]
@@ -141,6 +145,10 @@ def candidates(
     ids: dict[str, None] = {}
     if vector is not None:
         for source in large:
+            known = (nearest or {}).get(source, ())
+            if len(known) >= PER_RANKING:  # the index's nearest chunks held this many: they are this document's
+                ids.update(dict.fromkeys(known[:PER_RANKING]))
+                continue
             ids.update(dict.fromkeys(hit.id for hit in store.reader.query(vector, PER_RANKING, where={SOURCE: source})))
     if keyword is not None:
         taken: dict[str, int] = defaultdict(int)
