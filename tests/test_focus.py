@@ -246,3 +246,8 @@ def test_what_the_user_added_or_switched_is_not_a_question_about_what_changed():
     assert not asks_change("we switched redis to dragonfly. does it need special flags?")
     assert asks_change("was HEAD redirect following removed?") and asks_change("is python 3.8 support dropped?")
     assert asks_change("what was added in 2.10?") and asks_change("which release dropped python 3.9 support?")
+    # a change the asker makes, a "when" that is a condition: no question about releases
+    assert not asks_change("Pylance doesn't flag missing args for my models. which setting do I have to change?")
+    assert not asks_change("does the model raise when I pass keys that are not fields?")
+    assert asks_change("why did they change that in v2?") and asks_change("when did pydantic 2.0 come out?")
+    assert asks_change("what changed in the worker?") and asks_change("when was it renamed?")

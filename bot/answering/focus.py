@@ -166,7 +166,10 @@ def share_of_chunks(idf: float) -> float:
 
 #: The question asks what changed, or since when: release notes then answer it.
 _ASKS_CHANGE = re.compile(
-    r"\b(chang\w*|changelog|releases?|released|versions?|since|when|deprecat\w*|renam\w*|new in|upgrad\w*|"
+    # "what changed", "why did they change it", not a change the asker makes ("which setting do I have to change?")
+    r"\b((?<!to )(?<!I )(?<!i )(?<!we )(?<!you )chang\w*|"
+    r"releases?|released|versions?|since|deprecat\w*|renam\w*|new in|upgrad\w*|"
+    r"when (did|was|were|will)|"  # "when did 2.0 come out?", not "errors when a version is missing"
     r"migrat\w*|no longer|anymore|used to|called now|v\d+(\.\d+)*|\d+\.(\d+|x)|"
     # what the project did, not what the user did ("the sub-commands I added", "we switched to ..."):
     r"(was|were|is|are|been|get|got)\s+([\w-]+\s+){0,4}(added|removed|dropped|introduced|switched)|"
