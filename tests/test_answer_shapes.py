@@ -302,6 +302,30 @@ def test_a_sentence_that_leans_back_comes_after_the_one_it_answers():
     assert result.text.startswith("However, on Windows")  # nothing before it in its paragraph to bring
 
 
+def test_a_sentence_comes_with_the_one_before_it_names_and_the_one_after_that_goes_on_about_it():
+    text = (
+        "Sometimes you may want to serve certain files with the original filename. "
+        "Examples of such files include `robots.txt`, favicons, and PWA icons.\n\n"
+        "You can place these files in the `public` directory under the source directory.\n\n"
+        "Assets placed in `public` will be copied to the root of the output directory as-is."
+    )
+    result = extractive_answer(
+        "where do robots.txt and favicons go?", [p(text, section="The Public Directory")], embed=None, options=ALWAYS
+    )
+    shown = re.sub(r" \[\d\]", "", result.text)
+    assert shown.startswith(
+        "Sometimes you may want to serve certain files with the original filename. Examples of such files include "
+        "`robots.txt`, favicons, and PWA icons. You can place these files in the `public` directory"
+    )
+    assert "You can place these files" in result.citations[0].quote  # what is shown is what is quoted
+    plain = (
+        "Examples of files that many sites serve from their root include `robots.txt`, favicons and icons.\n\n"
+        "Assets placed in `public` are copied as-is."
+    )
+    result = extractive_answer("where do robots.txt and favicons go?", [p(plain)], embed=None, options=ALWAYS)
+    assert "Assets placed" not in result.text  # a next paragraph that does not go on about it stays out
+
+
 def test_a_sentence_whose_pronoun_names_nothing_alone_comes_after_the_one_it_refers_to():
     text = (
         "Don't enable options like Auto Minify for HTML code. It will remove comments from output which have "

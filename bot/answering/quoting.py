@@ -31,7 +31,9 @@ _LEANS_BACK = re.compile(
     r"alternatively|similarly|likewise|for this reason|because of this|that is why|that's why|"
     r"this|these|such|doing so|it|its|they|their|them)\b"
     # a condition on what the sentence before named: "You may see hydration errors if they get removed."
-    r"|^[^.;:]{0,80}\b(if|when|unless|because|once|until) (it|they|this|these)\b",
+    r"|^[^.;:]{0,80}\b(if|when|unless|because|once|until) (it|they|this|these)\b"
+    # what the sentence before named, early in this one: "Examples of such files include ...", "Each of these ..."
+    r"|^(?:[\w'-]+,?\s+){1,3}(such|these|those|the above|the former|the latter)\b",
     re.IGNORECASE,
 )
 #: The sentence before is brought along only when it is this short.
@@ -103,8 +105,10 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
 def in_context(text: str, sentence: Sentence, skip: set[str] | frozenset[str] = frozenset()) -> str:
     """The sentence as a reader needs it.
 
-    * after the sentence before it, when it leans on that one ("However, ...") and that one is not
-      quoted anyway (``skip``);
+    * after the sentence before it, when it leans on that one ("However, ...", "Examples of such files
+      ...") and that one is not quoted anyway (``skip``);
+    * with the sentence after it (in its paragraph, or opening the next one) when that one leans on it
+      ("... Therefore, you'll have to move these comments", "You can place these files in ...");
     * with the next one when that one is short (it often settles the point: "There used to be an
       official Docker image." is answered by "But it is now deprecated.");
     * after a sentence too short to stand alone, with the first sentence of the next paragraph.
@@ -116,15 +120,30 @@ def in_context(text: str, sentence: Sentence, skip: set[str] | frozenset[str] = 
     end = text.find("\n", sentence.end)
     rest = text[sentence.end : end if end >= 0 else len(text)]
     following = split_sentences(rest)
-    if following and len(words(following[0].text)) <= SHORT_FOLLOW_UP and following[0].text[:1].isupper():
-        return f"{shown} {following[0].text}"
-    if not following and len(words(sentence.text)) <= SHORT_FOLLOW_UP and not is_key_value(sentence.text):
-        after = [p for p in passage_parts(text) if p.start >= sentence.end]
-        if after and after[0].kind == "prose" and not sentence.text.rstrip().endswith(":"):
-            nxt = split_sentences(after[0].text)
-            if nxt:
-                return f"{shown} {nxt[0].text}"
+    onward = following[0] if following else _first_of_next_paragraph(text, sentence)
+    if onward is None:
+        return shown
+    if onward.text not in skip and len(onward.text) <= _ANTECEDENT_CHARS and _LEANS_BACK.match(onward.text):
+        return f"{shown} {onward.text}"  # it goes on about this one ("Therefore, ...", "You can place these files ...")
+    if following and len(words(onward.text)) <= SHORT_FOLLOW_UP and onward.text[:1].isupper():
+        return f"{shown} {onward.text}"
+    if (
+        not following
+        and len(words(sentence.text)) <= SHORT_FOLLOW_UP
+        and not is_key_value(sentence.text)
+        and not sentence.text.rstrip().endswith(":")
+    ):
+        return f"{shown} {onward.text}"
     return shown
+
+
+def _first_of_next_paragraph(text: str, sentence: Sentence) -> Sentence | None:
+    """The first sentence of the paragraph after ``sentence``'s, when that paragraph is prose."""
+    after = [p for p in passage_parts(text) if p.start >= sentence.end]
+    if after and after[0].kind == "prose":
+        first = split_sentences(after[0].text)
+        return first[0] if first else None
+    return None
 
 
 def _sentence_before(text: str, sentence: Sentence) -> Sentence | None:
