@@ -397,3 +397,15 @@ def test_a_why_answer_brings_the_reason_that_follows_the_restated_fact():
     )
     assert "does not follow redirects by default" in result.text
     assert "mask unnecessary network calls" in result.text  # the reason, though it shares no word with the question
+
+
+def test_a_stop_inside_parentheses_does_not_cut_the_sentence_it_answers_with():
+    text = (
+        "The Zhengde Emperor (r. 1505–1521), who enjoyed the company of lamas at court despite protests from the "
+        "censorate, had heard tales of a living Buddha. He sent an envoy to Tibet."
+    )
+    assert [s.text[:24] for s in split_sentences(text)] == ["The Zhengde Emperor (r. ", "He sent an envoy to Tibe"]
+    result = extractive_answer("whose company did the Zhengde Emperor enjoy?", [p(text)], embed=None, options=ALWAYS)
+    assert "(r. 1505–1521), who enjoyed the company of lamas" in result.text
+    # a bracket that never closes nearby ends nothing early, and stops nothing
+    assert len(split_sentences("A note (unclosed. Then more text here. And more.")) == 3

@@ -24,6 +24,10 @@ _ABBREVIATIONS = re.compile(
 )  # titles, and initials ("R. A. Dave")
 
 
+#: A stop inside parentheses ends no sentence when they close within this many characters after it.
+_BRACKET_REACH = 80
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
@@ -49,12 +53,21 @@ def split_sentences(text: str) -> list[Sentence]:
             heading = len(last_line.split()) <= 8 and not following.islower()
             if not (_ENDS_LINE.search(last_line) or heading):
                 continue  # a wrapped line: the sentence goes on
-        elif "\n" not in sep and _ABBREVIATIONS.search(piece):
+        elif "\n" not in sep and (_ABBREVIATIONS.search(piece) or _inside_brackets(piece, text, match.end())):
             continue
         _append(out, text, start, end)
         start = match.end()
     _append(out, text, start, len(text))
     return out
+
+
+def _inside_brackets(piece: str, text: str, after: int) -> bool:
+    """The stop falls inside a parenthesis that closes soon after ("The Zhengde Emperor (r. 1505–1521), who ...")."""
+    if piece.count("(") <= piece.count(")"):
+        return False
+    ahead = text[after : after + _BRACKET_REACH]
+    close, reopen, line = ahead.find(")"), ahead.find("("), ahead.find("\n")
+    return close >= 0 and (reopen < 0 or close < reopen) and (line < 0 or close < line)
 
 
 def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
