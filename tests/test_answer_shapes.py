@@ -409,3 +409,18 @@ def test_a_stop_inside_parentheses_does_not_cut_the_sentence_it_answers_with():
     assert "(r. 1505–1521), who enjoyed the company of lamas" in result.text
     # a bracket that never closes nearby ends nothing early, and stops nothing
     assert len(split_sentences("A note (unclosed. Then more text here. And more.")) == 3
+
+
+def test_an_abbreviation_before_a_number_or_in_a_case_name_ends_no_sentence():
+    text = (
+        "Israel stopped deliveries to Gaza on Oct. 10, 2023, and is preparing an invasion. "
+        "He wrote the Ballade No. 2, Op. 38 that winter. Cue testified in US v. Google, the antitrust trial. "
+        "We met in Oct. It was cold."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Israel stopped deliveries to Gaza on Oct. 10, 2023, and is preparing an invasion.",
+        "He wrote the Ballade No. 2, Op. 38 that winter.",
+        "Cue testified in US v. Google, the antitrust trial.",
+        "We met in Oct.",  # a month that ends its sentence still ends it
+        "It was cold.",
+    ]

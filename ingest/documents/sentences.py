@@ -20,8 +20,10 @@ ENDS_SENTENCE = re.compile(SENTENCE_STOP + "$")
 _SENTENCE_END = re.compile(rf"(?<={_STOP}){_CLOSE}\s+(?=[\"“‘(\[]?[A-Z0-9])|\n\s*\n\s*|\n")
 _ENDS_LINE = re.compile(rf"(?:{_STOP}|:){_CLOSE}$")  # a line ending like this ends its sentence
 _ABBREVIATIONS = re.compile(
-    r"(\b(Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|U\.S|No|Gen|Gov|Sen|Rep)|(?<![\w.])[A-Z])\.$"
-)  # titles, and initials ("R. A. Dave")
+    r"(\b(Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|v|etc|e\.g|i\.e|U\.S|No|Gen|Gov|Sen|Rep)|(?<![\w.])[A-Z])\.$"
+)  # titles, initials ("R. A. Dave"), "US v. Google"
+#: Abbreviations that stand before a number: "Oct. 10, 2023", "Op. 38", "Fig. 3", "pp. 12-14".
+_BEFORE_NUMBER = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Op|Vol|vol|Fig|fig|pp|Sec|Ch)\.$")
 
 
 #: A stop inside parentheses ends no sentence when they close within this many characters after it.
@@ -53,7 +55,11 @@ def split_sentences(text: str) -> list[Sentence]:
             heading = len(last_line.split()) <= 8 and not following.islower()
             if not (_ENDS_LINE.search(last_line) or heading):
                 continue  # a wrapped line: the sentence goes on
-        elif "\n" not in sep and (_ABBREVIATIONS.search(piece) or _inside_brackets(piece, text, match.end())):
+        elif "\n" not in sep and (
+            _ABBREVIATIONS.search(piece)
+            or (_BEFORE_NUMBER.search(piece) and text[match.end() : match.end() + 1].isdigit())
+            or _inside_brackets(piece, text, match.end())
+        ):
             continue
         _append(out, text, start, end)
         start = match.end()
