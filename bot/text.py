@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from ingest.documents.sentences import Sentence, split_sentences
@@ -46,7 +47,16 @@ def strip_citations(text: str) -> str:
     return CITATION_RUN.sub("", text)
 
 
+#: The accents NFKD splits off Latin letters ("é" -> "e" + U+0301).
+_ACCENTS = re.compile("[\u0300-\u036f]")
+
+
 def words(text: str) -> list[str]:
+    """The words of ``text``, accents folded: "Beyoncé" is the word a question typed as "Beyonce" finds."""
+    if not text.isascii():
+        folded = unicodedata.normalize("NFKD", text)
+        if folded != text:
+            text = _ACCENTS.sub("", folded)
     return _WORD.findall(text)
 
 

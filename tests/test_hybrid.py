@@ -71,6 +71,18 @@ def test_header_is_searchable_but_not_quoted(tmp_path, fake_embedder):
     assert "Zephyr" not in passages[0].text and passages[0].text.startswith("The pier")
 
 
+def test_a_name_typed_without_its_accents_finds_the_document_that_writes_them(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    write(docs, "a.txt", article("Tour", "Daily", "2024-03-03", "Beyoncé opened the tour in Sévérine's city."))
+    write(docs, "b.txt", article("Other", "Daily", "2024-03-03", "The orchestra opened the season in the city."))
+    store = make_store(tmp_path / "index")
+    ingest(store, docs, fake_embedder)
+    keyword = KeywordIndex(store)
+    passages = HybridRetriever(store, None, keyword, KEYWORD_ONLY).retrieve("where did Beyonce open the tour?", 1)
+    assert passages[0].source == "a.txt" and "Beyoncé" in passages[0].text  # found by "beyonce", quoted as written
+    assert set(keyword.idf(["beyonce", "severine"])) == {"beyonce", "severine"}
+
+
 def test_diversity_brings_the_second_document_into_the_top_k(tmp_path, fake_embedder):
     docs = tmp_path / "docs"
     lava = "The volcano eruption sent lava flows toward the valley while lava fountains rose. "

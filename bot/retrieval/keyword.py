@@ -31,7 +31,7 @@ from ingest.index.store import Store
 
 log = logging.getLogger(__name__)
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: accents folded (bot/text.py words)
 
 
 @dataclass(frozen=True)
