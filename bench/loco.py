@@ -211,8 +211,9 @@ def _rates(rows: list[dict[str, Any]], probs: list[float], threshold: float, rar
 
     def abstains(r: dict[str, Any], p: float) -> bool:
         f = r["features"]
-        if rare == MENTIONED:  # the two-chunk rule, and a subject the passages shown only mention
-            return p < threshold or f.get("focus_rare", 10**6) <= 2 or f.get("focus_mentioned", 0.0) >= 0.5
+        if rare in (MENTIONED, UNSEEN):  # the two-chunk rule, and a subject the passages shown only mention
+            mentioned = f.get("focus_rare", 10**6) <= 2 or f.get("focus_mentioned", 0.0) >= 0.5
+            return p < threshold or mentioned or (rare == UNSEEN and f.get("focus_unseen", 0.0) > 0)
         return p < threshold or f.get("focus_rare", 10**6) <= rare
 
     unans = [abstains(r, p) for r, p in zip(rows, probs) if not r["answerable"]]
@@ -240,7 +241,9 @@ ANY_UNCOVERED = 10**5
 #: MENTIONED: at most two chunks hold it, or at least half the question's focus (by rarity) is only mentioned
 #: by the passages shown (a changelog line, a list entry, an aside) once its own section was looked for.
 MENTIONED = -1
-RARE = [0, 1, 2, ANY_UNCOVERED, MENTIONED]
+#: UNSEEN: MENTIONED, and a name the question asks about that no chunk of the index holds (focus.unseen_names).
+UNSEEN = -2
+RARE = [0, 1, 2, ANY_UNCOVERED, MENTIONED, UNSEEN]
 
 
 def _choose_threshold(

@@ -14,7 +14,7 @@ import pytest
 
 from bot.answering.evidence import SentenceWeights, gather_evidence
 from bot.answering.extractive import NOT_FOUND, AnswerOptions, extractive_answer
-from bot.answering.focus import assess_focus, focus_terms, is_release_notes
+from bot.answering.focus import assess_focus, focus_terms, is_release_notes, unseen_names
 from bot.answering.subject import with_subject_sections
 from bot.schema import Passage
 from bot.text import content_terms
@@ -251,3 +251,26 @@ def test_what_the_user_added_or_switched_is_not_a_question_about_what_changed():
     assert not asks_change("does the model raise when I pass keys that are not fields?")
     assert asks_change("why did they change that in v2?") and asks_change("when did pydantic 2.0 come out?")
     assert asks_change("what changed in the worker?") and asks_change("when was it renamed?")
+
+
+def test_a_name_no_chunk_of_the_index_holds_is_not_answered_and_the_reply_says_which():
+    rarity, counts = index_of([WAITING, PLAYWRIGHT_PAGE, *FILLER])
+    question = "how do I export the crawl stats of a spider to Prometheus?"
+    passages = [page(WAITING), page(FILLER[0], "topics/spiders.rst", "Spiders")]
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert result.abstained and not result.citations
+    assert result.text.startswith("The documents don't mention Prometheus. The closest pages:")
+    assert "- Docs › Waiting for elements (topics/dynamic-content.rst" in result.text  # where to look instead
+    off = AnswerOptions(answer_confidence=0.0, closest_confidence=0.0, unseen_names=False)
+    assert not extractive_answer(question, passages, embed=None, options=off, rarity=rarity, counts=counts).abstained
+    # a name the index holds is no unseen name, whatever the passages shown say
+    assert unseen_names("how do I wait for a selector with scrapy-playwright in Scrapy?", rarity) == ()
+
+
+def test_what_the_asker_saw_or_pasted_is_no_name_the_documents_must_hold():
+    rarity, _ = index_of([WAITING, *FILLER])
+    assert unseen_names("my spider dies with ConnectionError, how do I retry?", rarity) == ()
+    assert unseen_names('the log says "Kafka producer closed" after each crawl. why?', rarity) == ()
+    assert unseen_names("crawling over Wi-Fi is slow; does Scrapy cache DNS?", rarity) == ("DNS",)
+    assert unseen_names("I call Article.DoesNotExist in a spider", rarity) == ()
+    assert unseen_names("does Scrapy support HTTP/3 (QUIC) yet?", rarity) == ("QUIC",)  # "HTTP/3" is one token

@@ -63,6 +63,7 @@ SIGNALS = (
     "focus_absent",
     "focus_mentioned",
     "focus_rare",
+    "focus_unseen",
 )
 
 
@@ -106,6 +107,7 @@ def features(evidence: Evidence) -> dict[str, float]:
         "focus_absent": evidence.focus.absent,
         "focus_mentioned": evidence.focus.mentioned,
         "focus_rare": float(evidence.focus.rare_uncovered if evidence.focus.rare_uncovered is not None else 10**6),
+        "focus_unseen": float(len(evidence.focus.unseen)),
     }
 
 

@@ -56,9 +56,20 @@ def mention_answer(evidence: Evidence, chunks: int | None) -> Composed:
     return Composed(text, True, [])
 
 
+def unseen_answer(evidence: Evidence, max_chars: int) -> Composed:
+    """Not answered: the question asks about names the documents never say. Say which, and link the closest."""
+    names = " or ".join(evidence.focus.unseen)
+    return _closest(evidence, f"The documents don't mention {names}. The closest pages:", max_chars)
+
+
 def weak_answer(evidence: Evidence, max_chars: int) -> Composed:
     """Evidence too weak to answer but not absent: say so, and link the closest sections."""
-    lines = [WEAK_LEAD]
+    return _closest(evidence, WEAK_LEAD, max_chars)
+
+
+def _closest(evidence: Evidence, lead: str, max_chars: int) -> Composed:
+    """``lead``, then the closest sections as links (or "not found" when the passages offer none)."""
+    lines = [lead]
     seen: set[tuple[str, str]] = set()
     for s in evidence.sentences:
         passage = evidence.passages[s.passage_rank]

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.answering.answerability import ANSWER_AT, assess
-from bot.answering.declines import NOT_FOUND, WEAK_LEAD, mention_answer, not_found, weak_answer
+from bot.answering.declines import NOT_FOUND, WEAK_LEAD, mention_answer, not_found, unseen_answer, weak_answer
 from bot.answering.evidence import (
     EmbedFn,
     Evidence,
@@ -74,6 +74,8 @@ class AnswerOptions:
     mentioned_share: float = 0.5
     #: look a name the passages do not cover up in its own section before declining (bot/answering/subject.py)
     subject_lookup: bool = True
+    #: not answered when the question asks about a name (capitalised, or an acronym) that no chunk of the index holds
+    unseen_names: bool = True
     model_chars: int = 4000  # characters of passages a model reads (bot/answering/llm_answer.py:model_passages)
 
 
@@ -89,6 +91,8 @@ def extractive_answer(
     """Answer from the passages' own sentences and code, or say that they do not hold the answer."""
     evidence = gather_evidence(question, passages, embed, rarity, options.weights, counts, options.embed_limit)
     verdict = assess(evidence, answer_at=options.answer_confidence, weak_at=options.closest_confidence)
+    if options.unseen_names and evidence.focus.unseen:  # "IBAN", "Prometheus": the documents never say it
+        return unseen_answer(evidence, options.max_chars)
     rare = evidence.focus.barely_documented(options.barely_documented)
     # the passages shown, its own section looked for (bot/answering/subject.py), only mention what it asks about
     passing = 0 < options.mentioned_share <= evidence.focus.mentioned

@@ -51,6 +51,12 @@ _CHANGELOG_NAME = re.compile(r"(change|history|news|release|whats.?new)", re.I)
 _ASIDE = re.compile(r"^(note|tip|hint|see also|warning|caution|important|info|seealso|attention)\s*:", re.I)
 _HYPHENATED = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+\b")
 _CAPITALISED = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*[a-z0-9]*|[A-Z]{2,}[0-9]*)(?:\s+[A-Z][A-Za-z0-9]+)*\b")
+#: Next to a name, these make it part of code or of a compound ("Article.DoesNotExist", "Wi-Fi", "`Kafka`", "f(").
+_JOINS_BEFORE = frozenset("-._`/@")
+_JOINS_AFTER = frozenset("-._`(/@")
+#: An error's name is what the asker saw (the symptom), not what the documents must be about.
+_ERROR_NAME = re.compile(r"(Error|Exception|Warning)$")
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 _SENTENCE_START = re.compile(r"(^|[.!?:;\"“(]\s*|\n\s*)$")
 
 
@@ -87,6 +93,8 @@ class FocusReport:
     mentions: tuple[Mention, ...]  # for the terms only mentioned
     #: the fewest chunks of the index holding a focus term the passages do not cover (None: all covered)
     rare_uncovered: int | None = None
+    #: names the question asks about that no chunk of the index holds (``unseen_names``)
+    unseen: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> FocusReport:
@@ -108,18 +116,7 @@ def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None =
     for m in _HYPHENATED.finditer(question):
         if not any(part.lower() in STOPWORDS for part in m.group(0).split("-")):  # "built-in", "up-to-date": English
             found.setdefault(m.group(0).lower(), m.group(0))
-    for m in _CAPITALISED.finditer(question):
-        text = m.group(0)
-        lead = text.split()
-        while len(lead) > 1 and lead[0].lower() in _COMMON_CAPS:
-            lead = lead[1:]  # "Which Nintendo", "What James Bond": the question word is not part of the name
-        text = " ".join(lead)
-        if _SENTENCE_START.search(question[: m.start()]) and " " not in text and not _looks_named(text):
-            continue  # "Using the ..." starts the sentence: capitalised for grammar, not as a name
-        if text.split()[0] in ("I", "I'm", "I've", "I'd") or all(w.lower() in _COMMON_CAPS for w in text.split()):
-            continue
-        if len(text) < 2 or text.lower() in _CALENDAR:
-            continue  # "Q", "December": a letter or a date names no subject the documents could lack
+    for text, _ in _capitalised_names(question):
         found.setdefault(text.lower(), text)
     # A name inside a longer one ("Crawl" in "Common Crawl", "Retry" in "Retry-After") is the longer one.
     names = [t for t in found.values() if not any(t != u and t.lower() in u.lower() for u in found.values())]
@@ -138,6 +135,49 @@ def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None =
         weight = max((known[t] for t in terms if t in known), default=1.0)
         out.append(FocusTerm(text, terms, min(chunks) if chunks else None, weight))
     return out
+
+
+def _capitalised_names(question: str) -> list[tuple[str, re.Match[str]]]:
+    """The capitalised names of ``question`` ("Kafka", "Common Crawl", "YAPF"), each with where it was found."""
+    out = []
+    for m in _CAPITALISED.finditer(question):
+        lead = m.group(0).split()
+        while len(lead) > 1 and lead[0].lower() in _COMMON_CAPS:
+            lead = lead[1:]  # "Which Nintendo", "What James Bond": the question word is not part of the name
+        text = " ".join(lead)
+        if _SENTENCE_START.search(question[: m.start()]) and " " not in text and not _looks_named(text):
+            continue  # "Using the ..." starts the sentence: capitalised for grammar, not as a name
+        if text.split()[0] in ("I", "I'm", "I've", "I'd") or all(w.lower() in _COMMON_CAPS for w in text.split()):
+            continue
+        if len(text) < 2 or text.lower() in _CALENDAR:
+            continue  # "Q", "December": a letter or a date names no subject the documents could lack
+        out.append((text, m))
+    return out
+
+
+def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
+    """The names the question asks about (capitalised, or an acronym) that no chunk of the index holds.
+
+    "does pydantic ship an IBAN type?", "expose worker metrics to Prometheus": the documents never
+    say the name, so they do not cover it, however close the nearest passage reads. Not a name here:
+    part of code or of a hyphenated word ("Article.DoesNotExist", "Wi-Fi"), an error's name (what
+    the asker saw), or words inside quotes (a pasted message).
+    """
+    if rarity is None:
+        return ()
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(question)]
+    names: dict[str, tuple[str, ...]] = {}
+    for text, m in _capitalised_names(question):
+        before, after = question[m.start() - 1 : m.start()], question[m.end() : m.end() + 1]
+        if (before and before in _JOINS_BEFORE) or (after and after in _JOINS_AFTER) or _ERROR_NAME.search(text):
+            continue
+        if any(a <= m.start() < b for a, b in quoted):
+            continue
+        terms = tuple(content_terms(text))
+        if terms:
+            names.setdefault(text, terms)
+    known = rarity(sorted({t for terms in names.values() for t in terms})) if names else {}
+    return tuple(text for text, terms in names.items() if any(t not in known for t in terms))
 
 
 def _looks_named(word: str) -> bool:
@@ -206,14 +246,16 @@ def assess_focus(
     said once in passing covers it when that sentence is one the answer would quote
     (``answer_sentences``): "Black formats notebooks with the jupyter extra" answers its question.
     A question that names many things (a multi-part news question) has no one focus: the shares
-    are measured only when it names at most ``MAX_FOCUS``.
+    are measured only when it names at most ``MAX_FOCUS``. The names no chunk of the index holds
+    (``unseen_names``) are reported whatever their number.
     """
     terms = focus_terms(question, rarity, counts)
+    unseen = unseen_names(question, rarity)
     if len(terms) > MAX_FOCUS:
-        return FocusReport(tuple(terms), 0.0, 0.0, ())
+        return FocusReport(tuple(terms), 0.0, 0.0, (), unseen=unseen)
     about_change = asks_change(question)
     if not terms:
-        return FocusReport.empty()
+        return FocusReport((), 0.0, 0.0, (), unseen=unseen)
     weights = {f.text: f.weight for f in terms}
     total = sum(weights.values()) or 1.0
     absent = mentioned = 0.0
@@ -235,7 +277,7 @@ def assess_focus(
             mentioned += weights[f.text]
             if mention is not None:
                 mentions.append(mention)
-    return FocusReport(tuple(terms), absent / total, mentioned / total, tuple(mentions), rare)
+    return FocusReport(tuple(terms), absent / total, mentioned / total, tuple(mentions), rare, unseen)
 
 
 def _alternatives(question: str, f: FocusTerm, terms: Sequence[FocusTerm]) -> list[str]:
