@@ -14,6 +14,7 @@ __all__ = [
     "STOPWORDS",
     "Sentence",
     "content_terms",
+    "fold_accents",
     "split_sentences",
     "stem",
     "strip_citations",
@@ -51,13 +52,17 @@ def strip_citations(text: str) -> str:
 _ACCENTS = re.compile("[\u0300-\u036f]")
 
 
+def fold_accents(text: str) -> str:
+    """``text`` with Latin accents dropped ("Beyoncé" -> "Beyonce"); other text as it is."""
+    if text.isascii():
+        return text
+    folded = unicodedata.normalize("NFKD", text)
+    return _ACCENTS.sub("", folded) if folded != text else text
+
+
 def words(text: str) -> list[str]:
     """The words of ``text``, accents folded: "Beyoncé" is the word a question typed as "Beyonce" finds."""
-    if not text.isascii():
-        folded = unicodedata.normalize("NFKD", text)
-        if folded != text:
-            text = _ACCENTS.sub("", folded)
-    return _WORD.findall(text)
+    return _WORD.findall(fold_accents(text))
 
 
 def stem(word: str) -> str:

@@ -274,3 +274,15 @@ def test_what_the_asker_saw_or_pasted_is_no_name_the_documents_must_hold():
     assert unseen_names("crawling over Wi-Fi is slow; does Scrapy cache DNS?", rarity) == ("DNS",)
     assert unseen_names("I call Article.DoesNotExist in a spider", rarity) == ()
     assert unseen_names("does Scrapy support HTTP/3 (QUIC) yet?", rarity) == ("QUIC",)  # "HTTP/3" is one token
+
+
+def test_a_name_typed_without_its_accents_is_the_name_the_page_writes_with_them():
+    text = "After casting Bérénice Marlohe as Sévérine, Mendes cast Léa Seydoux as Madeleine Swann."
+    rarity, counts = index_of([text, *FILLER])
+    question = "which actress was cast as Severine?"
+    assert [f.text for f in focus_terms(question, rarity, counts)] == ["Severine"]
+    report = assess_focus(question, [page(text, "cast.md", "Casting")], rarity, counts=counts)
+    assert report.absent == 0.0 and report.unseen == ()  # found on the page: mentioned there, not absent
+    assert report.mentions[0].sentence.startswith("After casting Bérénice Marlohe")
+    result = extractive_answer(question, [page(text, "cast.md", "Casting")], embed=None, options=ALWAYS, rarity=rarity)
+    assert not result.abstained and "Bérénice Marlohe as Sévérine" in result.text

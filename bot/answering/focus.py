@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from bot.answering.question import identifiers
 from bot.answering.setting_names import release_of
 from bot.schema import Passage
-from bot.text import STOPWORDS, Sentence, content_terms, split_sentences, words
+from bot.text import STOPWORDS, Sentence, content_terms, fold_accents, split_sentences, words
 from ingest.documents.document import passage_parts
 
 #: Rarity (IDF) of terms in the index, as bot/answering/evidence.py's RarityFn.
@@ -70,9 +70,12 @@ class FocusTerm:
     weight: float = 1.0  # how rare it is: its rarest term's IDF (1 without an index)
 
     def pattern(self) -> re.Pattern[str]:
-        """Finds the name in a passage, case-insensitively, as a whole word (or its last dotted part)."""
+        """Finds the name in a passage, case-insensitively, as a whole word (or its last dotted part).
+
+        Search text with accents folded (``fold_accents``): "Severine" names the "Sévérine" of a page.
+        """
         name = self.text.split(".")[-1] if "." in self.text and " " not in self.text else self.text
-        return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+        return re.compile(rf"(?<![\w-]){re.escape(fold_accents(name))}(?![\w-])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -301,16 +304,16 @@ def focus_status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) 
     for rank, p in enumerate(passages):
         if len(compact) >= 3 and compact in _host(p.url):
             return "covered", None  # the publication or site itself: "reported by The Verge" (theverge.com)
-        if not pattern.search(f"{p.title}\n{p.section}\n{p.text}"):
+        if not pattern.search(fold_accents(f"{p.title}\n{p.section}\n{p.text}")):
             continue
         if about_change:
             return "covered", None
         notes = is_release_notes(p)
-        if not notes and (pattern.search(p.title) or pattern.search(p.section)):
+        if not notes and (pattern.search(fold_accents(p.title)) or pattern.search(fold_accents(p.section))):
             return "covered", None
         hits: list[tuple[Sentence, str]] = []
         for part in passage_parts(p.text):
-            if not pattern.search(part.text):
+            if not pattern.search(fold_accents(part.text)):
                 continue
             if part.kind == "code" and not notes:
                 return "covered", None
@@ -318,7 +321,7 @@ def focus_status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) 
             if not place and part.kind == "item" and len(words(part.text)) <= LIST_ENTRY_WORDS:
                 place = "a list"
             for s in split_sentences(part.text) or [Sentence(part.text, 0, len(part.text))]:
-                if pattern.search(s.text):
+                if pattern.search(fold_accents(s.text)):
                     hits.append((s, place or ("an aside" if _ASIDE.match(part.text) else "")))
         explained = [h for h in hits if not h[1]]
         if len(explained) >= 2:
