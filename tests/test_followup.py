@@ -88,3 +88,12 @@ def test_a_follow_up_on_a_new_topic_carries_the_subject_not_the_earlier_topic():
     assert query.endswith(" httpx")
     thin = contextual_query("and the default?", [Turn("which timeout does httpx use for 4 connections?", "…")])
     assert "timeout" in thin and "4" in thin  # too thin to search alone: the topic and its details come along
+
+
+def test_a_name_the_index_never_holds_is_not_carried_into_a_follow_up():
+    docs = [f"pydantic model page {i} explains fields" for i in range(20)] + ["UUID fields: use the uuid type"]
+    rarity, _ = index_of(docs)
+    history = [Turn("does pydantic ship an IBAN type?", "The documents don't mention IBAN.")]
+    query = contextual_query("what about UUID?", history, rarity)
+    assert "IBAN" not in query  # else the follow-up would be declined as asking about IBAN again
+    assert contextual_query("what about UUID?", history) == "what about UUID? IBAN"  # without an index: carried

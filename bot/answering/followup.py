@@ -61,7 +61,8 @@ def contextual_query(question: str, history: Sequence[Turn], rarity: RarityFn | 
     A standalone question is returned unchanged; a follow-up gets the subject of the previous questions
     appended (walking back past earlier follow-ups, up to ``HISTORY_TURNS`` turns), and their topic too
     when it is too thin to search on its own. ``rarity``: the index's term rarity, which tells the words
-    the folder is about (a subject) from the rest.
+    the folder is about (a subject) from the rest; words it never holds are not carried ("what about
+    UUID?" after "does it ship an IBAN type?" asks about UUID, not about the IBAN the documents lack).
     """
     if not history or not is_follow_up(question):
         return question
@@ -70,7 +71,11 @@ def contextual_query(question: str, history: Sequence[Turn], rarity: RarityFn | 
     have = {stem(w) for w in words(question)}
     extra: list[str] = []
     for turn in reversed(history[-HISTORY_TURNS:]):
-        for term in salient_terms(turn.question, rarity, topic=thin):
+        terms = salient_terms(turn.question, rarity, topic=thin)
+        if rarity is not None and terms:  # a word the index never holds finds nothing, and would read as asked
+            known = rarity([t for term in terms for t in content_terms(term)])
+            terms = [term for term in terms if all(t in known for t in content_terms(term))]
+        for term in terms:
             if stem(term) not in have and len(extra) < _MAX_CONTEXT_TERMS:
                 have.add(stem(term))
                 extra.append(term)
