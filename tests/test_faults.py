@@ -175,6 +175,12 @@ def _damage(sqlite: Path) -> None:
     with sqlite.open("r+b") as f:  # keep the header, wreck the pages behind it
         f.seek(4096)
         f.write(b"\x00not a page\xff" * 2000)
+        # ... and bump its change counter, as any writer would: chromadb keeps this process's connection
+        # open between the in-process commands, and SQLite trusts its page cache while the counter holds.
+        f.seek(24)
+        counter = int.from_bytes(f.read(4), "big")
+        f.seek(24)
+        f.write(((counter + 1) % 2**32).to_bytes(4, "big"))
 
 
 def test_a_damaged_index_is_one_line_and_rebuild_repairs_it(fake_cli, docs_dir, tmp_path, monkeypatch):
