@@ -273,6 +273,7 @@ def test_what_the_asker_saw_or_pasted_is_no_name_the_documents_must_hold():
     assert unseen_names('the log says "Kafka producer closed" after each crawl. why?', rarity) == ()
     assert unseen_names("crawling over Wi-Fi is slow; does Scrapy cache DNS?", rarity) == ("DNS",)
     assert unseen_names("I call Article.DoesNotExist in a spider", rarity) == ()
+    assert unseen_names("was Diamonds Aren't Forever crawled by Zyte's spider?", rarity) == ("Zyte",)
     assert unseen_names("does Scrapy support HTTP/3 (QUIC) yet?", rarity) == ("QUIC",)  # "HTTP/3" is one token
 
 

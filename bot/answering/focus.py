@@ -9,17 +9,19 @@ whose scale moves with the corpus:
 
 * a focus is a word of the question written as a name: an identifier as code spells it
   (bot/answering/question.py), a hyphenated compound (``scrapy-playwright``), a capitalised word
-  that does not start the sentence (``Kafka``, ``Common Crawl``), an acronym (``YAPF``). Words the
-  index never holds are left to the ``unseen`` signal; words that many chunks hold (the project's
-  own name, the page's subject everywhere) are not a focus: their share of chunks is at most
-  ``COMMON_SHARE``;
+  that does not start the sentence (``Kafka``, ``Common Crawl``), an acronym (``YAPF``). Words that
+  many chunks hold (the project's own name, the page's subject everywhere) are not a focus: their
+  share of chunks is at most ``COMMON_SHARE``. A capitalised name or acronym that no chunk of the
+  index holds ("IBAN", "Prometheus") is reported apart (``unseen_names``): the documents never say
+  it, so they do not cover it; other words the index lacks (typos, slang) are left to the
+  answerability model's ``unseen`` signal;
 * a passage *covers* a focus when it names it in its title or section, in a code block, or in two
   or more of its sentences; a single sentence, a short list item (a link list), an aside ("Note:
   ..."), or any line of a changelog only *mentions* it;
 * ``absent`` and ``mentioned`` are the rarity-weighted shares of the focus the passages do not
   hold at all, or only mention. They are answerability signals (bot/answering/answerability.py),
-  and when the answer is withheld the mention is what the reply cites ("The documents mention
-  scrapy-playwright only in the release notes [1].").
+  and when the answer is withheld the mention is what the reply points to ("The documents don't
+  cover scrapy-playwright; they mention it only in the release notes:", and where).
 """
 
 from __future__ import annotations
@@ -170,9 +172,15 @@ def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
         return ()
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(question)]
     names: dict[str, tuple[str, ...]] = {}
+    cut = -1  # where a name cut at a contraction goes on ("Diamonds Aren't Forever"): not a whole name either
     for text, m in _capitalised_names(question):
-        before, after = question[m.start() - 1 : m.start()], question[m.end() : m.end() + 1]
-        if (before and before in _JOINS_BEFORE) or (after and after in _JOINS_AFTER) or _ERROR_NAME.search(text):
+        before, after = question[m.start() - 1 : m.start()], question[m.end() : m.end() + 2]
+        if after[:1] in ("'", "’") and after[1:] != "s":
+            cut = question.find(" ", m.end()) + 1
+            continue
+        if m.start() == cut or (before and before in _JOINS_BEFORE) or (after[:1] and after[:1] in _JOINS_AFTER):
+            continue
+        if _ERROR_NAME.search(text):
             continue
         if any(a <= m.start() < b for a, b in quoted):
             continue
