@@ -287,3 +287,14 @@ def test_a_name_typed_without_its_accents_is_the_name_the_page_writes_with_them(
     assert report.mentions[0].sentence.startswith("After casting Bérénice Marlohe")
     result = extractive_answer(question, [page(text, "cast.md", "Casting")], embed=None, options=ALWAYS, rarity=rarity)
     assert not result.abstained and "Bérénice Marlohe as Sévérine" in result.text
+
+
+def test_an_acronym_a_passage_writes_out_is_no_unseen_name():
+    text = "The 2013 ParkScore ranked the park system of New York City second, after Minneapolis."
+    rarity, counts = index_of([text, *FILLER])
+    question = "The 2013 ParkScore rating made NYC second to what other city?"
+    assert unseen_names(question, rarity) == ("NYC",)  # no chunk holds the letters ...
+    report = assess_focus(question, [page(text, "parks.md", "Parks")], rarity, counts=counts)
+    assert report.unseen == ()  # ... but the passage shown spells it out
+    elsewhere = assess_focus(question, [page(FILLER[0], "spiders.md", "Spiders")], rarity, counts=counts)
+    assert elsewhere.unseen == ("NYC",)

@@ -191,6 +191,15 @@ def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
     return tuple(text for text, terms in names.items() if any(t not in known for t in terms))
 
 
+def _spelled_out(name: str, passages: Sequence[Passage]) -> bool:
+    """``name`` is an acronym that a passage writes out in full ("NYC": "New York City")."""
+    if not (name.isupper() and name.isalpha() and 2 <= len(name) <= 6):
+        return False
+    words_ = r"\s+(?:(?:of|the|and|for|de|du|la)\s+)?".join(rf"{ch}[\w’'-]*" for ch in name)
+    spelled = re.compile(rf"\b{words_}\b")
+    return any(spelled.search(f"{p.title}\n{p.section}\n{p.text}") for p in passages)
+
+
 def _looks_named(word: str) -> bool:
     """Capitalised in a way grammar does not explain: an acronym or an inner capital (``YAPF``, ``FastAPI``)."""
     return (word.isupper() and len(word) >= 2) or any(ch.isupper() for ch in word[1:])
@@ -261,7 +270,7 @@ def assess_focus(
     (``unseen_names``) are reported whatever their number.
     """
     terms = focus_terms(question, rarity, counts)
-    unseen = unseen_names(question, rarity)
+    unseen = tuple(n for n in unseen_names(question, rarity) if not _spelled_out(n, passages))
     if len(terms) > MAX_FOCUS:
         return FocusReport(tuple(terms), 0.0, 0.0, (), unseen=unseen)
     about_change = asks_change(question)
