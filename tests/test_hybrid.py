@@ -272,3 +272,31 @@ def test_a_name_is_looked_up_in_the_section_it_names(tmp_path, fake_embedder):
     assert found[0].source == "guide.md" and found[0].section.endswith("Using scrapy-playwright")
     assert {p.source for p in found} == {"guide.md", "news.md"}
     assert HybridRetriever(store, None, None, KEYWORD_ONLY).lookup("scrapy-playwright", 3) == []
+
+
+def test_the_first_dense_search_reads_ids_and_a_chunk_the_keyword_index_lacks_is_read_for_its_document(
+    tmp_path, fake_embedder
+):
+    store = make_store(tmp_path / "index")
+    docs = tmp_path / "docs"
+    write(docs, "base.txt", article("Base", "Paper", "2024-01-01", "Ordinary words about the weather today."))
+    write(docs, "pier.txt", article("Pier", "Gazette", "2024-01-02", "The old pier was rebuilt in stone."))
+    ingest(store, docs, fake_embedder)
+    keyword = KeywordIndex(store)
+    retriever = HybridRetriever(store, fake_embedder, keyword, HybridOptions(keyword_weight=0.0))
+    searched: list[str] = []
+    query = store.reader.query
+
+    def counted(embedding, k, where=None):  # the chunks' text and metadata: what the first search no longer reads
+        searched.append("query")
+        return query(embedding, k, where)
+
+    store.reader.query = counted  # type: ignore[method-assign]
+    assert retriever.retrieve("was the pier rebuilt in stone?", 1)[0].source == "pier.txt"
+    assert searched == []  # ids and distances only; each document from the keyword index
+    with keyword.steady():  # the keyword index stays as it was: the new chunk is unknown to it
+        write(docs, "quay.txt", article("Quay", "Gazette", "2024-01-03", "The quay was paved with granite blocks."))
+        ingest(store, docs, fake_embedder)
+        assert keyword.info_of(store.reader.nearest(fake_embedder.embed(["granite quay"])[0], 1)[0][0]) is None
+        found = retriever.retrieve("was the quay paved with granite blocks?", 1)
+    assert found[0].source == "quay.txt" and "granite" in found[0].text

@@ -43,6 +43,10 @@ class CountingReader(ChunkReader):
         self.read["searches of one document" if where else "searches"] += 1
         return super().query(embedding, k, where)
 
+    def nearest(self, embedding, k, where=None):
+        self.read["searches of one document" if where else "searches"] += 1
+        return super().nearest(embedding, k, where)
+
 
 class CountingStore(Store):
     """A real Store whose reader counts the chunks it hands back (``read``, per document)."""

@@ -64,6 +64,7 @@ class KeywordIndex:
         self.stamp: str | None = None
         self.ids: list[str] = []
         self.info: list[ChunkInfo] = []
+        self._positions: dict[str, int] = {}
         self._bm25: Any = None
         self._lock = threading.Lock()
         self._steady = threading.local()  # this thread reads one state of the index (``steady``)
@@ -117,6 +118,7 @@ class KeywordIndex:
             bm25 = bm25s.BM25()
             bm25.index(corpus, show_progress=False)
         self.ids, self.info, self._bm25 = ids, info, bm25
+        self._positions = {cid: i for i, cid in enumerate(ids)}
         self.builds += 1
         log.info("keyword index built: %d chunks", len(ids))
 
@@ -130,6 +132,11 @@ class KeywordIndex:
             return []
         docs, scores = bm25.retrieve([terms], k=min(n, size), show_progress=False, n_threads=1)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if float(s) > 0]
+
+    def info_of(self, chunk_id: str) -> ChunkInfo | None:
+        """What the index knows of a chunk (None: a chunk it was not built with)."""
+        pos = self._positions.get(chunk_id)
+        return self.info[pos] if pos is not None else None
 
     def idf(self, terms: Iterable[str]) -> dict[str, float]:
         """``log(1 + N / df)`` over the indexed chunks for each term that occurs in them."""
@@ -183,6 +190,7 @@ class KeywordIndex:
                 return False
             self.ids = [r[0] for r in rows]
             self.info = [ChunkInfo(r[1], r[2], r[3], r[4]) for r in rows]
+            self._positions = {cid: i for i, cid in enumerate(self.ids)}
             self._bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False) if rows else None
         except Exception as exc:  # a damaged cache is rebuilt, never fatal
             log.warning("ignoring unreadable keyword cache %s: %s", path, exc)

@@ -70,6 +70,16 @@ class ChunkReader:
                 return live[:k]
         return self._query(embedding, k, {"$and": [_VISIBLE, where]} if where else _VISIBLE)
 
+    def nearest(
+        self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ids and cosine similarities of the ``k`` nearest chunks, best first: no text, no metadata, so
+        hidden chunks are among them (whoever reads their metadata elsewhere must check ``live``)."""
+        if self._c.chunks is None:
+            return []
+        res = self._c.chunks.query(query_embeddings=[list(embedding)], n_results=k, where=where, include=["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(res["ids"][0], res["distances"][0])]
+
     def _query(self, embedding: Sequence[float], k: int, flt: dict[str, Any] | None) -> list[StoredChunk]:
         assert self._c.chunks is not None
         res = self._c.chunks.query(
