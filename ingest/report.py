@@ -40,6 +40,13 @@ class IngestReport:
     def skip(self, path: str, reason: str) -> None:
         self.skipped.append({"path": path, "reason": reason})
 
+    def problems(self) -> dict[tuple[str, str], str]:
+        """The files this run failed or skipped, by ("failed" or "skipped", path), and why."""
+        return {
+            **{("failed", item["path"]): item["reason"] for item in self.failed},
+            **{("skipped", item["path"]): item["reason"] for item in self.skipped},
+        }
+
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)

@@ -56,11 +56,6 @@ def describe(changes: set[tuple[Any, str]]) -> str:
     return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
 
 
-def _problems(report: IngestReport) -> dict[str, str]:
-    """The files a run failed or skipped, and why."""
-    return {item["path"]: item["reason"] for item in report.failed + report.skipped}
-
-
 def watch_changes(
     folder: Path | Sequence[Path],
     reingest: Callable[[], IngestReport],
@@ -86,7 +81,7 @@ def watch_changes(
     roots = [f.resolve() for f in ([folder] if isinstance(folder, Path) else folder)]
     where = ", ".join(str(r) for r in roots)  # as the log names it
     pending_catch_up = catch_up
-    problems: dict[str, str] | None = None  # the files the last re-ingest could not index, and why
+    problems: dict[tuple[str, str], str] | None = None  # the files the last re-ingest could not index, and why
     try:
         for changes in watch(
             *roots,
@@ -111,7 +106,7 @@ def watch_changes(
             except Exception:  # a long-running watcher outlives one bad run; the traceback is kept
                 log.exception("re-ingest of %s failed unexpectedly", where)
                 continue
-            seen, problems = problems, _problems(report)
+            seen, problems = problems, report.problems()
             # A catch-up that found nothing new says nothing; nor does a change that left the index as it
             # was (a save without edits, or the second event of one write), unless what fails is new.
             if report.changed or (changes and problems and problems != seen):

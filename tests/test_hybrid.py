@@ -60,23 +60,38 @@ def ingest(store: Store, folder: Path, embedder) -> None:
     assert not report.failed
 
 
-def test_header_is_searchable_but_not_quoted(tmp_path, fake_embedder):
-    docs = tmp_path / "docs"
-    write(docs, "a.txt", article("Harbour works", "Zephyr Gazette", "2024-03-03", "The pier was rebuilt in stone."))
-    write(docs, "b.txt", article("Harbour news", "Other Paper", "2024-03-03", "The pier was rebuilt in wood."))
+def indexed(tmp_path: Path, embedder, files: dict[str, str]) -> Store:
+    """A real index of ``files`` (name -> text), written to ``tmp_path / "docs"`` and ingested."""
+    for name, text in files.items():
+        write(tmp_path / "docs", name, text)
     store = make_store(tmp_path / "index")
-    ingest(store, docs, fake_embedder)
+    ingest(store, tmp_path / "docs", embedder)
+    return store
+
+
+def test_header_is_searchable_but_not_quoted(tmp_path, fake_embedder):
+    store = indexed(
+        tmp_path,
+        fake_embedder,
+        {
+            "a.txt": article("Harbour works", "Zephyr Gazette", "2024-03-03", "The pier was rebuilt in stone."),
+            "b.txt": article("Harbour news", "Other Paper", "2024-03-03", "The pier was rebuilt in wood."),
+        },
+    )
     passages = HybridRetriever(store, None, KeywordIndex(store), KEYWORD_ONLY).retrieve("zephyr gazette pier", 2)
     assert passages[0].source == "a.txt"
     assert "Zephyr" not in passages[0].text and passages[0].text.startswith("The pier")
 
 
 def test_a_name_typed_without_its_accents_finds_the_document_that_writes_them(tmp_path, fake_embedder):
-    docs = tmp_path / "docs"
-    write(docs, "a.txt", article("Tour", "Daily", "2024-03-03", "Beyoncé opened the tour in Sévérine's city."))
-    write(docs, "b.txt", article("Other", "Daily", "2024-03-03", "The orchestra opened the season in the city."))
-    store = make_store(tmp_path / "index")
-    ingest(store, docs, fake_embedder)
+    store = indexed(
+        tmp_path,
+        fake_embedder,
+        {
+            "a.txt": article("Tour", "Daily", "2024-03-03", "Beyoncé opened the tour in Sévérine's city."),
+            "b.txt": article("Other", "Daily", "2024-03-03", "The orchestra opened the season in the city."),
+        },
+    )
     keyword = KeywordIndex(store)
     passages = HybridRetriever(store, None, keyword, KEYWORD_ONLY).retrieve("where did Beyonce open the tour?", 1)
     assert passages[0].source == "a.txt" and "Beyoncé" in passages[0].text  # found by "beyonce", quoted as written
@@ -277,11 +292,15 @@ def test_a_name_is_looked_up_in_the_section_it_names(tmp_path, fake_embedder):
 def test_the_first_dense_search_reads_ids_and_a_chunk_the_keyword_index_lacks_is_read_for_its_document(
     tmp_path, fake_embedder
 ):
-    store = make_store(tmp_path / "index")
+    store = indexed(
+        tmp_path,
+        fake_embedder,
+        {
+            "base.txt": article("Base", "Paper", "2024-01-01", "Ordinary words about the weather today."),
+            "pier.txt": article("Pier", "Gazette", "2024-01-02", "The old pier was rebuilt in stone."),
+        },
+    )
     docs = tmp_path / "docs"
-    write(docs, "base.txt", article("Base", "Paper", "2024-01-01", "Ordinary words about the weather today."))
-    write(docs, "pier.txt", article("Pier", "Gazette", "2024-01-02", "The old pier was rebuilt in stone."))
-    ingest(store, docs, fake_embedder)
     keyword = KeywordIndex(store)
     retriever = HybridRetriever(store, fake_embedder, keyword, HybridOptions(keyword_weight=0.0))
     searched: list[str] = []

@@ -90,9 +90,9 @@ def extractive_answer(
 ) -> Composed:
     """Answer from the passages' own sentences and code, or say that they do not hold the answer."""
     evidence = gather_evidence(question, passages, embed, rarity, options.weights, counts, options.embed_limit)
-    verdict = assess(evidence, answer_at=options.answer_confidence, weak_at=options.closest_confidence)
     if options.unseen_names and evidence.focus.unseen:  # "IBAN", "Prometheus": the documents never say it
         return unseen_answer(evidence, options.max_chars)
+    verdict = assess(evidence, answer_at=options.answer_confidence, weak_at=options.closest_confidence)
     rare = evidence.focus.barely_documented(options.barely_documented)
     # the passages shown, its own section looked for (bot/answering/subject.py), only mention what it asks about
     passing = 0 < options.mentioned_share <= evidence.focus.mentioned

@@ -73,8 +73,9 @@ def contextual_query(question: str, history: Sequence[Turn], rarity: RarityFn | 
     for turn in reversed(history[-HISTORY_TURNS:]):
         terms = salient_terms(turn.question, rarity, topic=thin)
         if rarity is not None and terms:  # a word the index never holds finds nothing, and would read as asked
-            known = rarity([t for term in terms for t in content_terms(term)])
-            terms = [term for term in terms if all(t in known for t in content_terms(term))]
+            parts = {term: content_terms(term) for term in terms}
+            known = rarity([t for ts in parts.values() for t in ts])
+            terms = [term for term in terms if all(t in known for t in parts[term])]
         for term in terms:
             if stem(term) not in have and len(extra) < _MAX_CONTEXT_TERMS:
                 have.add(stem(term))

@@ -182,23 +182,16 @@ class WatchReports:
     def __init__(self, folder: str | Path, first: IngestReport, console: Console = err) -> None:
         self.folder = folder
         self.console = console
-        self.known = _problems(first)
+        self.known = first.problems()
 
     def __call__(self, report: IngestReport) -> None:
         self.console.print(Text(f"{self.folder}: {report.summary()}"))
-        problems = _problems(report)
+        problems = report.problems()
         for (kind, path), reason in problems.items():
             if (kind, path) not in self.known:
                 style = "yellow" if kind == "failed" else "dim"
                 self.console.print(Text(f"  {kind:<7} {path}: {reason}", style=style))
         self.known = problems
-
-
-def _problems(report: IngestReport) -> dict[tuple[str, str], str]:
-    return {
-        **{("failed", item["path"]): item["reason"] for item in report.failed},
-        **{("skipped", item["path"]): item["reason"] for item in report.skipped},
-    }
 
 
 def sources(rows: Sequence[dict[str, object]], console: Console = out) -> None:
