@@ -298,3 +298,42 @@ def test_an_acronym_a_passage_writes_out_is_no_unseen_name():
     assert report.unseen == ()  # ... but the passage shown spells it out
     elsewhere = assess_focus(question, [page(FILLER[0], "spiders.md", "Spiders")], rarity, counts=counts)
     assert elsewhere.unseen == ("NYC",)
+
+
+def test_a_tool_named_in_lower_case_that_no_chunk_holds_is_an_unseen_name():
+    rarity, _ = index_of([WAITING, PLAYWRIGHT_PAGE, *FILLER])
+    assert unseen_names("how do i run scrapy on kubernetes with a helm chart?", rarity) == ("kubernetes",)
+    assert unseen_names("can scrapy solve the recaptcha on a login page.", rarity) == ("recaptcha",)  # sentence end
+    # English the documents happen not to use, its inflections and British spellings: no name
+    assert unseen_names("is scrapy siphoning pages it should not? the honour system realised nothing", rarity) == ()
+    # compounds of common words, and typos of English or of the documents' own words: no name either
+    assert unseen_names("our frontend waits for a selecter, as the laywer comapred", rarity) == ()
+    # code, paths and hyphenated words are the identifier rules' business; a question in another language is not judged
+    assert unseen_names("does `kubernetes` or helm-kubernetes or k8s/kubernetes wait?", rarity) == ()
+    assert unseen_names("wie warte ich auf einen selektor mit scrapy?", rarity) == ()
+
+
+def test_english_words_typos_and_names_are_told_apart():
+    from bot.answering import lexicon
+
+    assert all(map(lexicon.is_english, ["attuned", "surpasses", "ethicality", "honour", "realised", "begging"]))
+    assert not any(map(lexicon.is_english, ["kubernetes", "protobuf", "lerna", "cython"]))
+    assert lexicon.is_compound("frontend") and lexicon.is_compound("lookbehind") and not lexicon.is_compound("gunicorn")
+    assert "lawyer" in lexicon.one_edit_away("laywer") and "disband" in lexicon.one_edit_away("disban")
+
+    def nothing_indexed(words):
+        return False
+
+    # "cython" is one letter from "python", but "python" is no common English word a typo would aim at
+    assert lexicon.reads_as_name("cython", nothing_indexed) and not lexicon.reads_as_name("swhat", nothing_indexed)
+    assert not lexicon.reads_as_name("reduims", lambda words: "redumis" in words)  # a typo of the documents' "ReduMIS"
+
+
+def test_a_lowercase_name_in_the_setting_before_the_question_is_no_subject():
+    rarity, _ = index_of([WAITING, PLAYWRIGHT_PAGE, *FILLER])
+    assert unseen_names("my numpy pages load late. how do i wait for a selector?", rarity) == ()
+    assert unseen_names("scrapy segfaults on my page, what are the usual reasons?", rarity) == ()
+    assert unseen_names("we switched to dragonfly. does scrapy need any dragonfly flags?", rarity) == ()  # English
+    assert unseen_names("we run it on kubernetes. does scrapy need any kubernetes flags?", rarity) == ("kubernetes",)
+    assert unseen_names("anyone waiting for pages on kubernetes? how do i set it up?", rarity) == ("kubernetes",)
+    assert unseen_names("our spiders run under gunicorn — how do i wait for a selector?", rarity) == ()

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.answering import lexicon
 from bot.answering.question import identifiers
 from bot.answering.setting_names import release_of
 from bot.schema import Passage
@@ -59,6 +60,14 @@ _JOINS_AFTER = frozenset("-._`(/@")
 #: An error's name is what the asker saw (the symptom), not what the documents must be about.
 _ERROR_NAME = re.compile(r"(Error|Exception|Warning)$")
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+#: A lowercase word standing alone: not part of code, a path, a hyphenated compound or a contraction.
+#: A clause that starts as a question: after a sentence's end or a comma, "how ...", "is there ...".
+_ASKING_CLAUSE = re.compile(
+    r"(?:^|[.?!;:]\s+|,\s+|\s[—–-]\s+)((?:how|what|what's|whats|which|who|whose|when|where|why|can|could|should|would|"
+    r"will|do|does|did|is|are|was|were|has|have|any|anyone|anybody)\b)",
+    re.IGNORECASE,
+)
+_LOWERCASE_WORD = re.compile(r"(?<![-._`/@\w'’])[a-z]{4,}(?![-_`(/@\w'’]|\.\w)")
 _SENTENCE_START = re.compile(r"(^|[.!?:;\"“(]\s*|\n\s*)$")
 
 
@@ -161,17 +170,19 @@ def _capitalised_names(question: str) -> list[tuple[str, re.Match[str]]]:
 
 
 def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
-    """The names the question asks about (capitalised, or an acronym) that no chunk of the index holds.
+    """The names the question asks about that no chunk of the index holds.
 
-    "does pydantic ship an IBAN type?", "expose worker metrics to Prometheus": the documents never
-    say the name, so they do not cover it, however close the nearest passage reads. Not a name here:
-    part of code or of a hyphenated word ("Article.DoesNotExist", "Wi-Fi"), an error's name (what
-    the asker saw), or words inside quotes (a pasted message).
+    "does pydantic ship an IBAN type?", "expose worker metrics to Prometheus", "deploy vitepress to
+    kubernetes": the documents never say the name, so they do not cover it, however close the
+    nearest passage reads. A name is capitalised, an acronym, or a lowercase word that is neither
+    English nor a typo (bot/answering/lexicon.py). Not a name here: part of code or of a hyphenated
+    word ("Article.DoesNotExist", "Wi-Fi"), an error's name (what the asker saw), or words inside
+    quotes (a pasted message).
     """
     if rarity is None:
         return ()
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(question)]
-    names: dict[str, tuple[str, ...]] = {}
+    names: dict[str, tuple[int, tuple[str, ...]]] = {}
     cut = -1  # where a name cut at a contraction goes on ("Diamonds Aren't Forever"): not a whole name either
     for text, m in _capitalised_names(question):
         before, after = question[m.start() - 1 : m.start()], question[m.end() : m.end() + 2]
@@ -186,9 +197,34 @@ def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
             continue
         terms = tuple(content_terms(text))
         if terms:
-            names.setdefault(text, terms)
-    known = rarity(sorted({t for terms in names.values() for t in terms})) if names else {}
-    return tuple(text for text, terms in names.items() if any(t not in known for t in terms))
+            names.setdefault(text, (m.start(), terms))
+    lowercase: dict[str, tuple[int, tuple[str, ...]]] = {}
+    asked = _asking_part(question)
+    for m in _LOWERCASE_WORD.finditer(question, asked):
+        if not any(a <= m.start() < b for a, b in quoted) and (terms := tuple(content_terms(m.group(0)))):
+            lowercase.setdefault(m.group(0), (m.start(), terms))
+    every = {t for _, terms in [*names.values(), *lowercase.values()] for t in terms}
+    known = rarity(sorted(every)) if every else {}
+    unseen = {text: at for text, (at, terms) in names.items() if any(t not in known for t in terms)}
+    lowercase = {text: v for text, v in lowercase.items() if v[1][0] not in known}
+    if lowercase and lexicon.mostly_english(w for w in words(question) if w not in lowercase):
+
+        def indexed(candidates: Iterable[str]) -> bool:
+            return bool(rarity(sorted({t for c in candidates for t in content_terms(c)})))
+
+        unseen.update((text, at) for text, (at, _) in lowercase.items() if lexicon.reads_as_name(text, indexed))
+    return tuple(sorted(unseen, key=unseen.__getitem__))
+
+
+def _asking_part(question: str) -> int:
+    """Where the question proper starts, after the setting the asker describes first.
+
+    "redumis segfaults on my graph, what are the usual reasons?", "black wrecks my numpy matrix.
+    is there an ignore comment?": the words before the last clause that starts as a question are
+    what the asker has, not what they ask about. With no such clause, all of it is the question.
+    """
+    first = _ASKING_CLAUSE.search(question)
+    return first.start(1) if first else 0
 
 
 def _spelled_out(name: str, passages: Sequence[Passage]) -> bool:
