@@ -14,7 +14,8 @@ import pytest
 
 from bot.answering.evidence import SentenceWeights, gather_evidence
 from bot.answering.extractive import NOT_FOUND, AnswerOptions, extractive_answer
-from bot.answering.focus import assess_focus, focus_terms, is_release_notes, unseen_names
+from bot.answering.focus import assess_focus, focus_terms, is_release_notes
+from bot.answering.names import unseen_names
 from bot.answering.subject import with_subject_sections
 from bot.schema import Passage
 from bot.text import content_terms
@@ -337,3 +338,22 @@ def test_a_lowercase_name_in_the_setting_before_the_question_is_no_subject():
     assert unseen_names("we run it on kubernetes. does scrapy need any kubernetes flags?", rarity) == ("kubernetes",)
     assert unseen_names("anyone waiting for pages on kubernetes? how do i set it up?", rarity) == ("kubernetes",)
     assert unseen_names("our spiders run under gunicorn — how do i wait for a selector?", rarity) == ()
+
+
+def test_a_lowercase_tool_only_a_changelog_line_mentions_is_not_answered():
+    notes = "- Fixed the shell under gunicorn workers. (#6701)\n\n- Documented the retry middleware. (#6702)"
+    rarity, counts = index_of([notes, WAITING, *FILLER])
+    passages = [page(WAITING), page(notes, "news.rst", "Scrapy 2.13.1 (2025-06-01)")]
+    question = "we serve the app with gunicorn. how many gunicorn workers should run next to the spiders?"
+    assert [f.text for f in focus_terms(question, rarity, counts)] == ["gunicorn"]
+    assert focus_terms(question, rarity, counts, lowercase=False) == []  # the subject lookup leaves it out
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert result.abstained and result.text.startswith("The documents don't cover gunicorn; they mention it only in")
+    # an English word is no such name, whatever the index holds
+    assert focus_terms("how many workers wait for a selector?", rarity, counts) == []
+    # a lowercase name neither counts among the names nor in the shares: two named ones are still judged
+    rarity, counts = index_of([CHANGELOG, notes, WAITING, *FILLER])
+    question = "how do I wait with scrapy-playwright and DOWNLOAD_TIMEOUT under gunicorn?"
+    report = assess_focus(question, [page(WAITING)], rarity, counts=counts)
+    assert {f.text for f in report.terms} == {"scrapy-playwright", "DOWNLOAD_TIMEOUT", "gunicorn"}
+    assert report.absent == 1.0 and report.barely_documented(1)

@@ -11,10 +11,12 @@ whose scale moves with the corpus:
   (bot/answering/question.py), a hyphenated compound (``scrapy-playwright``), a capitalised word
   that does not start the sentence (``Kafka``, ``Common Crawl``), an acronym (``YAPF``). Words that
   many chunks hold (the project's own name, the page's subject everywhere) are not a focus: their
-  share of chunks is at most ``COMMON_SHARE``. A capitalised name or acronym that no chunk of the
-  index holds ("IBAN", "Prometheus") is reported apart (``unseen_names``): the documents never say
-  it, so they do not cover it; other words the index lacks (typos, slang) are left to the
-  answerability model's ``unseen`` signal;
+  share of chunks is at most ``COMMON_SHARE``. A lowercase word that is neither English nor a typo
+  ("gunicorn") is a name too, but a weaker sign of the subject: only its rarity in the index counts
+  (``FocusTerm.lowercase``). A name that no chunk of the index holds ("IBAN", "kubernetes") is
+  reported apart (bot/answering/names.py, ``unseen_names``): the documents never say it, so they do
+  not cover it; other words the index lacks (typos, slang) are left to the answerability model's
+  ``unseen`` signal;
 * a passage *covers* a focus when it names it in its title or section, in a code block, or in two
   or more of its sentences; a single sentence, a short list item (a link list), an aside ("Note:
   ..."), or any line of a changelog only *mentions* it;
@@ -28,19 +30,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.answering import lexicon
+from bot.answering.names import RarityFn, capitalised_names, lowercase_names, spelled_out, unseen_names
 from bot.answering.question import identifiers
 from bot.answering.setting_names import release_of
 from bot.schema import Passage
 from bot.text import STOPWORDS, Sentence, content_terms, fold_accents, split_sentences, words
 from ingest.documents.document import passage_parts
 
-#: Rarity (IDF) of terms in the index, as bot/answering/evidence.py's RarityFn.
-RarityFn = Callable[[Sequence[str]], dict[str, float]]
 #: How many chunks of the index hold each term.
 CountFn = Callable[[Sequence[str]], dict[str, int]]
 
@@ -53,22 +53,6 @@ LIST_ENTRY_WORDS = 14
 _CHANGELOG_NAME = re.compile(r"(change|history|news|release|whats.?new)", re.I)
 _ASIDE = re.compile(r"^(note|tip|hint|see also|warning|caution|important|info|seealso|attention)\s*:", re.I)
 _HYPHENATED = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+\b")
-_CAPITALISED = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*[a-z0-9]*|[A-Z]{2,}[0-9]*)(?:\s+[A-Z][A-Za-z0-9]+)*\b")
-#: Next to a name, these make it part of code or of a compound ("Article.DoesNotExist", "Wi-Fi", "`Kafka`", "f(").
-_JOINS_BEFORE = frozenset("-._`/@")
-_JOINS_AFTER = frozenset("-._`(/@")
-#: An error's name is what the asker saw (the symptom), not what the documents must be about.
-_ERROR_NAME = re.compile(r"(Error|Exception|Warning)$")
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
-#: A lowercase word standing alone: not part of code, a path, a hyphenated compound or a contraction.
-#: A clause that starts as a question: after a sentence's end or a comma, "how ...", "is there ...".
-_ASKING_CLAUSE = re.compile(
-    r"(?:^|[.?!;:]\s+|,\s+|\s[—–-]\s+)((?:how|what|what's|whats|which|who|whose|when|where|why|can|could|should|would|"
-    r"will|do|does|did|is|are|was|were|has|have|any|anyone|anybody)\b)",
-    re.IGNORECASE,
-)
-_LOWERCASE_WORD = re.compile(r"(?<![-._`/@\w'’])[a-z]{4,}(?![-_`(/@\w'’]|\.\w)")
-_SENTENCE_START = re.compile(r"(^|[.!?:;\"“(]\s*|\n\s*)$")
 
 
 @dataclass(frozen=True)
@@ -79,6 +63,9 @@ class FocusTerm:
     terms: tuple[str, ...]
     chunks: int | None = None  # how many chunks of the index hold it (its rarest term), when known
     weight: float = 1.0  # how rare it is: its rarest term's IDF (1 without an index)
+    #: a lowercase word read as a name ("gunicorn"): a weaker sign of a subject, so only its rarity in the
+    #: index counts, not passages that only mention it ("prefork" is in 60 chunks of celery's docs)
+    lowercase: bool = False
 
     def pattern(self) -> re.Pattern[str]:
         """Finds the name in a passage, case-insensitively, as a whole word (or its last dotted part).
@@ -119,8 +106,13 @@ class FocusReport:
         return self.rare_uncovered is not None and self.rare_uncovered <= chunks
 
 
-def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None = None) -> list[FocusTerm]:
-    """The names the question asks about that the index holds, but not in most of its chunks."""
+def focus_terms(
+    question: str, rarity: RarityFn | None, counts: CountFn | None = None, lowercase: bool = True
+) -> list[FocusTerm]:
+    """The names the question asks about that the index holds, but not in most of its chunks.
+
+    ``lowercase``: with the lowercase words that read as names ("gunicorn"; bot/answering/lexicon.py).
+    """
     found: dict[str, str] = {}
     for ident in identifiers(question):
         name = ident.strip("`").strip("()").strip()
@@ -130,8 +122,11 @@ def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None =
     for m in _HYPHENATED.finditer(question):
         if not any(part.lower() in STOPWORDS for part in m.group(0).split("-")):  # "built-in", "up-to-date": English
             found.setdefault(m.group(0).lower(), m.group(0))
-    for text, _ in _capitalised_names(question):
+    for text, _ in capitalised_names(question):
         found.setdefault(text.lower(), text)
+    plain = lowercase_names(question) if lowercase else []
+    for text in plain:
+        found.setdefault(text, text)
     # A name inside a longer one ("Crawl" in "Common Crawl", "Retry" in "Retry-After") is the longer one.
     names = [t for t in found.values() if not any(t != u and t.lower() in u.lower() for u in found.values())]
     named = [(text, tuple(dict.fromkeys(content_terms(text.replace("_", " ").replace(".", " "))))) for text in names]
@@ -147,112 +142,8 @@ def focus_terms(question: str, rarity: RarityFn | None, counts: CountFn | None =
             continue
         chunks = [held[t] for t in terms if t in held]
         weight = max((known[t] for t in terms if t in known), default=1.0)
-        out.append(FocusTerm(text, terms, min(chunks) if chunks else None, weight))
+        out.append(FocusTerm(text, terms, min(chunks) if chunks else None, weight, text in plain))
     return out
-
-
-def _capitalised_names(question: str) -> list[tuple[str, re.Match[str]]]:
-    """The capitalised names of ``question`` ("Kafka", "Common Crawl", "YAPF"), each with where it was found."""
-    out = []
-    for m in _CAPITALISED.finditer(question):
-        lead = m.group(0).split()
-        while len(lead) > 1 and lead[0].lower() in _COMMON_CAPS:
-            lead = lead[1:]  # "Which Nintendo", "What James Bond": the question word is not part of the name
-        text = " ".join(lead)
-        if _SENTENCE_START.search(question[: m.start()]) and " " not in text and not _looks_named(text):
-            continue  # "Using the ..." starts the sentence: capitalised for grammar, not as a name
-        if text.split()[0] in ("I", "I'm", "I've", "I'd") or all(w.lower() in _COMMON_CAPS for w in text.split()):
-            continue
-        if len(text) < 2 or text.lower() in _CALENDAR:
-            continue  # "Q", "December": a letter or a date names no subject the documents could lack
-        out.append((text, m))
-    return out
-
-
-def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
-    """The names the question asks about that no chunk of the index holds.
-
-    "does pydantic ship an IBAN type?", "expose worker metrics to Prometheus", "deploy vitepress to
-    kubernetes": the documents never say the name, so they do not cover it, however close the
-    nearest passage reads. A name is capitalised, an acronym, or a lowercase word that is neither
-    English nor a typo (bot/answering/lexicon.py). Not a name here: part of code or of a hyphenated
-    word ("Article.DoesNotExist", "Wi-Fi"), an error's name (what the asker saw), or words inside
-    quotes (a pasted message).
-    """
-    if rarity is None:
-        return ()
-    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(question)]
-    names: dict[str, tuple[int, tuple[str, ...]]] = {}
-    cut = -1  # where a name cut at a contraction goes on ("Diamonds Aren't Forever"): not a whole name either
-    for text, m in _capitalised_names(question):
-        before, after = question[m.start() - 1 : m.start()], question[m.end() : m.end() + 2]
-        if after[:1] in ("'", "’") and after[1:] != "s":
-            cut = question.find(" ", m.end()) + 1
-            continue
-        if m.start() == cut or (before and before in _JOINS_BEFORE) or (after[:1] and after[:1] in _JOINS_AFTER):
-            continue
-        if _ERROR_NAME.search(text):
-            continue
-        if any(a <= m.start() < b for a, b in quoted):
-            continue
-        terms = tuple(content_terms(text))
-        if terms:
-            names.setdefault(text, (m.start(), terms))
-    lowercase: dict[str, tuple[int, tuple[str, ...]]] = {}
-    asked = _asking_part(question)
-    for m in _LOWERCASE_WORD.finditer(question, asked):
-        if not any(a <= m.start() < b for a, b in quoted) and (terms := tuple(content_terms(m.group(0)))):
-            lowercase.setdefault(m.group(0), (m.start(), terms))
-    every = {t for _, terms in [*names.values(), *lowercase.values()] for t in terms}
-    known = rarity(sorted(every)) if every else {}
-    unseen = {text: at for text, (at, terms) in names.items() if any(t not in known for t in terms)}
-    lowercase = {text: v for text, v in lowercase.items() if v[1][0] not in known}
-    if lowercase and lexicon.mostly_english(w for w in words(question) if w not in lowercase):
-
-        def indexed(candidates: Iterable[str]) -> bool:
-            return bool(rarity(sorted({t for c in candidates for t in content_terms(c)})))
-
-        unseen.update((text, at) for text, (at, _) in lowercase.items() if lexicon.reads_as_name(text, indexed))
-    return tuple(sorted(unseen, key=unseen.__getitem__))
-
-
-def _asking_part(question: str) -> int:
-    """Where the question proper starts, after the setting the asker describes first.
-
-    "redumis segfaults on my graph, what are the usual reasons?", "black wrecks my numpy matrix.
-    is there an ignore comment?": the words before the last clause that starts as a question are
-    what the asker has, not what they ask about. With no such clause, all of it is the question.
-    """
-    first = _ASKING_CLAUSE.search(question)
-    return first.start(1) if first else 0
-
-
-def _spelled_out(name: str, passages: Sequence[Passage]) -> bool:
-    """``name`` is an acronym that a passage writes out in full ("NYC": "New York City")."""
-    if not (name.isupper() and name.isalpha() and 2 <= len(name) <= 6):
-        return False
-    words_ = r"\s+(?:(?:of|the|and|for|de|du|la)\s+)?".join(rf"{ch}[\w’'-]*" for ch in name)
-    spelled = re.compile(rf"\b{words_}\b")
-    return any(spelled.search(f"{p.title}\n{p.section}\n{p.text}") for p in passages)
-
-
-def _looks_named(word: str) -> bool:
-    """Capitalised in a way grammar does not explain: an acronym or an inner capital (``YAPF``, ``FastAPI``)."""
-    return (word.isupper() and len(word) >= 2) or any(ch.isupper() for ch in word[1:])
-
-
-#: Capitalised words that name nothing in particular.
-_COMMON_CAPS = frozenset(
-    "the a an is are do does how what why when where which who can could should would will my our your it "
-    "this that these those there here if in on for to and or but not no yes please thanks hi hello ok "
-    "python windows linux mac macos".split()
-)
-
-
-_CALENDAR = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow".split()
-)
 
 
 def share_of_chunks(idf: float) -> float:
@@ -303,16 +194,17 @@ def assess_focus(
     (``answer_sentences``): "Black formats notebooks with the jupyter extra" answers its question.
     A question that names many things (a multi-part news question) has no one focus: the shares
     are measured only when it names at most ``MAX_FOCUS``. The names no chunk of the index holds
-    (``unseen_names``) are reported whatever their number.
+    (``unseen_names``) are reported whatever their number. Lowercase names ("gunicorn") count only
+    by their rarity: not in the number of names, nor in the shares.
     """
     terms = focus_terms(question, rarity, counts)
-    unseen = tuple(n for n in unseen_names(question, rarity) if not _spelled_out(n, passages))
-    if len(terms) > MAX_FOCUS:
+    unseen = tuple(n for n in unseen_names(question, rarity) if not spelled_out(n, passages))
+    if sum(not f.lowercase for f in terms) > MAX_FOCUS:
         return FocusReport(tuple(terms), 0.0, 0.0, (), unseen=unseen)
     about_change = asks_change(question)
     if not terms:
         return FocusReport((), 0.0, 0.0, (), unseen=unseen)
-    weights = {f.text: f.weight for f in terms}
+    weights = {f.text: 0.0 if f.lowercase else f.weight for f in terms}
     total = sum(weights.values()) or 1.0
     absent = mentioned = 0.0
     mentions: list[Mention] = []

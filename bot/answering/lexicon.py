@@ -80,13 +80,18 @@ def one_edit_away(word: str) -> set[str]:
     return (deletes | swaps | replaces | inserts) - {word}
 
 
+def looks_like_name(word: str) -> bool:
+    """A lowercase word of four letters or more that is neither English nor two common words run together."""
+    return len(word) >= 4 and word.isascii() and word.isalpha() and not is_english(word) and not is_compound(word)
+
+
 def reads_as_name(word: str, indexed: Callable[[Iterable[str]], bool]) -> bool:
     """``word``, which no chunk of the index holds, is a name rather than English or a typo.
 
     ``indexed`` says whether the index holds any of the words given: a typo of the documents' own
     words ("redumis" for "ReduMIS") is no name either.
     """
-    if len(word) < 4 or not word.isascii() or not word.isalpha() or is_english(word) or is_compound(word):
+    if not looks_like_name(word):
         return False
     near = one_edit_away(word)
     return not (near & _common()) and not indexed(near)

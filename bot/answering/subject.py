@@ -34,7 +34,8 @@ def with_subject_sections(
     out = list(passages)
     if not out:
         return out
-    terms = focus_terms(question, rarity, counts)
+    # Not for lowercase names: "from pytest" swapped a pydantic page's pytest section in for the answer (techdocs).
+    terms = focus_terms(question, rarity, counts, lowercase=False)
     if not terms or len(terms) > MAX_FOCUS:
         return out
     about_change = asks_change(question)
