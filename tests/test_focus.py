@@ -357,3 +357,11 @@ def test_a_lowercase_tool_only_a_changelog_line_mentions_is_not_answered():
     report = assess_focus(question, [page(WAITING)], rarity, counts=counts)
     assert {f.text for f in report.terms} == {"scrapy-playwright", "DOWNLOAD_TIMEOUT", "gunicorn"}
     assert report.absent == 1.0 and report.barely_documented(1)
+
+
+def test_an_error_the_asker_saw_before_the_question_is_no_subject_but_an_error_asked_about_is():
+    errors = "The ConnectionError raised by the downloader names the host it could not reach."
+    rarity, counts = index_of([errors, WAITING, *FILLER])
+    symptom = "my spider randomly dies with ConnectionError. is there a way to wait and retry by itself?"
+    assert focus_terms(symptom, rarity, counts) == []  # not declined for "barely documenting" ConnectionError
+    assert [f.text for f in focus_terms("what does ConnectionError tell me?", rarity, counts)] == ["ConnectionError"]

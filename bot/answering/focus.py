@@ -34,7 +34,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.answering.names import RarityFn, capitalised_names, lowercase_names, spelled_out, unseen_names
+from bot.answering.names import (
+    RarityFn,
+    asking_part,
+    capitalised_names,
+    is_error_name,
+    lowercase_names,
+    spelled_out,
+    unseen_names,
+)
 from bot.answering.question import identifiers
 from bot.answering.setting_names import release_of
 from bot.schema import Passage
@@ -127,6 +135,10 @@ def focus_terms(
     plain = lowercase_names(question) if lowercase else []
     for text in plain:
         found.setdefault(text, text)
+    # An error's name said before the question proper is what the asker saw, not what they ask about:
+    # "dies with ConnectionError. is there a way to have celery retry it?"
+    asked = question[asking_part(question) :]
+    found = {key: text for key, text in found.items() if not (is_error_name(text) and text not in asked)}
     # A name inside a longer one ("Crawl" in "Common Crawl", "Retry" in "Retry-After") is the longer one.
     names = [t for t in found.values() if not any(t != u and t.lower() in u.lower() for u in found.values())]
     named = [(text, tuple(dict.fromkeys(content_terms(text.replace("_", " ").replace(".", " "))))) for text in names]

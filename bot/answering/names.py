@@ -62,9 +62,9 @@ def lowercase_names(question: str) -> list[str]:
 
 
 def _lowercase_words(question: str) -> list[re.Match[str]]:
-    """The lowercase words of the question proper (``_asking_part``) outside quotes."""
+    """The lowercase words of the question proper (``asking_part``) outside quotes."""
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(question)]
-    found = _LOWERCASE_WORD.finditer(question, _asking_part(question))
+    found = _LOWERCASE_WORD.finditer(question, asking_part(question))
     return [m for m in found if not any(a <= m.start() < b for a, b in quoted)]
 
 
@@ -90,7 +90,7 @@ def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
             continue
         if m.start() == cut or (before and before in _JOINS_BEFORE) or (after[:1] and after[:1] in _JOINS_AFTER):
             continue
-        if _ERROR_NAME.search(text):
+        if is_error_name(text):
             continue
         if any(a <= m.start() < b for a, b in quoted):
             continue
@@ -114,7 +114,7 @@ def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
     return tuple(sorted(unseen, key=unseen.__getitem__))
 
 
-def _asking_part(question: str) -> int:
+def asking_part(question: str) -> int:
     """Where the question proper starts, after the setting the asker describes first.
 
     "redumis segfaults on my graph, what are the usual reasons?", "black wrecks my numpy matrix.
@@ -123,6 +123,11 @@ def _asking_part(question: str) -> int:
     """
     first = _ASKING_CLAUSE.search(question)
     return first.start(1) if first else 0
+
+
+def is_error_name(name: str) -> bool:
+    """``name`` is an error's, warning's or exception's ("ConnectionError"): what the asker saw, the symptom."""
+    return bool(_ERROR_NAME.search(name))
 
 
 def spelled_out(name: str, passages: Sequence[Passage]) -> bool:
