@@ -74,7 +74,8 @@ class AnswerOptions:
     mentioned_share: float = 0.5
     #: look a name the passages do not cover up in its own section before declining (bot/answering/subject.py)
     subject_lookup: bool = True
-    #: not answered when the question asks about a name (capitalised, or an acronym) that no chunk of the index holds
+    #: not answered when the question asks about a name (capitalised, an acronym, or a lowercase word that is
+    #: neither English nor a typo) that no chunk of the index holds (bot/answering/names.py)
     unseen_names: bool = True
     model_chars: int = 4000  # characters of passages a model reads (bot/answering/llm_answer.py:model_passages)
 

@@ -1,14 +1,15 @@
 """Whether a lowercase word is English, a typo of a known word, or a name ("kubernetes", "protobuf").
 
 People in a help channel write tool names in lower case: "how do I deploy vitepress to kubernetes
-with a helm chart?". A capitalised name the index never holds is easy to see (bot/answering/focus.py,
+with a helm chart?". A capitalised name the index never holds is easy to see (bot/answering/names.py,
 ``unseen_names``); a lowercase one must be told apart from the other words an index may lack:
 English words the documents happen not to use ("siphoning", "attuned"), their inflections and
 British spellings ("honour", "realised"), compounds of common words ("frontend", "lookbehind"), and
 typos ("laywer", "comapred"). What is none of these is read as a name.
 
 English is the word list pyspellchecker ships (160,000 words from subtitles, with their counts;
-MIT licence), read once, on first need: a question whose every word the index holds never reads it.
+MIT licence), read once per process (about 0.1 s), by the first question with a lowercase word of
+four letters or more in the question proper: the focus of any such question is judged with it.
 """
 
 from __future__ import annotations
