@@ -98,6 +98,39 @@ def test_a_name_typed_without_its_accents_finds_the_document_that_writes_them(tm
     assert set(keyword.idf(["beyonce", "severine"])) == {"beyonce", "severine"}
 
 
+def test_words_written_apart_find_the_camel_case_name_but_its_parts_are_no_words_of_the_index(tmp_path, fake_embedder):
+    store = indexed(
+        tmp_path,
+        fake_embedder,
+        {
+            "add.md": "# Options\n\nInstall the specified packages as `devDependencies` with the AsyncClient.\n",
+            "other.md": "# Other\n\nInstall the specified packages globally for every project of the machine.\n",
+        },
+    )
+    keyword = KeywordIndex(store)
+    for question in ("how do I make it a dev dependency?", "is there an async client?"):  # words no page writes apart
+        assert [p.source for p in HybridRetriever(store, None, keyword, KEYWORD_ONLY).retrieve(question, 1)] == [
+            "add.md"
+        ]
+    # how rare a word is, and whether the index holds it, count whole words only
+    assert set(keyword.idf(["devdependency", "asyncclient", "dev", "client"])) == {"devdependency", "asyncclient"}
+    assert keyword.counts(["package", "asyncclient", "async"]) == {"package": 2, "asyncclient": 1}
+
+
+def test_a_word_the_question_repeats_weighs_more_than_one_it_says_once(tmp_path, fake_embedder):
+    store = indexed(
+        tmp_path,
+        fake_embedder,
+        {
+            "lines.md": "# Wrapping\n\nLong lines are wrapped at the configured width.\n",
+            "items.md": "# Items\n\nEach item is exported as it comes.\n",
+        },
+    )
+    retriever = HybridRetriever(store, None, KeywordIndex(store), KEYWORD_ONLY)
+    hits = retriever.retrieve("why is one item split over a line when it fits on one line?", 2)
+    assert [p.source for p in hits] == ["lines.md", "items.md"]
+
+
 def test_diversity_brings_the_second_document_into_the_top_k(tmp_path, fake_embedder):
     docs = tmp_path / "docs"
     lava = "The volcano eruption sent lava flows toward the valley while lava fountains rose. "

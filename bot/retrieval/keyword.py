@@ -17,8 +17,10 @@ import hashlib
 import json
 import logging
 import math
+import re
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +33,10 @@ from ingest.index.store import Store
 
 log = logging.getLogger(__name__)
 
-_CACHE_VERSION = 2  # 2: accents folded (bot/text.py words)
+_CACHE_VERSION = 3  # 2: accents folded (bot/text.py words); 3: camelCase parts, whole-word counts
+#: A word with an inner capital after a lowercase letter: "devDependencies", "AsyncClient", "srcDir".
+_CAMEL_WORD = re.compile(r"\b[A-Za-z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,16 @@ class ChunkInfo:
 def tokenize(text: str) -> list[str]:
     """BM25 terms: lower-cased, lightly stemmed content words (the answerer's notion of a term)."""
     return content_terms(text)
+
+
+def camel_parts(text: str) -> list[str]:
+    """The terms of the parts of ``text``'s camelCase and PascalCase words, which BM25 also finds a chunk by.
+
+    "devDependencies" is also found as "dev dependency", "AsyncClient" as "async client". The parts
+    are not words of the index: how rare a word is and whether the index holds it at all (``idf``,
+    ``counts``) count whole words, so "Radar" stays a word no page of "GameRadar" writes.
+    """
+    return content_terms(" ".join(p for m in _CAMEL_WORD.finditer(text) for p in _CAMEL_PART.findall(m.group(0))))
 
 
 def indexed_text(chunk: StoredChunk) -> str:
@@ -66,6 +81,7 @@ class KeywordIndex:
         self.info: list[ChunkInfo] = []
         self._positions: dict[str, int] = {}
         self._bm25: Any = None
+        self._df: dict[str, int] = {}  # how many chunks hold each whole word
         self._lock = threading.Lock()
         self._steady = threading.local()  # this thread reads one state of the index (``steady``)
         self.builds = 0  # rebuilds from the store (not cache loads); for tests and benchmarks
@@ -109,15 +125,19 @@ class KeywordIndex:
         ids: list[str] = []
         info: list[ChunkInfo] = []
         corpus: list[list[str]] = []
+        df: Counter[str] = Counter()
         for chunk in self.store.reader.iter_chunks():
             ids.append(chunk.id)
             info.append(ChunkInfo(chunk.meta.source, chunk.meta.source_name, chunk.meta.date, chunk.meta.section))
-            corpus.append(tokenize(indexed_text(chunk)) or ["\x00empty"])
+            text = indexed_text(chunk)
+            words = tokenize(text)
+            df.update(set(words))
+            corpus.append([*words, *camel_parts(text)] or ["\x00empty"])
         bm25 = None
         if corpus:
             bm25 = bm25s.BM25()
             bm25.index(corpus, show_progress=False)
-        self.ids, self.info, self._bm25 = ids, info, bm25
+        self.ids, self.info, self._bm25, self._df = ids, info, bm25, dict(df)
         self._positions = {cid: i for i, cid in enumerate(ids)}
         self.builds += 1
         log.info("keyword index built: %d chunks", len(ids))
@@ -127,7 +147,9 @@ class KeywordIndex:
         """Up to ``n`` (position, BM25 score) pairs, best first; positions index ``ids``/``info``."""
         self.refresh()
         bm25, size = self._bm25, len(self.ids)
-        terms = [t for t in tokenize(query) if bm25 is not None and t in bm25.vocab_dict]
+        # a word the question repeats counts twice, as ever; each part of its camelCase words once
+        asked = [*tokenize(query), *dict.fromkeys(camel_parts(query))]
+        terms = [t for t in asked if bm25 is not None and t in bm25.vocab_dict]
         if bm25 is None or not terms or size == 0:
             return []
         docs, scores = bm25.retrieve([terms], k=min(n, size), show_progress=False, n_threads=1)
@@ -139,32 +161,16 @@ class KeywordIndex:
         return self.info[pos] if pos is not None else None
 
     def idf(self, terms: Iterable[str]) -> dict[str, float]:
-        """``log(1 + N / df)`` over the indexed chunks for each term that occurs in them."""
+        """``log(1 + N / df)`` over the indexed chunks for each term that occurs in them (as a whole word)."""
         self.refresh()
-        bm25 = self._bm25
-        if bm25 is None:
-            return {}
-        indptr, n = bm25.scores["indptr"], bm25.scores["num_docs"]
-        out: dict[str, float] = {}
-        for term in set(terms):
-            i = bm25.vocab_dict.get(term)
-            if i is not None and i + 1 < len(indptr) and indptr[i + 1] > indptr[i]:
-                out[term] = math.log(1 + n / int(indptr[i + 1] - indptr[i]))
-        return out
+        n, df = len(self.ids), self._df
+        return {t: math.log(1 + n / df[t]) for t in set(terms) if df.get(t)}
 
     def counts(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many indexed chunks hold each term (terms no chunk holds are left out)."""
+        """How many indexed chunks hold each term as a whole word (terms no chunk holds are left out)."""
         self.refresh()
-        bm25 = self._bm25
-        if bm25 is None:
-            return {}
-        indptr = bm25.scores["indptr"]
-        out: dict[str, int] = {}
-        for term in set(terms):
-            i = bm25.vocab_dict.get(term)
-            if i is not None and i + 1 < len(indptr) and indptr[i + 1] > indptr[i]:
-                out[term] = int(indptr[i + 1] - indptr[i])
-        return out
+        df = self._df
+        return {t: df[t] for t in set(terms) if df.get(t)}
 
     def publishers(self) -> set[str]:
         """The distinct publisher names (``source_name``) of the indexed chunks."""
@@ -192,6 +198,7 @@ class KeywordIndex:
             self.info = [ChunkInfo(r[1], r[2], r[3], r[4]) for r in rows]
             self._positions = {cid: i for i, cid in enumerate(self.ids)}
             self._bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False) if rows else None
+            self._df = json.loads((path / "df.json").read_text(encoding="utf-8"))
         except Exception as exc:  # a damaged cache is rebuilt, never fatal
             log.warning("ignoring unreadable keyword cache %s: %s", path, exc)
             return False
@@ -211,6 +218,7 @@ class KeywordIndex:
                 self._bm25.save(str(tmp / "bm25"), show_progress=False)
             rows = [[cid, i.source, i.source_name, i.date, i.section] for cid, i in zip(self.ids, self.info)]
             (tmp / "chunks.json").write_text(json.dumps(rows), encoding="utf-8")
+            (tmp / "df.json").write_text(json.dumps(self._df), encoding="utf-8")
             shutil.rmtree(path, ignore_errors=True)
             tmp.rename(path)
             for old in path.parent.iterdir():  # older generations of this collection
