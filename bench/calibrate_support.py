@@ -53,7 +53,7 @@ def main() -> None:
                 facts.append((ev["fact"], ev["source"]))
     random.Random(0).shuffle(facts)
     facts = facts[: args.limit]
-    from bot.answering.evidence import overlap, term_weights
+    from bot.answering.term_overlap import overlap, term_weights
 
     rows: dict[str, list[tuple[float, float]]] = {"positive": [], "near negative": [], "far negative": []}
     for fact, source in facts:

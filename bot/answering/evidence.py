@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 
 from bot.answering.focus import CountFn, FocusReport, RarityFn, asks_change, assess_focus, is_release_notes
 from bot.answering.question import Question, analyse
+from bot.answering.rejected import rejected_in
 from bot.answering.setting_names import is_key_value, with_option
+from bot.answering.term_overlap import overlap, prefix_match, term_weights
 from bot.schema import Passage
 from bot.text import Sentence, content_terms, words
 from ingest.documents.clean import is_clutter_line
@@ -74,6 +76,9 @@ class SentenceWeights:
     release_notes: float = 0.1  # a line of release notes, unless the question asks what changed or when
     navigation: float = 0.1  # "In this section you will see ...", "See also ..."
     names_api: float = 0.1  # how-to / config: the sentence names an API, setting or option as code spells it
+    #: a sentence or code that offers back what the question rejects ("delay() runs it right away"; "has no curl")
+    #: (0.1 and 0.25 tied on every dev set left out; 0.25 drops the echo from more answers, bench/README.md)
+    rejected: float = 0.25
     #: times the share of the question's terms its section's headings hold ("Installation › Setup Wizard" for "is
     #: there a wizard that scaffolds a site?"): left out in turn, 0.5 was chosen for every dev set among 0-0.8
     heading: float = 0.5
@@ -102,6 +107,7 @@ class ScoredCode:
     part: Part
     lead: ScoredSentence | None  # the sentence that introduces it
     score: float
+    offers_rejected: bool = False  # it uses what the asker lacks, or repeats the approach they say fails
 
 
 @dataclass
@@ -127,7 +133,7 @@ class Evidence:
         rare = {t: w for t, w in self.rarity.items() if w >= median}
         passage = self.passages[sentence.passage_rank]
         present = set(content_terms(f"{passage.section} {sentence.sentence.text}"))
-        found = sum(w for t, w in rare.items() if t in present or any(_prefix(t, word) for word in present))
+        found = sum(w for t, w in rare.items() if t in present or any(prefix_match(t, word) for word in present))
         return found / (sum(rare.values()) or 1.0)
 
     @property
@@ -160,7 +166,7 @@ def gather_evidence(
     focus = assess_focus(question, passages, rarity, [s.sentence.text for s in scored[:_ANSWER_SENTENCES]], counts)
     evidence = Evidence(q, passages, scored, coverage=coverage, unseen=unseen, absent=absent, rarity=rare, focus=focus)
     if q.wants_code:
-        evidence.code = _score_code(q, passages, scored)
+        evidence.code = _score_code(q, passages, scored, (weights or SentenceWeights()).rejected)
     return evidence
 
 
@@ -179,14 +185,19 @@ def score_sentences(
     notes = [not change and is_release_notes(p) for p in passages]
     wants_api = q.kind == "how" or q.wants_identifier
     asked = _plain(question)
+    rejection = rejected_in(question)
     candidates: list[tuple[int, Sentence, str, bool]] = []
+    offers_rejected: list[bool] = []  # the sentence, or the code it introduces, offers back what the question rejects
     for rank, passage in enumerate(passages):
-        for part in passage_parts(passage.text):
+        parts = passage_parts(passage.text)
+        for j, part in enumerate(parts):
             if part.kind == "code":
                 continue
             item = part.kind == "item"
             shift = part.start + (2 if item else 0)
-            for i, sentence in enumerate(split_sentences(part.text)):
+            block = parts[j + 1].text if j + 1 < len(parts) and parts[j + 1].kind == "code" else ""
+            sentences = split_sentences(part.text)
+            for i, sentence in enumerate(sentences):
                 if i == 0 and sentence.text[:1].islower() and part.start == 0:
                     continue  # the passage starts mid-sentence; its start is elsewhere
                 if asked and asked in _plain(sentence.text):
@@ -194,6 +205,8 @@ def score_sentences(
                 if quotable(sentence.text) or (item and i == 0 and quotable_item(sentence.text)):
                     placed = Sentence(sentence.text, sentence.start + shift, sentence.end + shift)
                     candidates.append((rank, placed, part.text, item))
+                    introduced = block if i == len(sentences) - 1 else ""
+                    offers_rejected.append(bool(rejection) and rejection.offers(sentence.text, introduced))
     # A setting's row is read with its setting's name ("Default: `30`" under "timeout").
     read = [with_option(s.text, passages[rank].section) for rank, s, _, _ in candidates]
     if not candidates:
@@ -204,10 +217,12 @@ def score_sentences(
     paragraph_overlap: dict[str, float] = {}
     # A section's headings say what all its sentences are about ("Installation › Setup Wizard").
     heading_overlap = [overlap(term_weight, p.section) if kind_weights.heading else 0.0 for p in passages]
-    for (rank, sentence, paragraph, item), text in zip(candidates, read):
+    for (rank, sentence, paragraph, item), text, offers in zip(candidates, read, offers_rejected):
         bonus = _TYPE_BONUS if wants is not None and wants.search(text) else 0.0
         note = notes[rank] or (not change and bool(_CHANGE_ENTRY.search(text)))
         adjust = _kind_adjustment(text, note, wants_api, kind_weights)
+        if offers:
+            adjust -= kind_weights.rejected
         prior = _RANK_PRIOR * (len(passages) - rank) / len(passages)  # retrieval's confidence in the passage
         if paragraph not in paragraph_overlap:
             paragraph_overlap[paragraph] = overlap(term_weight, paragraph)
@@ -274,7 +289,7 @@ def _term_evidence(
     anywhere: set[str] = set()
     for p in passages:
         present = set(content_terms(f"{p.title} {p.section} {p.text}"))
-        found = {t for t in terms if t in present or any(_prefix(t, word) for word in present)}
+        found = {t for t in terms if t in present or any(prefix_match(t, word) for word in present)}
         anywhere |= found
         coverage.append(sum(weights[t] for t in found) / total)
     unseen = sum(weights[t] for t in terms if rarity is not None and t not in known) / total
@@ -282,13 +297,14 @@ def _term_evidence(
     return coverage, unseen, absent, weights
 
 
-def _prefix(a: str, b: str) -> bool:
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    return len(short) >= 4 and long.startswith(short) and len(short) >= 0.7 * len(long)
+def _score_code(
+    q: Question, passages: Sequence[Passage], sentences: list[ScoredSentence], rejected: float
+) -> list[ScoredCode]:
+    """Code blocks scored by the sentence that leads into them plus the question's identifiers and words they hold.
 
-
-def _score_code(q: Question, passages: Sequence[Passage], sentences: list[ScoredSentence]) -> list[ScoredCode]:
-    """Code blocks scored by the sentence that leads into them plus the question's identifiers and words they hold."""
+    Code that uses what the asker lacks, or repeats the approach they say fails, loses ``rejected``.
+    """
+    rejection = rejected_in(q.text)
     by_passage: dict[int, list[ScoredSentence]] = {}
     for s in sentences:
         by_passage.setdefault(s.passage_rank, []).append(s)
@@ -312,7 +328,8 @@ def _score_code(q: Question, passages: Sequence[Passage], sentences: list[Scored
             )
             context = lead.score if lead is not None else 0.0
             score = context + 0.25 * word_share + 0.15 * ident_share - 0.02 * rank
-            out.append(ScoredCode(rank, part, lead, score))
+            offers = rejection.offered_in_code(part.text, lead.sentence.text if lead is not None else None)
+            out.append(ScoredCode(rank, part, lead, score - (rejected if offers else 0.0), offers))
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 
@@ -360,37 +377,3 @@ def quotable(sentence: str) -> bool:
 def quotable_item(text: str) -> bool:
     """A list item, however short ("JSON Schema Draft 2020-12"): it is read with its list's lead-in."""
     return 2 <= len(words(text)) <= 90 and not is_clutter_line(text)
-
-
-def term_weights(question: str) -> dict[str, float]:
-    """Content terms of the question; names and numbers weigh more than common words."""
-    weights: dict[str, float] = {}
-    raw = words(question)
-    for i, w in enumerate(raw):
-        terms = content_terms(w)
-        if not terms:
-            continue
-        term = terms[0]
-        weight = 1.0
-        if (w[0].isupper() and i > 0) or any(ch.isdigit() for ch in w):
-            weight = 2.0
-        weights[term] = max(weights.get(term, 0.0), weight)
-    return weights
-
-
-def overlap(weights: dict[str, float], sentence: str) -> float:
-    """Weighted share of the question's terms present in the sentence (0..1).
-
-    A term also matches a word it is a long prefix of, or that is a long prefix of it
-    ("Pakistan" ~ "Pakistani", "leave" ~ "leaving" after stemming to "leav").
-    """
-    if not weights:
-        return 0.0
-    present = set(content_terms(sentence))
-    hit = sum(w for t, w in weights.items() if t in present or any(_prefix_match(t, p) for p in present))
-    return hit / sum(weights.values())
-
-
-def _prefix_match(a: str, b: str) -> bool:
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    return len(short) >= 4 and long.startswith(short) and len(short) >= 0.7 * len(long)

@@ -32,10 +32,10 @@ from bot.answering.evidence import (
     SentenceWeights,
     gather_evidence,
     gives_reason,
-    term_weights,
 )
 from bot.answering.focus import CountFn
 from bot.answering.quoting import Composed, fenced, fit, render
+from bot.answering.term_overlap import term_weights
 from bot.schema import Citation, Passage
 from bot.text import Sentence, content_terms
 
@@ -194,13 +194,14 @@ def _pick_code(evidence: Evidence) -> ScoredCode | None:
         c
         for c in evidence.code
         if c.passage_rank == best.passage_rank
+        and not c.offers_rejected
         and c.part.start >= best.sentence.end
         and text[best.sentence.end : c.part.start].count("\n\n") <= _CODE_REACH
     ]
     if after:
         return min(after, key=lambda c: c.part.start)
-    top = evidence.code[0]
-    return top if top.score >= _CODE_SHARE * best.score else None
+    top = next((c for c in evidence.code if not c.offers_rejected), None)
+    return top if top is not None and top.score >= _CODE_SHARE * best.score else None
 
 
 def _compose_code(evidence: Evidence, code: ScoredCode, options: AnswerOptions) -> Composed:

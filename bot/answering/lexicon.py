@@ -50,6 +50,14 @@ def _common() -> frozenset[str]:
     return frozenset(w for w, n in _counts().items() if n >= COMMON_COUNT)
 
 
+def is_common(word: str) -> bool:
+    """``word`` (lower case), or the word it inflects ("intervals", "installed"), is one of the commonest words."""
+    common = _common()
+    return word in common or any(
+        word.endswith(e) and (word[: -len(e)] in common or word[: -len(e)] + "e" in common) for e in _INFLECTIONS
+    )
+
+
 def is_english(word: str) -> bool:
     """``word`` (lower case) is in the word list, or an inflection, derivation or British spelling of one."""
     known = _counts()

@@ -25,7 +25,7 @@ _JOINS_BEFORE = frozenset("-._`/@")
 _JOINS_AFTER = frozenset("-._`(/@")
 #: An error's name is what the asker saw (the symptom), not what the documents must be about.
 _ERROR_NAME = re.compile(r"(Error|Exception|Warning)$")
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 #: A clause that starts as a question: after a sentence's end or a comma, "how ...", "is there ...".
 _ASKING_CLAUSE = re.compile(
     r"(?:^|[.?!;:]\s+|,\s+|\s[—–-]\s+)((?:how|what|what's|whats|which|who|whose|when|where|why|can|could|should|would|"
@@ -63,7 +63,7 @@ def lowercase_names(question: str) -> list[str]:
 
 def _lowercase_words(question: str) -> list[re.Match[str]]:
     """The lowercase words of the question proper (``asking_part``) outside quotes."""
-    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(question)]
+    quoted = [(m.start(), m.end()) for m in QUOTED.finditer(question)]
     found = _LOWERCASE_WORD.finditer(question, asking_part(question))
     return [m for m in found if not any(a <= m.start() < b for a, b in quoted)]
 
@@ -80,7 +80,7 @@ def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
     """
     if rarity is None:
         return ()
-    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(question)]
+    quoted = [(m.start(), m.end()) for m in QUOTED.finditer(question)]
     names: dict[str, tuple[int, tuple[str, ...]]] = {}
     cut = -1  # where a name cut at a contraction goes on ("Diamonds Aren't Forever"): not a whole name either
     for text, m in capitalised_names(question):

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.answering.evidence import overlap, term_weights
+from bot.answering.term_overlap import overlap, term_weights
 from bot.schema import Citation, Claim, Passage
 from bot.text import CITATION_MARKER, CITATION_RUN, Sentence, content_terms, split_sentences, strip_citations
 from ingest.embedding.embedder import cosine
