@@ -70,6 +70,21 @@ def test_a_lead_in_ending_with_a_colon_brings_the_code_it_introduces():
     assert "openssl rand -hex 32" in result.text
 
 
+def test_a_sentence_about_the_example_above_comes_after_that_example_not_before_the_next_block():
+    text = (
+        "The `apply_async` method takes execution options, such as the queue and the countdown:\n\n"
+        "```python\nadd.apply_async((2, 2), queue='lopri', countdown=600)\n```\n\n"
+        "In the above example the task is sent to the `lopri` queue and executes ten minutes after the message "
+        "was sent.\n\n"
+        "Calling the task directly runs it in the current process:\n\n"
+        "```python\nadd(2, 2)\n```"
+    )
+    question = "how do I send a task to the lopri queue so that it executes ten minutes after it was sent?"
+    result = extractive_answer(question, [p(text)], embed=None, options=ALWAYS)
+    assert "countdown=600" in result.text and "add(2, 2)" not in result.text
+    assert result.text.index("countdown=600") < result.text.index("In the above example")
+
+
 def test_a_settings_row_answers_with_its_setting():
     passages = passages_of("sphinx-settings.html", containing="Workers silent")
     result = extractive_answer("what is the default timeout of gunicorn workers?", passages, embed=None, options=ALWAYS)

@@ -11,13 +11,15 @@ setting"). The answer's shape follows the question (bot/answering/question.py):
 * facts, yes/no, when, how many: the decisive sentence first, then at most two supporting ones;
 * why: the reasons, in reading order.
 
-A quoted sentence that ends with ":" brings the block it introduces (a list, a code block). The
+A quoted sentence that ends with ":" brings the block it introduces (a list, a code block); one
+about "the above example" brings the block before it, and comes after it. The
 answer fits one Discord message. Whether to answer at all is decided by bot/answering/answerability.py
 from the signals gathered here (``Evidence``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -48,6 +50,12 @@ _NEIGHBOUR_SHARE = 0.6
 _CODE_SHARE = 0.75
 #: The code a how-to sentence leads into lies at most this many paragraphs after it.
 _CODE_REACH = 2
+#: A sentence about the code just before it: "In the above example the task will ...", "The snippet above ...".
+_REFERS_BACK = re.compile(
+    r"\b(?:the|this|that) (?:above|previous|preceding) (?:examples?|snippets?|code|calls?|commands?)\b"
+    r"|\b(?:examples?|snippets?|code|calls?|commands?) above\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -190,18 +198,34 @@ def _pick_code(evidence: Evidence) -> ScoredCode | None:
     if best is None or not evidence.code:
         return None
     text = evidence.passages[best.passage_rank].text
+    if _REFERS_BACK.search(best.sentence.text):  # it explains the block before it: show that one
+        above = [c for c in _usable(evidence, best) if c.part.end <= best.sentence.start]
+        if above and text[above[-1].part.end : best.sentence.start].count("\n\n") <= _CODE_REACH:
+            return above[-1]
     after = [
         c
-        for c in evidence.code
-        if c.passage_rank == best.passage_rank
-        and not c.offers_rejected
-        and c.part.start >= best.sentence.end
-        and text[best.sentence.end : c.part.start].count("\n\n") <= _CODE_REACH
+        for c in _usable(evidence, best)
+        if c.part.start >= best.sentence.end and text[best.sentence.end : c.part.start].count("\n\n") <= _CODE_REACH
     ]
     if after:
-        return min(after, key=lambda c: c.part.start)
+        return after[0]
     top = next((c for c in evidence.code if not c.offers_rejected), None)
     return top if top is not None and top.score >= _CODE_SHARE * best.score else None
+
+
+def _explains(sentence: ScoredSentence, code: ScoredCode) -> bool:
+    """``sentence`` is about ``code``, the block just before it on its page ("In the above example ...")."""
+    return (
+        sentence.passage_rank == code.passage_rank
+        and code.part.end <= sentence.sentence.start
+        and bool(_REFERS_BACK.search(sentence.sentence.text))
+    )
+
+
+def _usable(evidence: Evidence, best: ScoredSentence) -> list[ScoredCode]:
+    """The code blocks of the best sentence's passage that do not offer back what the question rejects, in order."""
+    same = [c for c in evidence.code if c.passage_rank == best.passage_rank and not c.offers_rejected]
+    return sorted(same, key=lambda c: c.part.start)
 
 
 def _compose_code(evidence: Evidence, code: ScoredCode, options: AnswerOptions) -> Composed:
@@ -217,7 +241,13 @@ def _compose_code(evidence: Evidence, code: ScoredCode, options: AnswerOptions) 
         for s in evidence.sentences[1:]
         if s.passage_rank == code.passage_rank and s.score >= best.score * options.support_share
     ]
-    before = [s for s in [best, *more][: options.how_sentences] if s != code.lead and s.sentence.text not in lead]
+    # "In the above example the task ...": said after the example it is about, as the page says it
+    after = best if _explains(best, code) else None
+    before = [
+        s
+        for s in [best, *more][: options.how_sentences]
+        if s != code.lead and s is not after and s.sentence.text not in lead
+    ]
     if before:
         prefix = render(evidence, before, options.room_chars, decisive_first=True)
     number = next((c.id for c in prefix.citations if c.passage == passage), None) if prefix else None
@@ -230,6 +260,9 @@ def _compose_code(evidence: Evidence, code: ScoredCode, options: AnswerOptions) 
         quote = code.part.text.split("\n", 1)[0]
     label = _label_between(passage.text, code)
     text = f"{lead}\n\n{label}{block}" if label else f"{lead}\n\n{block}"
+    if after is not None:
+        text = f"{text}\n\n{after.sentence.text} [{number}]"
+        quote = f"{quote} … {after.sentence.text}"
     citations = list(prefix.citations) if prefix else []
     if any(c.id == number for c in citations):
         citations = [
