@@ -89,3 +89,17 @@ def _content_term(word: str) -> str:
         return ""
     term = stem(word)
     return "" if term in STOPWORDS else term
+
+
+#: A word with an inner capital after a lowercase letter: "devDependencies", "AsyncClient", "srcDir".
+_CAMEL_WORD = re.compile(r"\b[A-Za-z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z0-9]+")
+
+
+def camel_parts(text: str) -> list[str]:
+    """The terms of the parts of ``text``'s camelCase and PascalCase words ("devDependencies": dev, dependency).
+
+    Also what a chunk is found by (bot/retrieval/keyword.py): "dev dependency" finds ``devDependencies``.
+    """
+    return content_terms(" ".join(p for m in _CAMEL_WORD.finditer(text) for p in _CAMEL_PART.findall(m.group(0))))
+

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
-from bot.retrieval.keyword import KeywordIndex
-from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT, asked_versions, candidates
+from bot.retrieval.keyword import KeywordIndex, tokenize
+from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT, asked_versions, best_sentence_score, candidates
 from ingest.embedding.embedder import cosine
 from ingest.index.chroma_client import open_client
 from ingest.index.collections import Collections
@@ -225,3 +225,10 @@ def test_a_question_naming_a_release_gets_that_releases_section_of_a_long_change
     assert asked_versions("when did the parser 2.0.0 come out?") == {"2.0"}
     assert asked_versions("what changed in v2.7?") == {"2.7"}
     assert asked_versions("the parser takes 1.37 seconds to start, is that normal?") == set()  # a number, no release
+
+
+def test_a_sentence_is_matched_by_the_parts_of_its_camel_case_words():
+    idf = dict.fromkeys(tokenize("how do I add it as a dev dependency?"), 1.0)
+    options = "### --save-dev, -D\n\nInstall the specified packages as `devDependencies`."
+    peers = "### --save-peer\n\nInstall the specified packages as `peerDependencies`."
+    assert best_sentence_score(options, idf) > best_sentence_score(peers, idf)

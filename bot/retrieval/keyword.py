@@ -8,7 +8,10 @@ can be cached on disk (``<index_dir>/keyword/<collection>/``) under that stamp, 
 rebuild when nothing changed.
 
 What is indexed per chunk: its context header ("title | publisher | date") and its text, so a
-question naming a publisher or a title finds the chunk; the quoted text itself is not altered.
+question naming a publisher or a title finds the chunk; the quoted text itself is not altered. A
+chunk is also found by the parts of its camelCase and PascalCase words (``camel_parts``: "dev
+dependency" finds ``devDependencies``), but how rare a word is and whether the index holds it at
+all (``idf``, ``counts``) count whole words, so "Radar" stays a word no page of "GameRadar" writes.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import hashlib
 import json
 import logging
 import math
-import re
 import shutil
 import threading
 from collections import Counter
@@ -27,16 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.text import content_terms
+from bot.text import camel_parts, content_terms
 from ingest.index.records import StoredChunk
 from ingest.index.store import Store
 
 log = logging.getLogger(__name__)
 
 _CACHE_VERSION = 3  # 2: accents folded (bot/text.py words); 3: camelCase parts, whole-word counts
-#: A word with an inner capital after a lowercase letter: "devDependencies", "AsyncClient", "srcDir".
-_CAMEL_WORD = re.compile(r"\b[A-Za-z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b")
-_CAMEL_PART = re.compile(r"[A-Z]?[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -52,16 +51,6 @@ class ChunkInfo:
 def tokenize(text: str) -> list[str]:
     """BM25 terms: lower-cased, lightly stemmed content words (the answerer's notion of a term)."""
     return content_terms(text)
-
-
-def camel_parts(text: str) -> list[str]:
-    """The terms of the parts of ``text``'s camelCase and PascalCase words, which BM25 also finds a chunk by.
-
-    "devDependencies" is also found as "dev dependency", "AsyncClient" as "async client". The parts
-    are not words of the index: how rare a word is and whether the index holds it at all (``idf``,
-    ``counts``) count whole words, so "Radar" stays a word no page of "GameRadar" writes.
-    """
-    return content_terms(" ".join(p for m in _CAMEL_WORD.finditer(text) for p in _CAMEL_PART.findall(m.group(0))))
 
 
 def indexed_text(chunk: StoredChunk) -> str:

@@ -30,7 +30,7 @@ from bot.answering.setting_names import RELEASE_VERSION, normal_version, release
 from bot.retrieval.base import to_passage
 from bot.retrieval.keyword import KeywordIndex, tokenize
 from bot.schema import Passage
-from bot.text import split_sentences
+from bot.text import camel_parts, split_sentences
 from ingest.embedding.embedder import cosine
 from ingest.index.records import SOURCE, StoredChunk
 from ingest.index.store import Store
@@ -191,4 +191,4 @@ def best_sentence_score(text: str, idf: dict[str, float]) -> float:
 def sentence_terms(text: str) -> tuple[frozenset[str], ...]:
     """The terms of each sentence of a chunk's text; remembered, since the same chunks come back question after
     question (splitting and stemming them was a third of a warm retrieval)."""
-    return tuple(frozenset(tokenize(s.text)) for s in split_sentences(text))
+    return tuple(frozenset([*tokenize(s.text), *camel_parts(s.text)]) for s in split_sentences(text))
