@@ -102,4 +102,3 @@ def camel_parts(text: str) -> list[str]:
     Also what a chunk is found by (bot/retrieval/keyword.py): "dev dependency" finds ``devDependencies``.
     """
     return content_terms(" ".join(p for m in _CAMEL_WORD.finditer(text) for p in _CAMEL_PART.findall(m.group(0))))
-
