@@ -5,7 +5,7 @@ The lexical half of a sentence's evidence score, and what the citation checker r
 
 from __future__ import annotations
 
-from bot.text import content_terms, words
+from bot.text import camel_parts, content_terms, words
 
 
 def term_weights(question: str) -> dict[str, float]:
@@ -32,7 +32,7 @@ def overlap(weights: dict[str, float], sentence: str) -> float:
     """
     if not weights:
         return 0.0
-    present = set(content_terms(sentence))
+    present = {*content_terms(sentence), *camel_parts(sentence)}
     hit = sum(w for t, w in weights.items() if t in present or any(prefix_match(t, p) for p in present))
     return hit / sum(weights.values())
 
