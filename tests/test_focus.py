@@ -314,6 +314,14 @@ def test_a_tool_named_in_lower_case_that_no_chunk_holds_is_an_unseen_name():
     assert unseen_names("wie warte ich auf einen selektor mit scrapy?", rarity) == ()
 
 
+def test_capitalised_words_joined_by_hyphens_that_no_chunk_holds_are_an_unseen_name():
+    rarity, _ = index_of([WAITING, PLAYWRIGHT_PAGE, *FILLER])
+    assert unseen_names("does scrapy honour a Retry-After header on 429 responses?", rarity) == ("Retry-After",)
+    # a span of days is no subject; code and lowercase compounds are the identifier rules' business
+    assert unseen_names("what did the Friday-Sunday crawl return?", rarity) == ()
+    assert unseen_names("does `Retry-After` or retry-after or X-Retry-After wait?", rarity) == ()
+
+
 def test_english_words_typos_and_names_are_told_apart():
     from bot.answering import lexicon
 

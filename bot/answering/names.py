@@ -34,6 +34,8 @@ _ASKING_CLAUSE = re.compile(
 )
 #: A lowercase word standing alone: not part of code, a path, a hyphenated compound or a contraction.
 _LOWERCASE_WORD = re.compile(r"(?<![-._`/@\w'’])[a-z]{4,}(?![-_`(/@\w'’]|\.\w)")
+#: Capitalised words joined by hyphens ("Retry-After", "Content-Type"): a header's or a product's name.
+_HYPHENATED_NAME = re.compile(r"(?<![-._`/@\w])[A-Z][a-z]{2,}(?:-[A-Z][a-z]{2,})+(?![-_`(/@\w]|\.\w)")
 _SENTENCE_START = re.compile(r"(^|[.!?:;\"“(]\s*|\n\s*)$")
 
 
@@ -97,6 +99,9 @@ def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
         terms = tuple(content_terms(text))
         if terms:
             names.setdefault(text, (m.start(), terms))
+    for m in _hyphenated_names(question):
+        if not any(a <= m.start() < b for a, b in quoted) and (terms := tuple(content_terms(m.group(0)))):
+            names.setdefault(m.group(0), (m.start(), terms))
     lowercase: dict[str, tuple[int, tuple[str, ...]]] = {}
     for m in _lowercase_words(question):
         if terms := tuple(content_terms(m.group(0))):
@@ -112,6 +117,16 @@ def unseen_names(question: str, rarity: RarityFn | None) -> tuple[str, ...]:
 
         unseen.update((text, at) for text, (at, _) in lowercase.items() if lexicon.reads_as_name(text, indexed))
     return tuple(sorted(unseen, key=unseen.__getitem__))
+
+
+def _hyphenated_names(question: str) -> list[re.Match[str]]:
+    """Capitalised words joined by hyphens in the question proper ("Retry-After", "Content-Type"): the name of
+    a header, a protocol's field or a product, not English; a span of days ("Friday-Sunday") names nothing."""
+    return [
+        m
+        for m in _HYPHENATED_NAME.finditer(question, asking_part(question))
+        if not all(w.lower() in _CALENDAR for w in m.group(0).split("-"))
+    ]
 
 
 def asking_part(question: str) -> int:
