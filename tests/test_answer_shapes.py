@@ -85,6 +85,14 @@ def test_a_sentence_about_the_example_above_comes_after_that_example_not_before_
     assert result.text.index("countdown=600") < result.text.index("In the above example")
 
 
+def test_a_field_row_at_the_start_of_a_passage_is_quoted_not_taken_for_a_sentences_tail():
+    text = "release-date — 2025-03-31\n\nrelease-by — Tomer Nosrati\n\nCelery v5.5.0 is now available."
+    result = extractive_answer(
+        "when did celery 5.5.0 come out?", [p(text, "changelog.rst", "5.5.0")], embed=None, options=ALWAYS
+    )
+    assert "2025-03-31" in result.text
+
+
 def test_a_settings_row_answers_with_its_setting():
     passages = passages_of("sphinx-settings.html", containing="Workers silent")
     result = extractive_answer("what is the default timeout of gunicorn workers?", passages, embed=None, options=ALWAYS)

@@ -63,6 +63,8 @@ _NAVIGATION = re.compile(
     re.IGNORECASE,
 )
 _CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A field as the loaders write it ("release-date — 2025-03-31"): lower case at a passage's start, yet whole.
+_FIELD_ROW = re.compile(r"^[\w.-]+ — \S")
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,8 @@ def score_sentences(
             block = parts[j + 1].text if j + 1 < len(parts) and parts[j + 1].kind == "code" else ""
             sentences = split_sentences(part.text)
             for i, sentence in enumerate(sentences):
-                if i == 0 and sentence.text[:1].islower() and part.start == 0:
-                    continue  # the passage starts mid-sentence; its start is elsewhere
+                if i == 0 and sentence.text[:1].islower() and part.start == 0 and not _FIELD_ROW.match(sentence.text):
+                    continue  # the passage starts mid-sentence; its start is elsewhere ("release-date — ..." does not)
                 if asked and asked in _plain(sentence.text):
                     continue  # it restates the question ("the question ... is: why did X?"), it does not answer it
                 if quotable(sentence.text) or (item and i == 0 and quotable_item(sentence.text)):
