@@ -68,6 +68,14 @@ def test_a_sentence_echoes_the_rejected_name_unless_it_sets_it_aside_or_names_so
     assert not rejection.echoes("Switched the examples from `delay` to keyword arguments.")
 
 
+def test_a_sentence_about_being_without_what_the_asker_lacks_is_their_case():
+    rejection = rejected_in("our image has no curl. how do i run the install script?")
+    assert rejection.stance("If you don't have curl installed, use wget:") == 1
+    assert rejection.stance("Run the install script with curl:", "curl -fsSL https://x | sh -") == -1
+    assert rejection.stance("Run the install script:", "curl -fsSL https://x | sh -") == -1  # the code it brings
+    assert rejection.stance("The install script picks a build for your system.") == 0
+
+
 def test_the_approach_the_question_says_runs_too_soon_is_not_the_answer():
     question = "how do I queue a job now but have it only start ten minutes later? delay() runs it right away"
     answer = extractive_answer(question, [page(CALLING, "userguide/calling.md", "Basics")], embed=None, options=ALWAYS)

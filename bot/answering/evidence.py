@@ -189,7 +189,8 @@ def score_sentences(
     asked = _plain(question)
     rejection = rejected_in(question)
     candidates: list[tuple[int, Sentence, str, bool]] = []
-    offers_rejected: list[bool] = []  # the sentence, or the code it introduces, offers back what the question rejects
+    # per candidate: -1 it (or the code it introduces) offers back what the question rejects, 1 it sets it aside
+    stances: list[int] = []
     for rank, passage in enumerate(passages):
         parts = passage_parts(passage.text)
         for j, part in enumerate(parts):
@@ -207,8 +208,7 @@ def score_sentences(
                 if quotable(sentence.text) or (item and i == 0 and quotable_item(sentence.text)):
                     placed = Sentence(sentence.text, sentence.start + shift, sentence.end + shift)
                     candidates.append((rank, placed, part.text, item))
-                    introduced = block if i == len(sentences) - 1 else ""
-                    offers_rejected.append(bool(rejection) and rejection.offers(sentence.text, introduced))
+                    stances.append(rejection.stance(sentence.text, block if i == len(sentences) - 1 else ""))
     # A setting's row is read with its setting's name ("Default: `30`" under "timeout").
     read = [with_option(s.text, passages[rank].section) for rank, s, _, _ in candidates]
     if not candidates:
@@ -219,12 +219,11 @@ def score_sentences(
     paragraph_overlap: dict[str, float] = {}
     # A section's headings say what all its sentences are about ("Installation › Setup Wizard").
     heading_overlap = [overlap(term_weight, p.section) if kind_weights.heading else 0.0 for p in passages]
-    for (rank, sentence, paragraph, item), text, offers in zip(candidates, read, offers_rejected):
+    for (rank, sentence, paragraph, item), text, stance in zip(candidates, read, stances):
         bonus = _TYPE_BONUS if wants is not None and wants.search(text) else 0.0
         note = notes[rank] or (not change and bool(_CHANGE_ENTRY.search(text)))
         adjust = _kind_adjustment(text, note, wants_api, kind_weights)
-        if offers:
-            adjust -= kind_weights.rejected
+        adjust += stance * kind_weights.rejected
         prior = _RANK_PRIOR * (len(passages) - rank) / len(passages)  # retrieval's confidence in the passage
         if paragraph not in paragraph_overlap:
             paragraph_overlap[paragraph] = overlap(term_weight, paragraph)

@@ -49,6 +49,12 @@ _FAILS = re.compile(
     r"no longer (?:works?|exists?)|is deprecated|was removed|went away)\b",
     re.I,
 )
+#: A sentence about being without something ("If you don't have curl installed", "without a broker").
+_WITHOUT = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not) (?:have|ship)|\bwithout\b|\bno \w+ (?:installed|available)\b"
+    r"|\bnot (?:installed|available)\b|\bunavailable\b|\bmissing\b",
+    re.I,
+)
 #: A sentence that sets the rejected thing aside ("If you don't have curl installed, ...", "switched from a
 #: `scrapy.Item` to a dataclass") answers, it does not echo.
 _SETS_ASIDE = re.compile(
@@ -74,6 +80,15 @@ class Rejection:
         if not self or not (code_words(sentence) & (self.lacking | self.failing)) or _SETS_ASIDE.search(sentence):
             return False
         return not self._names_new(sentence)
+
+    def stance(self, sentence: str, introduced_code: str = "") -> int:
+        """-1: ``sentence`` offers back what was rejected (``offers``); 1: it is about being without what the
+        asker lacks, their own case ("If you don't have curl installed, use wget:"); 0: neither."""
+        if not self:
+            return 0
+        if self.offers(sentence, introduced_code):
+            return -1
+        return 1 if code_words(sentence) & self.lacking and _WITHOUT.search(sentence) else 0
 
     def offers(self, sentence: str, introduced_code: str = "") -> bool:
         """``sentence`` echoes what was rejected, or introduces (ends with ":") code that offers it back."""
