@@ -94,11 +94,19 @@ def _content_term(word: str) -> str:
 #: A word with an inner capital after a lowercase letter: "devDependencies", "AsyncClient", "srcDir".
 _CAMEL_WORD = re.compile(r"\b[A-Za-z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b")
 _CAMEL_PART = re.compile(r"[A-Z]?[a-z0-9]+")
+_INNER_CAPITAL = re.compile(r"[a-z0-9][A-Z]")
 
 
-def camel_parts(text: str) -> list[str]:
+@lru_cache(maxsize=1 << 14)
+def camel_parts(text: str) -> tuple[str, ...]:
     """The terms of the parts of ``text``'s camelCase and PascalCase words ("devDependencies": dev, dependency).
 
     Also what a chunk is found by (bot/retrieval/keyword.py): "dev dependency" finds ``devDependencies``.
+    Read for every sentence an answer weighs, and the same sentences come back question after question:
+    remembered, and most have no such word, which one quick look tells.
     """
-    return content_terms(" ".join(p for m in _CAMEL_WORD.finditer(text) for p in _CAMEL_PART.findall(m.group(0))))
+    if not _INNER_CAPITAL.search(text):
+        return ()
+    return tuple(
+        content_terms(" ".join(p for m in _CAMEL_WORD.finditer(text) for p in _CAMEL_PART.findall(m.group(0))))
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.answering.lexicon import is_common
 from bot.answering.names import QUOTED
@@ -117,6 +118,7 @@ def code_words(text: str) -> set[str]:
     return {w.lower() for w in _CODE_WORD.findall(text)}
 
 
+@lru_cache(maxsize=256)
 def rejected_in(question: str) -> Rejection:
     """What ``question`` says the asker lacks, tried without success, or will not use (empty: nothing)."""
     question = QUOTED.sub(" ", question)  # a pasted message ("'list' object has no attribute 'strip'") rejects nothing
