@@ -93,6 +93,20 @@ def test_a_field_row_at_the_start_of_a_passage_is_quoted_not_taken_for_a_sentenc
     assert "2025-03-31" in result.text
 
 
+def test_a_list_items_second_sentence_brings_its_first_without_a_second_bullet():
+    text = (
+        "With pnpm, the dependency will be stored in a content-addressable store, so:\n\n"
+        "- If you depend on different versions of the dependency, only the files that differ are added to the "
+        "store. For instance, if it has 100 files and a new version changes one of them, `pnpm update` adds 1 new "
+        "file to the store.\n\n"
+        "- All the files are saved in a single place on the disk."
+    )
+    question = "how many new files does pnpm update add to the store when a new version changes one file?"
+    result = extractive_answer(question, [p(text, "motivation.md")], embed=None, options=ALWAYS)
+    assert "\n- If you depend on different versions" in result.text
+    assert "- -" not in result.text
+
+
 def test_a_settings_row_answers_with_its_setting():
     passages = passages_of("sphinx-settings.html", containing="Workers silent")
     result = extractive_answer("what is the default timeout of gunicorn workers?", passages, embed=None, options=ALWAYS)

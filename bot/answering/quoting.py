@@ -149,6 +149,8 @@ def _first_of_next_paragraph(text: str, sentence: Sentence) -> Sentence | None:
 def _sentence_before(text: str, sentence: Sentence) -> Sentence | None:
     """The sentence just before ``sentence`` in its paragraph (its line), if short enough to bring along."""
     start = text.rfind("\n", 0, sentence.start) + 1
+    if text.startswith(("- ", "* "), start):
+        start += 2  # a list item's line: its bullet is no part of its first sentence
     earlier = split_sentences(text[start : sentence.start])
     if not earlier or len(earlier[-1].text) > _ANTECEDENT_CHARS:
         return None
