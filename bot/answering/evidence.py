@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.answering.focus import CountFn, FocusReport, RarityFn, asks_change, assess_focus, is_release_notes
 from bot.answering.question import Question, analyse
-from bot.answering.rejected import rejected_in
+from bot.answering.rejected import CODE_SPAN, CODE_WORD, rejected_in
 from bot.answering.setting_names import is_key_value, with_option
 from bot.answering.term_overlap import overlap, prefix_match, term_weights
 from bot.schema import Passage
@@ -49,7 +49,6 @@ _DATE = re.compile(
 _NUMBER = re.compile(r"\d")
 _ASKS_DEFAULT = re.compile(r"\bdefaults?\b|\bif I don'?t (set|pass|give|specify)\b|\bwithout setting\b", re.I)
 _STATES_DEFAULT = re.compile(r"\bdefaults?\b[^.]{0,60}?(`[^`]+`|\d)|\(default: [^)]+\)", re.I)
-_CODE_SPAN = re.compile(r"`[^`]+`|\b\w+_\w+\b|\b\w+\(\)")
 #: A changelog entry as projects write them: "- Add X. PR #123 by @user", "(#4567)", ":issue:`890`".
 #: (``by @user``, never a bare ``@name``: that is a Python decorator.)
 _CHANGE_ENTRY = re.compile(r"(#\d{2,}|\bby @[\w-]+|\bPR\b|\bpull request\b|\bissue \d+|\(\s*\d{3,}\s*\))", re.I)
@@ -62,7 +61,6 @@ _NAVIGATION = re.compile(
     r"(this|the next) (section|chapter) )",
     re.IGNORECASE,
 )
-_CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A field as the loaders write it ("release-date — 2025-03-31"): lower case at a passage's start, yet whole.
 _FIELD_ROW = re.compile(r"^[\w.-]+ — \S")
 
@@ -249,7 +247,7 @@ def _kind_adjustment(text: str, release_notes: bool, wants_api: bool, w: Sentenc
         out -= w.release_notes
     if _NAVIGATION.match(text):
         out -= w.navigation
-    if wants_api and _CODE_SPAN.search(text):
+    if wants_api and CODE_SPAN.search(text):
         out += w.names_api
     return out
 
@@ -270,7 +268,7 @@ def _wanted(q: Question) -> re.Pattern[str] | None:
     if q.kind == "number":
         return _NUMBER
     if q.wants_identifier:
-        return _CODE_SPAN
+        return CODE_SPAN
     return None
 
 
@@ -318,11 +316,11 @@ def _score_code(
             if part.kind != "code":
                 continue
             lead = _lead_in(parts, i, by_passage.get(rank, []))
-            code_words = {w.lower() for w in _CODE_WORD.findall(part.text)}
+            code_words = {w.lower() for w in CODE_WORD.findall(part.text)}
             code_terms = set(content_terms(" ".join(code_words).replace("_", " ")))
             word_share = len(terms & code_terms) / len(terms) if terms else 0.0
             ident_share = (
-                sum(any(piece in code_words for piece in _CODE_WORD.findall(ident.lower())) for ident in idents)
+                sum(any(piece in code_words for piece in CODE_WORD.findall(ident.lower())) for ident in idents)
                 / len(idents)
                 if idents
                 else 0.0

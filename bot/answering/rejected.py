@@ -22,8 +22,10 @@ from bot.answering.names import QUOTED
 from bot.answering.question import identifiers
 from bot.text import STOPWORDS
 
-_CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_CODE_SPAN = re.compile(r"`[^`]+`|\b\w+_\w+\b|\b\w+\(\)")
+#: A word as code splits words ("set_trace" of ``pdb.set_trace()``).
+CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Something a sentence writes as code: a backquoted span, a snake_case name, a call.
+CODE_SPAN = re.compile(r"`[^`]+`|\b\w+_\w+\b|\b\w+\(\)")
 _CLAUSES = re.compile(r"[.;!?]+(?:\s|$)|,\s|\s[-–—]\s|\bbut\b", re.I)
 _ARTICLE = r"(?:(?:an?|the|any)\s+)?"
 #: "has no curl", "without a broker", "don't have docker", "no sudo access".
@@ -110,12 +112,12 @@ class Rejection:
 
     def _names_new(self, sentence: str) -> bool:
         """``sentence`` writes as code something the question does not name."""
-        return any(code_words(span.group(0)) - self.asked for span in _CODE_SPAN.finditer(sentence))
+        return any(code_words(span.group(0)) - self.asked for span in CODE_SPAN.finditer(sentence))
 
 
 def code_words(text: str) -> set[str]:
     """The lower-cased words of ``text`` as code splits them (``pdb.set_trace()``: pdb, set_trace)."""
-    return {w.lower() for w in _CODE_WORD.findall(text)}
+    return {w.lower() for w in CODE_WORD.findall(text)}
 
 
 @lru_cache(maxsize=256)
