@@ -131,6 +131,22 @@ def test_an_entry_of_a_link_list_is_a_mention_not_an_explanation():
     assert result.abstained and "only in a list:" in result.text and "integrations/editors.md" in result.text
 
 
+def test_a_section_that_only_links_elsewhere_names_its_subject_without_covering_it():
+    link = "You can deploy your project with Stormkit by following these instructions."
+    rarity, counts = index_of([link, WAITING, *FILLER])
+    passages = [page(link, "guide/deploy.md", "Platform Guides › Stormkit")]
+    question = "deploying to Stormkit: which build command and output directory do I enter?"
+    report = assess_focus(question, passages, rarity, counts=counts)
+    assert report.mentions and report.mentions[0].place == "a link"
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert result.abstained and "only with a link elsewhere:" in result.text
+    # a heading over a real explanation, however short, covers it
+    explained = [
+        page("Set the output directory to `dist` in the Stormkit app settings.", "guide/deploy.md", "Stormkit")
+    ]
+    assert not assess_focus(question, explained, rarity, counts=counts).mentions
+
+
 def test_a_page_that_explains_the_focus_is_answered():
     rarity, counts = index_of([CHANGELOG, WAITING, PLAYWRIGHT_PAGE, PLAYWRIGHT_PAGE, *FILLER])
     passages = [page(PLAYWRIGHT_PAGE, "topics/playwright.rst", "Waiting for a selector"), page(WAITING)]

@@ -20,6 +20,7 @@ _PLACES = {
     "release notes": "only in the release notes",
     "a list": "only in a list",
     "an aside": "only in a note",
+    "a link": "only with a link elsewhere",
     "passing": "only in passing",
 }
 

@@ -60,6 +60,12 @@ MAX_FOCUS = 2
 LIST_ENTRY_WORDS = 14
 _CHANGELOG_NAME = re.compile(r"(change|history|news|release|whats.?new)", re.I)
 _ASIDE = re.compile(r"^(note|tip|hint|see also|warning|caution|important|info|seealso|attention)\s*:", re.I)
+#: A sentence that sends the reader to another site for the substance.
+_ELSEWHERE = re.compile(
+    r"\b(?:follow(?:ing)?|see|read|refer to|check(?: out)?) (?:the |these |this |their |its )?(?:official )?"
+    r"(?:instructions|guide|documentation|docs|steps|tutorial|article)\b",
+    re.I,
+)
 _HYPHENATED = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+\b")
 
 
@@ -266,7 +272,8 @@ def focus_status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) 
         if about_change:
             return "covered", None
         notes = is_release_notes(p)
-        if not notes and (pattern.search(fold_accents(p.title)) or pattern.search(fold_accents(p.section))):
+        titled = pattern.search(fold_accents(p.title)) or pattern.search(fold_accents(p.section))
+        if not notes and titled and not points_elsewhere(p.text):
             return "covered", None
         hits: list[tuple[Sentence, str]] = []
         for part in passage_parts(p.text):
@@ -274,7 +281,7 @@ def focus_status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) 
                 continue
             if part.kind == "code" and not notes:
                 return "covered", None
-            place = "release notes" if notes else ""
+            place = "release notes" if notes else "a link" if titled else ""
             if not place and part.kind == "item" and len(words(part.text)) <= LIST_ENTRY_WORDS:
                 place = "a list"
             for s in split_sentences(part.text) or [Sentence(part.text, 0, len(part.text))]:
@@ -287,6 +294,19 @@ def focus_status(f: FocusTerm, passages: Sequence[Passage], about_change: bool) 
             sentence, place = hits[0]
             first = Mention(f.text, rank, sentence.text, place or "passing")
     return ("mentioned", first) if first is not None else ("absent", None)
+
+
+def points_elsewhere(text: str) -> bool:
+    """A section whose only words send the reader elsewhere: "You can deploy with CloudRay by following these
+    instructions." (a link list's entry with a heading of its own). It names a subject; it does not cover it."""
+    parts = passage_parts(text)
+    sentences = [s for part in parts if part.kind != "code" for s in split_sentences(part.text)]
+    return (
+        bool(sentences)
+        and len(sentences) <= 2
+        and not any(part.kind == "code" for part in parts)
+        and all(_ELSEWHERE.search(s.text) for s in sentences)
+    )
 
 
 def _host(url: str) -> str:
