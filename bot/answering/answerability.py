@@ -15,7 +15,10 @@ site does not cover score almost as high as the ones it answers). The signals me
 * ``margin``: how far the best sentence stands above the other passages' best sentences;
 * ``agreement``: whether the dense and keyword rankings both put that passage near the top;
 * ``typed``: whether the best sentence holds the kind of thing asked for (a number for "how many",
-  a date for "when", a name as code spells it for "which setting"), when the question asks for one.
+  a date for "when", a name as code spells it for "which setting"), when the question asks for one;
+* ``heading``: how much of the question's wording the best sentence's section headings hold
+  ("what does --save-exact do?" under "Options › --save-exact, -E"; measured, not yet weighted:
+  bench/README.md).
 
 A logistic model gives the probability that the question is answerable. It is fitted on the five
 dev sets together, each set weighing the same, and judged leave-one-corpus-out: fitted on four,
@@ -39,6 +42,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.answering.evidence import Evidence
+from bot.answering.term_overlap import overlap, term_weights
 
 Decision = Literal["answer", "weak", "none"]
 
@@ -64,6 +68,7 @@ SIGNALS = (
     "focus_mentioned",
     "focus_rare",
     "focus_unseen",
+    "heading",
 )
 
 
@@ -108,6 +113,7 @@ def features(evidence: Evidence) -> dict[str, float]:
         "focus_mentioned": evidence.focus.mentioned,
         "focus_rare": float(evidence.focus.rare_uncovered if evidence.focus.rare_uncovered is not None else 10**6),
         "focus_unseen": float(len(evidence.focus.unseen)),
+        "heading": overlap(term_weights(evidence.question.text), passage.section) if passage.section else 0.0,
     }
 
 
