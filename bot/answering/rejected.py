@@ -108,7 +108,7 @@ class Rejection:
         held = code_words(code)
         if held & self.lacking:
             return True
-        return bool(held & self.failing) and (lead is None or self.echoes(lead) or not self._names_new(lead))
+        return bool(held & self.failing) and (lead is None or not self._names_new(lead))
 
     def _names_new(self, sentence: str) -> bool:
         """``sentence`` writes as code something the question does not name."""
