@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.answering.focus import CountFn, FocusReport, RarityFn, asks_change, assess_focus, is_release_notes
 from bot.answering.question import Question, analyse
-from bot.answering.rejected import CODE_SPAN, CODE_WORD, rejected_in
+from bot.answering.rejected import CODE_SPAN, code_words, rejected_in
 from bot.answering.setting_names import is_key_value, with_option
 from bot.answering.term_overlap import overlap, prefix_match, term_weights
 from bot.schema import Passage
@@ -316,12 +316,11 @@ def _score_code(
             if part.kind != "code":
                 continue
             lead = _lead_in(parts, i, by_passage.get(rank, []))
-            code_words = {w.lower() for w in CODE_WORD.findall(part.text)}
-            code_terms = set(content_terms(" ".join(code_words).replace("_", " ")))
+            held = code_words(part.text)
+            code_terms = set(content_terms(" ".join(held).replace("_", " ")))
             word_share = len(terms & code_terms) / len(terms) if terms else 0.0
             ident_share = (
-                sum(any(piece in code_words for piece in CODE_WORD.findall(ident.lower())) for ident in idents)
-                / len(idents)
+                sum(any(piece in held for piece in code_words(ident)) for ident in idents) / len(idents)
                 if idents
                 else 0.0
             )

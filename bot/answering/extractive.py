@@ -198,10 +198,9 @@ def _pick_code(evidence: Evidence) -> ScoredCode | None:
     if best is None or not evidence.code:
         return None
     text = evidence.passages[best.passage_rank].text
-    if _REFERS_BACK.search(best.sentence.text):  # it explains the block before it: show that one
-        above = [c for c in _usable(evidence, best) if c.part.end <= best.sentence.start]
-        if above and text[above[-1].part.end : best.sentence.start].count("\n\n") <= _CODE_REACH:
-            return above[-1]
+    above = [c for c in _usable(evidence, best) if _explains(best, c)]  # "In the above example ...": that block
+    if above and text[above[-1].part.end : best.sentence.start].count("\n\n") <= _CODE_REACH:
+        return above[-1]
     after = [
         c
         for c in _usable(evidence, best)

@@ -23,7 +23,7 @@ from bot.answering.question import identifiers
 from bot.text import STOPWORDS
 
 #: A word as code splits words ("set_trace" of ``pdb.set_trace()``).
-CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Something a sentence writes as code: a backquoted span, a snake_case name, a call.
 CODE_SPAN = re.compile(r"`[^`]+`|\b\w+_\w+\b|\b\w+\(\)")
 _CLAUSES = re.compile(r"[.;!?]+(?:\s|$)|,\s|\s[-–—]\s|\bbut\b", re.I)
@@ -117,7 +117,7 @@ class Rejection:
 
 def code_words(text: str) -> set[str]:
     """The lower-cased words of ``text`` as code splits them (``pdb.set_trace()``: pdb, set_trace)."""
-    return {w.lower() for w in CODE_WORD.findall(text)}
+    return {w.lower() for w in _CODE_WORD.findall(text)}
 
 
 @lru_cache(maxsize=256)
