@@ -448,6 +448,23 @@ def test_a_stop_inside_parentheses_does_not_cut_the_sentence_it_answers_with():
     assert len(split_sentences("A note (unclosed. Then more text here. And more.")) == 3
 
 
+def test_an_options_default_in_parentheses_stays_with_its_option():
+    # a CLI's option list as a PDF manual prints it: each option's default after its description's stop
+    text = (
+        "redumis [--help] FILE [--seed=<int>] [--time_limit=<double>] [--output=<string>] Options:\n\n"
+        "--seed=<int> Seed to use for the PRNG.\n\n"
+        "--time_limit=<double> Time limit. (Default: 1000s)\n\n"
+        "--output=<string> Path to output file."
+    )
+    assert "--time_limit=<double> Time limit. (Default: 1000s)" in [s.text for s in split_sentences(text)]
+    result = extractive_answer(
+        "redumis: what's the time limit if I don't pass --time_limit?", [p(text)], embed=None, options=ALWAYS
+    )
+    assert "(Default: 1000s)" in result.text
+    # an aside that is a sentence of its own in running prose still stands alone
+    assert len(split_sentences("He left. (He came back later.) Then he sat down.")) == 3
+
+
 def test_an_abbreviation_before_a_number_or_in_a_case_name_ends_no_sentence():
     text = (
         "Israel stopped deliveries to Gaza on Oct. 10, 2023, and is preparing an invasion. "

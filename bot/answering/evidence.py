@@ -22,7 +22,7 @@ from bot.schema import Passage
 from bot.text import Sentence, content_terms, words
 from ingest.documents.clean import is_clutter_line
 from ingest.documents.document import Part, passage_parts
-from ingest.documents.sentences import ENDS_SENTENCE, split_sentences
+from ingest.documents.sentences import ends_like_sentence, split_sentences
 from ingest.embedding.embedder import cosine
 
 EmbedFn = Callable[[Sequence[str]], list[list[float]]]
@@ -362,7 +362,7 @@ def quotable(sentence: str) -> bool:
         return len(tokens) >= 2 and not is_clutter_line(sentence)
     if len(tokens) < 4 or len(tokens) > 90:
         return False
-    if not ENDS_SENTENCE.search(sentence) and not sentence.rstrip().endswith(":") and len(tokens) < 15:
+    if not ends_like_sentence(sentence) and not sentence.rstrip().endswith(":") and len(tokens) < 15:
         return False  # headings and headlines
     if sentence.rstrip().rstrip("\"”’')]").endswith("?"):
         return False  # a question in a document is not an answer

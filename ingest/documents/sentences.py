@@ -28,6 +28,10 @@ _BEFORE_NUMBER = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|De
 
 #: A stop inside parentheses ends no sentence when they close within this many characters after it.
 _BRACKET_REACH = 80
+#: A short aside in parentheses that ends its line belongs to the sentence before it: an option's default
+#: ("--time_limit=<double> Time limit. (Default: 1000s)"), a unit, a cross-reference ("(See below.)").
+_ASIDE = re.compile(r"\([^()\n]{1,60}\)[.!?]?[ \t]*(?:\n|$)")
+_TRAILING_ASIDE = re.compile(r"\s*\([^()\n]{1,60}\)$")
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,18 @@ def split_sentences(text: str) -> list[Sentence]:
             _ABBREVIATIONS.search(piece)
             or (_BEFORE_NUMBER.search(piece) and text[match.end() : match.end() + 1].isdigit())
             or _inside_brackets(piece, text, match.end())
+            or _ASIDE.match(text, match.end())
         ):
             continue
         _append(out, text, start, end)
         start = match.end()
     _append(out, text, start, len(text))
     return out
+
+
+def ends_like_sentence(text: str) -> bool:
+    """``text`` ends with a sentence stop, or with one and a short aside ("Time limit. (Default: 1000s)")."""
+    return bool(ENDS_SENTENCE.search(text) or ENDS_SENTENCE.search(_TRAILING_ASIDE.sub("", text)))
 
 
 def _inside_brackets(piece: str, text: str, after: int) -> bool:
