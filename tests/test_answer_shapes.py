@@ -448,6 +448,23 @@ def test_a_stop_inside_parentheses_does_not_cut_the_sentence_it_answers_with():
     assert len(split_sentences("A note (unclosed. Then more text here. And more.")) == 3
 
 
+def test_a_help_channel_questions_filler_picks_no_sentence():
+    # "what's going on?" names nothing the answer must hold; "going" must not favour the sentence that uses it
+    deploy = p("If your site is going to be served at a sub-path, set the `base` option in the config.", "deploy.md")
+    install = p(
+        "VitePress is an ESM-only package. Don't use `require()` to import it; "
+        'make sure your nearest `package.json` contains `"type": "module"`.',
+        "install.md",
+    )
+    result = extractive_answer(
+        "my config does require('vitepress') and it blows up, what's going on?",
+        [deploy, install],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert result.text.startswith("VitePress is an ESM-only package.") or result.text.startswith("Don't use")
+
+
 def test_an_options_default_in_parentheses_stays_with_its_option():
     # a CLI's option list as a PDF manual prints it: each option's default after its description's stop
     text = (

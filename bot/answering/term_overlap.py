@@ -5,13 +5,24 @@ The lexical half of a sentence's evidence score, and what the citation checker r
 
 from __future__ import annotations
 
+import re
+
 from bot.text import camel_parts, content_terms, words
+
+#: What a help-channel question says around its question ("what's going on?", "any ideas?", "thanks!"): it names
+#: nothing the answer must hold, and "going" or "ideas" would favour any sentence that happens to use them.
+_FILLER = re.compile(
+    r"\b(?:what(?:'|’)?s going on|what is going on|what gives|what am i (?:doing wrong|missing)|am i missing something"
+    r"|is it just me|any (?:ideas?|help|pointers|tips|hints)|thanks(?: in advance)?|thank you|tia|pls|please|lol"
+    r"|(?:can|could) (?:someone|anyone|somebody) (?:help(?: me)?|explain))\b",
+    re.IGNORECASE,
+)
 
 
 def term_weights(question: str) -> dict[str, float]:
     """Content terms of the question; names and numbers weigh more than common words."""
     weights: dict[str, float] = {}
-    raw = words(question)
+    raw = words(_FILLER.sub(" ", question))
     for i, w in enumerate(raw):
         terms = content_terms(w)
         if not terms:
