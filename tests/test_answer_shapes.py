@@ -465,6 +465,23 @@ def test_a_help_channel_questions_filler_picks_no_sentence():
     assert result.text.startswith("VitePress is an ESM-only package.") or result.text.startswith("Don't use")
 
 
+def test_a_sentence_brought_along_as_context_is_not_quoted_twice():
+    # the short "Refer to ..." follows the first quote; "Also, ..." leans back on it, and it is there already
+    text = (
+        "VitePress is an ESM-only package. Don't use `require()` to import it, and make sure your nearest "
+        '`package.json` contains `"type": "module"`. Refer to the troubleshooting guide for more details. '
+        "Also, inside async CJS contexts, you can use `await import('vitepress')` instead."
+    )
+    result = extractive_answer(
+        "my config does require('vitepress') and it blows up, what's going on?",
+        [p(text, "getting-started.md", "Prerequisites")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert "Also, inside async CJS contexts" in result.text
+    assert result.text.count("Refer to the troubleshooting guide") == 1
+
+
 def test_an_options_default_in_parentheses_stays_with_its_option():
     # a CLI's option list as a PDF manual prints it: each option's default after its description's stop
     text = (

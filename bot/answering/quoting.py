@@ -60,7 +60,8 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
         order = sorted(order, key=lambda rank: min(c.sentence.start for c in chosen if c.passage_rank == rank))
     numbers = {rank: i for i, rank in enumerate(order, 1)}
     ordered = sorted(chosen, key=lambda c: (order.index(c.passage_rank), c.sentence.start))
-    chosen_texts = {c.sentence.text for c in chosen}
+    # what need not come along as context: the chosen sentences, and those a piece already shows
+    shown_texts = {c.sentence.text for c in chosen}
     pieces: list[str] = []
     quotes: dict[int, list[str]] = {}
     open_list = ""  # the lead-in of the list the last piece belongs to
@@ -70,7 +71,7 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
             continue  # it came along with the sentence before it
         marker = f"[{numbers[c.passage_rank]}]"
         passage = evidence.passages[c.passage_rank]
-        text = in_context(passage.text, c.sentence, skip=chosen_texts)
+        text = in_context(passage.text, c.sentence, skip=shown_texts)
         lead = list_lead(passage.text, c.sentence) if c.item else ""
         if lead and lead == open_list:
             piece = f"- {text} {marker}"
@@ -92,6 +93,7 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
         if pieces and len(candidate) > max_chars:
             break
         pieces.append(piece)
+        shown_texts.update(s.text for s in split_sentences(text))
         quotes.setdefault(c.passage_rank, []).append(text if not lead or lead == open_list else f"{lead} {text}")
         open_list = lead
     citations = [
