@@ -482,6 +482,16 @@ def test_a_sentence_brought_along_as_context_is_not_quoted_twice():
     assert result.text.count("Refer to the troubleshooting guide") == 1
 
 
+def test_an_admonition_is_quoted_without_its_sections_name_but_a_settings_row_keeps_it():
+    note = p("Note: VitePress is an ESM-only package. Don't use `require()` to import it.", "start.md", "Prerequisites")
+    result = extractive_answer("is vitepress an ESM-only package?", [note], embed=None, options=ALWAYS)
+    assert "Note: VitePress is an ESM-only package." in result.text
+    assert "Prerequisites —" not in result.text
+    row = p("Default: `30`", "settings.md", "Settings › timeout")
+    result = extractive_answer("what is the default timeout?", [row], embed=None, options=ALWAYS)
+    assert "timeout — Default: `30`" in result.text
+
+
 def test_an_options_default_in_parentheses_stays_with_its_option():
     # a CLI's option list as a PDF manual prints it: each option's default after its description's stop
     text = (

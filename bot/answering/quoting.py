@@ -85,7 +85,7 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
             piece = f"{named} {marker}"  # named by its release, once for the sentences of one release's section
             released.add(c.passage_rank)
         else:
-            piece = f"{with_option(text, passage.section)} {marker}"  # named by its option or setting
+            piece = f"{with_option(text, passage.section, notes=False)} {marker}"  # named by its option or setting
         follow = introduced_block(passage.text, c.sentence, text)
         if follow:
             piece += f"\n\n{follow}"

@@ -17,6 +17,11 @@ from functools import lru_cache
 from ingest.documents.document import SECTION_SEPARATOR
 
 _KEY_VALUE = re.compile(r"^(`[^`]+`|[A-Za-z][\w .-]{0,30}?)(:| —) \S")
+#: The labels of admonitions (Markdown dialects, reStructuredText, Sphinx), which the loaders write as "Note: ...".
+_ADMONITIONS = frozenset(
+    {"note", "tip", "hint", "info", "warning", "caution", "danger", "important", "attention", "error", "success"}
+    | {"example", "todo", "see also"}
+)
 
 
 def is_key_value(sentence: str) -> bool:
@@ -24,12 +29,22 @@ def is_key_value(sentence: str) -> bool:
     return bool(_KEY_VALUE.match(sentence)) and len(sentence) <= 400
 
 
-def with_setting(sentence: str, section: str) -> str:
-    """A setting's row read alone ("Default: `30`") is named by its section: "timeout — Default: `30`"."""
+def with_setting(sentence: str, section: str, *, notes: bool = True) -> str:
+    """A setting's row read alone ("Default: `30`") is named by its section: "timeout — Default: `30`".
+
+    ``notes``: an admonition ("Note: VitePress is an ESM-only package.") too. What a sentence is scored by
+    reads better with its section; a reader shown "Prerequisites — Note: ..." sees markup.
+    """
     leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
-    if leaf and is_key_value(sentence) and leaf.lower() not in sentence.lower():
-        return f"{leaf} — {sentence}"
-    return sentence
+    if not leaf or not is_key_value(sentence) or leaf.lower() in sentence.lower():
+        return sentence
+    return sentence if not notes and _admonition(sentence) else f"{leaf} — {sentence}"
+
+
+def _admonition(text: str) -> bool:
+    """``text`` is an admonition ("Note: ...", "Warning: ..."), as the loaders label them, not a key and its value."""
+    match = _KEY_VALUE.match(text)
+    return match is not None and match.group(1).strip().lower() in _ADMONITIONS
 
 
 #: A heading that names an option or a setting (``--cpu=<name>``, ``--save-exact, -E``, ``catalogMode``,
@@ -92,11 +107,11 @@ def with_release(sentence: str, section: str) -> str:
     return f"{release} — {sentence}"
 
 
-def with_option(sentence: str, section: str) -> str:
+def with_option(sentence: str, section: str, *, notes: bool = True) -> str:
     """A sentence of an option's or a setting's own section, named by it when it does not say it:
-    "``--cpu=<name>`` — Override CPU architecture of native modules to install."."""
+    "``--cpu=<name>`` — Override CPU architecture of native modules to install.". ``notes``: as ``with_setting``."""
     leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
     name = leaf.strip("`").split(",")[0].split("=")[0].split()[0] if leaf else ""
     if not name or not _OPTION_HEADING.fullmatch(leaf) or name.lower() in sentence.lower():
-        return with_setting(sentence, section)
+        return with_setting(sentence, section, notes=notes)
     return f"`{leaf.strip('`')}` — {sentence}"
