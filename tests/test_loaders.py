@@ -39,6 +39,14 @@ def test_a_first_line_with_a_colon_is_not_a_header(tmp_path):
     assert doc.metadata["title"] == "Note: this is just text about things."
 
 
+def test_a_first_line_that_is_a_restructuredtext_field_is_no_title(tmp_path):
+    # a fragment a Sphinx page includes: its links must not read ":Version: 5.5.3 (immunity)"
+    path = write(tmp_path, "intro.txt", ":Version: 5.5.3 (immunity)\n:Web: https://x.example/\n\nWhat a queue is.\n")
+    doc = load_document(path)
+    assert doc.metadata["title"] == "Intro"  # named by its file, as a document without a title is
+    assert doc.text.startswith(":Version: 5.5.3")
+
+
 def test_markdown_front_matter(tmp_path):
     path = write(
         tmp_path,

@@ -11,6 +11,8 @@ from ingest.documents.sentences import ENDS_SENTENCE
 from ingest.errors import SkipFile
 
 _MAX_BAD_BYTE_SHARE = 0.002  # a few stray bytes are replaced; more means "not text"
+#: A reStructuredText field (":Version: 5.5.3 (immunity)"), as a fragment a Sphinx page includes starts: no title.
+_FIELD = re.compile(r"^\s*:[A-Za-z][\w -]*:(?:\s|$)")
 
 
 def decode_text(data: bytes) -> str:
@@ -47,7 +49,7 @@ def load_text(text: str) -> Document:
     title = str(metadata.get("title", "")).strip()
     if title and first.strip().lstrip("#").strip().lower() == title.lower() and rest.strip():
         body = rest  # the headline repeated as the first line is metadata, not a passage to quote
-    elif not title and 3 <= len(first.strip()) <= 150 and len(first.split()) <= 20:
+    elif not title and 3 <= len(first.strip()) <= 150 and len(first.split()) <= 20 and not _FIELD.match(first):
         metadata["title"] = first.strip().lstrip("#").strip()
     blocks = BlockBuilder()
     for paragraph in re.split(r"\n\s*\n", body):
