@@ -13,7 +13,7 @@ from bot.text import camel_parts, content_terms, words
 #: nothing the answer must hold, and "going" or "ideas" would favour any sentence that happens to use them.
 _FILLER = re.compile(
     r"\b(?:what(?:'|’)?s going on|what is going on|what gives|what am i (?:doing wrong|missing)|am i missing something"
-    r"|is it just me|any (?:ideas?|help|pointers|tips|hints)|thanks(?: in advance)?|thank you|tia|pls|please|lol"
+    r"|is it just me|any (?:ideas?|pointers|hints)|thanks(?: in advance)?|thank you|tia|pls|please|lol"
     r"|(?:can|could) (?:someone|anyone|somebody) (?:help(?: me)?|explain))\b",
     re.IGNORECASE,
 )
