@@ -256,6 +256,30 @@ def test_a_subject_many_changelog_lines_mention_and_no_section_covers_is_not_ans
     assert not extractive_answer(question, passages, embed=None, options=off, rarity=rarity, counts=counts).abstained
 
 
+def test_a_subject_only_release_notes_name_is_shown_there_when_no_passage_says_it():
+    # sphinx-click is only a dependency bump in the changelogs: the passages retrieved never say it, so the
+    # lookup finds no section of its own, and the line that names it is shown to say where it is mentioned
+    lines = [f"- Update sphinx-click to 5.{i}.0 (#90{i}5)" for i in range(3)]
+    commands = page(
+        "New commands can be added to the `celery` umbrella command of the CLI by using setuptools entry-points.",
+        "userguide/extending.rst",
+        "Adding new celery sub-commands",
+    )
+    rarity, counts = index_of([*lines, commands.text, WAITING, *FILLER, *FILLER])  # 3 chunks: not "barely"
+    notes = [page(line, "history/changelog-5.5.rst", f"5.5.{i}") for i, line in enumerate(lines)]
+    question = "how do I get sphinx-click to document the custom sub-commands I added to the celery CLI?"
+    passages = with_subject_sections(question, [commands, page(WAITING)], lambda name, n: notes, rarity, counts)
+    assert [p.source for p in passages] == ["userguide/extending.rst", "history/changelog-5.5.rst"]
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert result.abstained and result.text.startswith("The documents don't cover sphinx-click")
+    # a name in the setting the asker describes first is not what they ask about: nothing is swapped in
+    setting = "our sphinx-click docs build is slow, how do I add new sub-commands to the celery CLI?"
+    assert with_subject_sections(setting, [commands, page(WAITING)], lambda name, n: notes, rarity, counts) == [
+        commands,
+        page(WAITING),
+    ]
+
+
 def test_what_the_user_added_or_switched_is_not_a_question_about_what_changed():
     from bot.answering.focus import asks_change
 

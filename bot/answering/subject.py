@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.answering.focus import MAX_FOCUS, CountFn, RarityFn, asks_change, focus_status, focus_terms
+from bot.answering.focus import (
+    MAX_FOCUS,
+    CountFn,
+    RarityFn,
+    asks_change,
+    focus_status,
+    focus_terms,
+    is_release_notes,
+)
+from bot.answering.names import asking_part
 from bot.schema import Passage
 
 #: Looks a name up in the index: the ``n`` chunks that rank best for it alone.
@@ -39,16 +48,31 @@ def with_subject_sections(
     if not terms or len(terms) > MAX_FOCUS:
         return out
     about_change = asks_change(question)
+    asked = question[asking_part(question) :]
     shown = {p.chunk_id for p in out}
     found: list[Passage] = []
     for term in terms:
-        if focus_status(term, out, about_change)[0] == "covered":
+        status = focus_status(term, out, about_change)[0]
+        if status == "covered":
             continue
+        mention: Passage | None = None
         for hit in lookup(term.text, LOOKUP):
-            if hit.chunk_id not in shown and focus_status(term, [hit], about_change)[0] == "covered":
+            if hit.chunk_id in shown:
+                continue
+            hit_status = focus_status(term, [hit], about_change)[0]
+            if hit_status == "covered":
                 found.append(hit)
                 shown.add(hit.chunk_id)
                 break
+            if hit_status == "mentioned" and mention is None and is_release_notes(hit):
+                mention = hit
+        else:
+            # No section of its own, only release notes name it: that line is shown when no passage says the
+            # name at all, so that the answer can say the documents mention it only in their release notes.
+            # Not for a name in the setting the asker describes first ("... eats all the RAM, how do I ...").
+            if mention is not None and status != "mentioned" and term.text in asked:
+                found.append(mention)
+                shown.add(mention.chunk_id)
     if not found:
         return out
     if widen is not None:
