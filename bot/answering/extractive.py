@@ -198,12 +198,13 @@ def _pick_code(evidence: Evidence) -> ScoredCode | None:
     if best is None or not evidence.code:
         return None
     text = evidence.passages[best.passage_rank].text
-    above = [c for c in _usable(evidence, best) if _explains(best, c)]  # "In the above example ...": that block
+    usable = _usable(evidence, best)
+    above = [c for c in usable if _explains(best, c)]  # "In the above example ...": that block
     if above and text[above[-1].part.end : best.sentence.start].count("\n\n") <= _CODE_REACH:
         return above[-1]
     after = [
         c
-        for c in _usable(evidence, best)
+        for c in usable
         if c.part.start >= best.sentence.end and text[best.sentence.end : c.part.start].count("\n\n") <= _CODE_REACH
     ]
     if after:

@@ -70,7 +70,7 @@ def with_subject_sections(
             # No section of its own, only release notes name it: that line is shown when no passage says the
             # name at all, so that the answer can say the documents mention it only in their release notes.
             # Not for a name in the setting the asker describes first ("... eats all the RAM, how do I ...").
-            if mention is not None and status != "mentioned" and term.text in asked:
+            if mention is not None and status == "absent" and term.text in asked:
                 found.append(mention)
                 shown.add(mention.chunk_id)
     if not found:

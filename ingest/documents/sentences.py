@@ -30,8 +30,9 @@ _BEFORE_NUMBER = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|De
 _BRACKET_REACH = 80
 #: A short aside in parentheses that ends its line belongs to the sentence before it: an option's default
 #: ("--time_limit=<double> Time limit. (Default: 1000s)"), a unit, a cross-reference ("(See below.)").
-_ASIDE = re.compile(r"\([^()\n]{1,60}\)[.!?]?[ \t]*(?:\n|$)")
-_TRAILING_ASIDE = re.compile(r"\s*\([^()\n]{1,60}\)$")
+_ASIDE_TEXT = r"\([^()\n]{1,60}\)"
+_ASIDE = re.compile(_ASIDE_TEXT + r"[.!?]?[ \t]*(?:\n|$)")  # after a stop, ending its line
+_TRAILING_ASIDE = re.compile(r"\s*" + _ASIDE_TEXT + "$")  # ending a sentence's text
 
 
 @dataclass(frozen=True)
