@@ -354,6 +354,15 @@ def test_a_tool_named_in_lower_case_that_no_chunk_holds_is_an_unseen_name():
     assert unseen_names("wie warte ich auf einen selektor mit scrapy?", rarity) == ()
 
 
+def test_a_word_with_an_inner_capital_after_a_lowercase_start_is_a_name():
+    rarity, _ = index_of([WAITING, PLAYWRIGHT_PAGE, *FILLER])
+    assert unseen_names("can scrapy read reStructuredText (.rst) pages?", rarity) == ("reStructuredText",)
+    assert unseen_names("does scrapy speak gRPC?", rarity) == ("gRPC",)
+    # two English words in a programmer's spelling name no product; code in backticks is the identifier rules'
+    assert unseen_names("our frontend sends camelCase json, can scrapy read it?", rarity) == ()
+    assert unseen_names("does `reStructuredText` or foo.barBaz wait?", rarity) == ()
+
+
 def test_capitalised_words_joined_by_hyphens_that_no_chunk_holds_are_an_unseen_name():
     rarity, _ = index_of([WAITING, PLAYWRIGHT_PAGE, *FILLER])
     assert unseen_names("does scrapy honour a Retry-After header on 429 responses?", rarity) == ("Retry-After",)

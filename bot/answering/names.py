@@ -19,7 +19,11 @@ from bot.text import content_terms, words
 #: Rarity (IDF) of terms in the index, as bot/answering/evidence.py's RarityFn.
 RarityFn = Callable[[Sequence[str]], dict[str, float]]
 
-_CAPITALISED = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*[a-z0-9]*|[A-Z]{2,}[0-9]*)(?:\s+[A-Z][A-Za-z0-9]+)*\b")
+#: Capitalised words, acronyms, and words with an inner capital after a lowercase start ("reStructuredText",
+#: "iPhone", "gRPC"): capitalised in a way grammar does not explain.
+_CAPITALISED = re.compile(
+    r"\b(?:[A-Z][A-Za-z0-9]*[a-z0-9]*|[A-Z]{2,}[0-9]*|[a-z]+[A-Z][A-Za-z0-9]*)(?:\s+[A-Z][A-Za-z0-9]+)*\b"
+)
 #: Next to a name, these make it part of code or of a compound ("Article.DoesNotExist", "Wi-Fi", "`Kafka`", "f(").
 _JOINS_BEFORE = frozenset("-._`/@")
 _JOINS_AFTER = frozenset("-._`(/@")
@@ -53,6 +57,8 @@ def capitalised_names(question: str) -> list[tuple[str, re.Match[str]]]:
             continue
         if len(text) < 2 or text.lower() in _CALENDAR:
             continue  # "Q", "December": a letter or a date names no subject the documents could lack
+        if text[0].islower() and _two_words(text):
+            continue  # "camelCase", "snakeCase": two English words in a programmer's spelling, no product
         out.append((text, m))
     return out
 
@@ -152,6 +158,14 @@ def spelled_out(name: str, passages: Sequence[Passage]) -> bool:
     words_ = r"\s+(?:(?:of|the|and|for|de|du|la)\s+)?".join(rf"{ch}[\w’'-]*" for ch in name)
     spelled = re.compile(rf"\b{words_}\b")
     return any(spelled.search(f"{p.title}\n{p.section}\n{p.text}") for p in passages)
+
+
+def _two_words(word: str) -> bool:
+    """``word`` is two English words of three letters or more joined in camelCase ("camelCase")."""
+    parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", word)
+    return (
+        len(parts) == 2 and "".join(parts) == word and all(len(p) >= 3 and lexicon.is_english(p.lower()) for p in parts)
+    )
 
 
 def _looks_named(word: str) -> bool:
