@@ -55,6 +55,28 @@ def test_rst_include_and_literalinclude_are_read_in_place(tmp_path):
     assert sorted(doc.metadata["includes"]) == ["example.py", "shared/intro.rst"]
 
 
+def test_an_rst_include_of_a_txt_fragment_is_read_as_restructuredtext_as_sphinx_does(tmp_path):
+    root = write(
+        tmp_path / "docs",
+        {
+            "intro.rst": "Intro\n=====\n\n.. include:: includes/bundles.txt\n\n.. include:: includes/log.txt\n"
+            "   :literal:\n\n.. literalinclude:: example.py\n   :start-after: # begin\n   :end-before: # end\n",
+            "example.py": "import gadgets\n# begin\ngadgets.run()\n# end\ngadgets.stop()\n",
+            "includes/bundles.txt": ":``gadgets[redis]``:\n    for using Redis as a message transport.\n\n"
+            ":``gadgets[tblib]``:\n    for using the :setting:`task_remote_tracebacks` feature.\n",
+            "includes/log.txt": "[INFO] *started* ``worker``\n",
+        },
+    )
+    doc = load_document(root / "intro.rst", root)
+    assert texts(doc) == [
+        "`gadgets[redis]` — for using Redis as a message transport.",
+        "`gadgets[tblib]` — for using the `task_remote_tracebacks` feature.",  # the fragment's own role kept
+        "[INFO] *started* ``worker``",  # :literal: keeps the text as it is
+        "gadgets.run()",  # only the lines its options keep
+    ]
+    assert [b.kind for b in doc.blocks][-2:] == ["code", "code"]
+
+
 def test_nothing_outside_the_source_is_read_and_a_cycle_ends(tmp_path):
     secret = tmp_path / "secret.md"
     secret.write_text("The admin password is hunter2.\n")

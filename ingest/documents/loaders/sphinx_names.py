@@ -1,8 +1,10 @@
 """The directives and roles Sphinx adds to reStructuredText, taught to docutils so a page parses without Sphinx.
 
 ``code-block`` is code; ``versionadded``/``deprecated``/``seealso`` are labelled paragraphs; a
-``glossary`` is a definition list; ``autofunction``-style, ``toctree``, ``contents`` and
-``literalinclude`` directives are dropped (noted: their content lives elsewhere); roles read as
+``glossary`` is a definition list; ``autofunction``-style, ``toctree`` and ``contents`` directives
+are dropped (noted: their content lives elsewhere); ``include`` and ``literalinclude`` read the file
+in place when it is in the source (ingest/documents/includes.py), as reStructuredText unless it is
+literal, code or Markdown, cut to what ``:start-after:`` and the like keep; roles read as
 Sphinx shows them: ``:func:`~pkg.name``` as ```name```, ``:ref:`label``` as the title of the
 section the label marks (``labels``), else the label's words.
 """
@@ -165,23 +167,29 @@ def _register_sphinx_names() -> None:
 
             required_arguments = 1
             final_argument_whitespace = True
-            option_spec = None  # any option (:start-after:, :language:...)
+            option_spec = _AnyOption(literal=directives.flag)  # every option read (:start-after:, :language:...)
             has_content = False
 
             def run(self) -> list[Any]:
                 includes = current()
                 path = includes.resolve(self.arguments[0]) if includes else None
                 text = includes.text(path) if includes and path else None
+                if text is not None:
+                    text = _excerpt(text, self.options or {})
                 if includes is None or path is None or text is None:
                     node = nodes.comment(text=f".. {self.name}:: {self.arguments[0]}")
                     node["citebot_dropped"] = True
                     return [node]
                 suffix = path.suffix.lower()
-                if self.name == "literalinclude" or suffix in CODE_SUFFIXES:
-                    given = (self.options or {}).get("language")
+                options = self.options or {}
+                if self.name == "literalinclude" or suffix in CODE_SUFFIXES or "literal" in options:
+                    given = options.get("language")
                     return [nodes.literal_block(text, text, language=given or language(path))]
-                if suffix in (".md", ".markdown", ".txt", ""):  # not reStructuredText: its paragraphs
+                # Sphinx reads an include as reStructuredText whatever its suffix (".txt" fragments are the custom),
+                # unless a parser is named: Markdown then, read as its paragraphs.
+                if suffix in (".md", ".markdown") or "parser" in options:
                     return [nodes.paragraph(p, p) for p in re.split(r"\n\s*\n", text) if p.strip()]
+                _register_project_roles(text)  # the fragment's own roles (":setting:", ":pypi:")
                 self.state_machine.insert_input(text.splitlines(), str(path))
                 return []
 
@@ -192,6 +200,33 @@ def _register_sphinx_names() -> None:
             roles.register_local_role(name, _text_role)
         _KNOWN_ROLES.update(_ROLES)
         _REGISTERED = True
+
+
+class _AnyOption(dict[str, Any]):
+    """An ``option_spec`` that takes every option as text, unless it names a conversion for it."""
+
+    def __missing__(self, key: str) -> Any:
+        from docutils.parsers.rst import directives
+
+        return directives.unchanged
+
+
+def _excerpt(text: str, options: dict[str, Any]) -> str:
+    """The part of an included file its options keep: ``:start-line:``/``:end-line:``, then the text after
+    ``:start-after:`` (or from ``:start-at:``) and before ``:end-before:`` (or up to ``:end-at:``)."""
+    lines = text.splitlines(keepends=True)
+    try:
+        start, end = int(options.get("start-line") or 0), options.get("end-line")
+    except ValueError:
+        start, end = 0, None
+    text = "".join(lines[start : int(end) if end and str(end).lstrip("-").isdigit() else None])
+    for key, after in (("start-after", True), ("start-at", False)):
+        if (mark := options.get(key)) and (at := text.find(mark)) >= 0:
+            text = text[at + len(mark) if after else at :]
+    for key, before in (("end-before", True), ("end-at", False)):
+        if (mark := options.get(key)) and (at := text.find(mark)) >= 0:
+            text = text[: at if before else at + len(mark)]
+    return text
 
 
 #: Roles registered so far: Sphinx's own, then every project role met in a document.
