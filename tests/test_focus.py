@@ -131,6 +131,28 @@ def test_an_entry_of_a_link_list_is_a_mention_not_an_explanation():
     assert result.abstained and "only in a list:" in result.text and "integrations/editors.md" in result.text
 
 
+def test_a_quoted_mention_covers_its_subject_only_if_it_speaks_to_the_question_proper():
+    bundles = (
+        "`gadgets[redis]` — for using Redis as a message transport.\n\n"
+        "`gadgets[slmq]` — for using the SoftLayer message queue transport (experimental)."
+    )
+    rarity, counts = index_of([bundles, WAITING, *FILLER])
+    passages = [page(bundles, "getting-started/introduction.rst", "Bundles")]
+    quoted = ["`gadgets[slmq]` — for using the SoftLayer message queue transport (experimental)."]
+    # the setting names the transport, the question proper asks what the entry never says
+    question = "trying the SoftLayer message queue transport — which credentials does it need in the broker url?"
+    report = assess_focus(question, passages, rarity, quoted, counts)
+    assert [m.term for m in report.mentions] == ["SoftLayer"] and report.mentioned == 1.0
+    result = extractive_answer(question, passages, embed=None, options=ALWAYS, rarity=rarity, counts=counts)
+    assert result.abstained and "they mention it only in passing" in result.text
+    # the same entry answers a question proper that it speaks to, and one that asks only about the name
+    for question in (
+        "we run rabbitmq today. which transport does the SoftLayer bundle add?",
+        "is there a SoftLayer message queue bundle?",
+    ):
+        assert not assess_focus(question, passages, rarity, quoted, counts).mentions
+
+
 def test_a_section_that_only_links_elsewhere_names_its_subject_without_covering_it():
     link = "You can deploy your project with Stormkit by following these instructions."
     rarity, counts = index_of([link, WAITING, *FILLER])

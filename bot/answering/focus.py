@@ -209,7 +209,8 @@ def assess_focus(
     A question about what changed ("v1 had allow_mutation, what is it now?") is answered by the
     release notes and the migration asides, so there a mention there counts as covering it. A name
     said once in passing covers it when that sentence is one the answer would quote
-    (``answer_sentences``): "Black formats notebooks with the jupyter extra" answers its question.
+    (``answer_sentences``): "Black formats notebooks with the jupyter extra" answers its question;
+    after a setting the asker describes first, only if it also says a word of the question proper.
     A question that names many things (a multi-part news question) has no one focus: the shares
     are measured only when it names at most ``MAX_FOCUS``. The names no chunk of the index holds
     (``unseen_names``) are reported whatever their number. Lowercase names ("gunicorn") count only
@@ -228,9 +229,19 @@ def assess_focus(
     mentions: list[Mention] = []
     rare: int | None = None
     found = {f.text: focus_status(f, passages, about_change) for f in terms}
+    # After a setting the asker describes first, what the question proper asks besides its names ("SoftLayer
+    # transport (celery[slmq]) — which credentials does it need?"): a mention that says none of it ("`celery[slmq]`
+    # — for using the SoftLayer transport") names the subject without answering.
+    start = asking_part(question)
+    asked = set(content_terms(question[start:])) if start else set()
     for f in terms:
         status, mention = found[f.text]
-        quoted = mention is not None and any(mention.sentence in a or a in mention.sentence for a in answer_sentences)
+        other = asked - set(f.terms)
+        quoted = (
+            mention is not None
+            and any(mention.sentence in a or a in mention.sentence for a in answer_sentences)
+            and (not other or not other.isdisjoint(content_terms(mention.sentence)))
+        )
         if status == "mentioned" and mention is not None and mention.place in ("passing", "a list") and quoted:
             status = "covered"
         if status != "covered" and any(found[o][0] == "covered" for o in _alternatives(question, f, terms)):
