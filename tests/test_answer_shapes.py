@@ -490,6 +490,10 @@ def test_an_admonition_is_quoted_without_its_sections_name_but_a_settings_row_ke
     row = p("Default: `30`", "settings.md", "Settings › timeout")
     result = extractive_answer("what is the default timeout?", [row], embed=None, options=ALWAYS)
     assert "timeout — Default: `30`" in result.text
+    # a row keyed by its own name needs no other: no "TL;DR — `pnpm add -D sax` — Meaning: ..."
+    named = p("`pnpm add -D sax` — Meaning: Save to `devDependencies`", "cli/add.md", "TL;DR")
+    result = extractive_answer("how do I save sax to devDependencies?", [named], embed=None, options=ALWAYS)
+    assert result.text.startswith("`pnpm add -D sax` — Meaning: Save to `devDependencies`")
 
 
 def test_an_options_default_in_parentheses_stays_with_its_option():

@@ -32,13 +32,16 @@ def is_key_value(sentence: str) -> bool:
 def with_setting(sentence: str, section: str, *, notes: bool = True) -> str:
     """A setting's row read alone ("Default: `30`") is named by its section: "timeout — Default: `30`".
 
-    ``notes``: an admonition ("Note: VitePress is an ESM-only package.") too. What a sentence is scored by
-    reads better with its section; a reader shown "Prerequisites — Note: ..." sees markup.
+    ``notes``: an admonition ("Note: VitePress is an ESM-only package.") and a row keyed by its own name in code
+    ("`pnpm add -D sax` — Meaning: ...") too. What a sentence is scored by reads better with its section; a
+    reader shown "Prerequisites — Note: ..." or "TL;DR — `pnpm add -D sax` — Meaning: ..." sees markup.
     """
     leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
     if not leaf or not is_key_value(sentence) or leaf.lower() in sentence.lower():
         return sentence
-    return sentence if not notes and _admonition(sentence) else f"{leaf} — {sentence}"
+    if not notes and (_admonition(sentence) or sentence.startswith("`")):
+        return sentence  # a row keyed by its own name ("`celery[slmq]` — for using ...") needs no other
+    return f"{leaf} — {sentence}"
 
 
 def _admonition(text: str) -> bool:
