@@ -52,3 +52,47 @@ def test_a_myst_page_reads_as_built():
     assert doc.blocks[0].anchor == "config-timeouts"  # the (label)= target is the section's id
     assert doc.blocks[3].language == "python"
     assert doc.metadata["dropped"] == ["{contents}", "{include} ../README.md", "{toctree}"]
+
+
+DJANGO_STYLE = """\
+=====================================
+Writing your first app, part 1
+=====================================
+
+Let's learn by example.
+
+The development server
+======================
+
+Change into the outer :file:`mysite` directory and run the following command:
+
+.. code-block:: console
+
+    $ python manage.py runserver
+
+Set :setting:`ALLOWED_HOSTS` when ``DEBUG`` is off::
+
+    ALLOWED_HOSTS = ["example.com"]
+"""
+
+
+def test_a_sphinx_source_kept_as_txt_reads_as_restructuredtext_and_plain_text_stays_text(tmp_path):
+    page = tmp_path / "tutorial01.txt"  # Django keeps its docs as .txt
+    page.write_text(DJANGO_STYLE)
+    doc = load_document(page)
+    assert doc.metadata["title"] == "Writing your first app, part 1"
+    got = [(b.kind, b.text) for b in doc.blocks if b.kind != "heading"]
+    assert ("paragraph", "Change into the outer `mysite` directory and run the following command:") in got
+    assert ("code", "$ python manage.py runserver") in got
+    assert ("paragraph", "Set `ALLOWED_HOSTS` when `DEBUG` is off:") in got
+    assert ("code", 'ALLOWED_HOSTS = ["example.com"]') in got
+    assert all(b.section == ("The development server",) for b in doc.blocks[1:])
+    # an article with an underlined headline, and Markdown kept as .txt, are no reStructuredText
+    for text in (
+        "Markets rally\n=============\n\nStocks rose on Monday.\n\nTraders cheered: the index gained 2%.\n",
+        "Setup\n=====\n\nRun ``make``:\n\n```sh\nmake\n```\n",
+    ):
+        page.write_text(text)
+        blocks = load_document(page).blocks
+        assert not any(b.kind in ("code", "heading") for b in blocks)  # read as plain paragraphs
+        assert any(b.text.startswith(("Stocks rose", "Run ``make``")) for b in blocks)

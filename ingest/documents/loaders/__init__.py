@@ -22,7 +22,7 @@ from ingest.documents.loaders.html import load_html
 from ingest.documents.loaders.markdown import load_markdown, load_mdx
 from ingest.documents.loaders.notebook import load_notebook
 from ingest.documents.loaders.pdf import load_pdf
-from ingest.documents.loaders.rst import load_rst
+from ingest.documents.loaders.rst import is_restructuredtext, load_rst
 from ingest.documents.loaders.text import decode_text, load_text
 from ingest.documents.sentences import SENTENCE_STOP
 from ingest.errors import NothingToIndex, SkipFile
@@ -83,7 +83,12 @@ def _load(path: Path) -> Document:
     text = "" if suffix == ".pdf" else normalize(decode_text(data))
     if suffix in (".html", ".htm") and _TEMPLATE_SYNTAX.search(_CODE_ELEMENTS.sub(" ", text)):
         raise NothingToIndex(f"{NOTHING_TO_INDEX}: a template (Jinja or Liquid syntax), not a page")
-    doc = load_pdf(data) if suffix == ".pdf" else _TEXT_LOADERS[suffix](text)
+    if suffix == ".pdf":
+        doc = load_pdf(data)
+    elif suffix == ".txt" and is_restructuredtext(text):  # a Sphinx source kept as .txt (Django's docs)
+        doc = load_rst(text)
+    else:
+        doc = _TEXT_LOADERS[suffix](text)
     blocks = [
         replace(b, text=strip_controls(b.text if b.kind == "code" else defuse_citation_markers(b.text)))
         for b in doc.blocks

@@ -22,6 +22,29 @@ from ingest.documents.loaders.sphinx_names import label_titles, register
 _BUILD_MARKERS = re.compile(r"\{(?:execsql|printsql|opensql|sql|stop)\}")
 
 
+#: A section title's adornment line ("=====", "-----", "~~~~~").
+_ADORNMENT = re.compile(r"^([=\-~^\"'`#*+<>:._])\1{2,}[ \t]*$")
+#: What only reStructuredText writes: a directive, a role, a field, a ``literal``, a paragraph ending "::".
+_RST_MARKUP = re.compile(
+    r"^[ \t]*\.\. [A-Za-z][\w:-]*::(?:\s|$)|(?<![\w`]):[a-z][\w:+.-]*:`[^`\n]+`|^:[A-Za-z][\w -]*:(?:\s|$)|"
+    r"``[^`\n]+``|\S::[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def is_restructuredtext(text: str) -> bool:
+    """A text file written in reStructuredText: a Sphinx source kept as ``.txt`` (Django's docs, an included
+    fragment). It has an underlined section title and markup only reStructuredText writes, and no Markdown fence."""
+    if "```" in text:
+        return False
+    lines = text.splitlines()
+    titled = any(
+        _ADORNMENT.match(under) and not _ADORNMENT.match(title) and 2 <= len(title.strip()) <= len(under.rstrip())
+        for title, under in zip(lines, lines[1:])
+    )
+    return titled and _RST_MARKUP.search(text) is not None
+
+
 def load_rst(text: str) -> Document:
     """A reStructuredText document; docutils' warnings are kept out of the output."""
     from docutils.core import publish_doctree
