@@ -96,3 +96,60 @@ def test_a_sphinx_source_kept_as_txt_reads_as_restructuredtext_and_plain_text_st
         blocks = load_document(page).blocks
         assert not any(b.kind in ("code", "heading") for b in blocks)  # read as plain paragraphs
         assert any(b.text.startswith(("Stocks rose", "Run ``make``")) for b in blocks)
+
+
+API_PAGE = """\
+Requests and responses
+======================
+
+Request objects
+---------------
+
+.. currentmodule:: gadgets.http
+
+.. autoclass:: gadgets.Request
+
+    :param url: the URL of this request
+    :type url: str
+    :raises ValueError: if the URL is invalid
+
+    .. attribute:: Request.meta
+       :value: {}
+
+        A dictionary of arbitrary metadata for the request.
+
+    .. method:: Request.replace([url, method, headers])
+
+       Return a Request object with the same members, except for those given new values.
+
+.. autoclass:: gadgets.FormRequest
+
+.. function:: fetch(url, *, timeout=None)
+
+   Download ``url`` and return its response.
+
+Requests are scheduled in the order they are yielded.
+"""
+
+
+def test_an_api_description_heads_its_own_content_as_on_the_built_page(tmp_path):
+    page = tmp_path / "request-response.rst"
+    page.write_text(API_PAGE)
+    doc = load_document(page)
+    got = {b.text: (b.section, b.anchor) for b in doc.blocks if b.kind != "heading"}
+    # what was written under autoclass, attribute and method is read, under the object's name and its id
+    assert got["`url` (str) — the URL of this request"] == (("Request objects", "gadgets.Request"), "gadgets.Request")
+    assert "Raises `ValueError` — if the URL is invalid" in got  # fields as Sphinx shows them
+    assert got["A dictionary of arbitrary metadata for the request."] == (
+        ("Request objects", "gadgets.Request", "Request.meta"),
+        "gadgets.Request.meta",
+    )
+    replace = "Return a Request object with the same members, except for those given new values."
+    assert got[replace][0][-1] == "Request.replace()" and got[replace][1] == "gadgets.Request.replace"
+    assert got["Download `url` and return its response."] == (
+        ("Request objects", "fetch()"),
+        "gadgets.http.fetch",
+    )
+    # after a description the page's own section goes on; an autoclass with nothing written is an API stub
+    assert got["Requests are scheduled in the order they are yielded."][0] == ("Request objects",)
+    assert ".. autoclass:: gadgets.FormRequest" in doc.metadata["dropped"]

@@ -148,6 +148,11 @@ class BlockBuilder:
         self._trail.append((level, text, anchor))
         self.blocks.append(Block("heading", text, self.section, self.anchor, page=self.page, level=level))
 
+    def close(self, level: int) -> None:
+        """Close the sections of ``level`` and deeper: what follows belongs to the enclosing one."""
+        while self._trail and self._trail[-1][0] >= level:
+            self._trail.pop()
+
     def add(self, kind: BlockKind, text: str, language: str = "") -> None:
         """A content block in the current section; empty text is ignored."""
         if kind == "code":

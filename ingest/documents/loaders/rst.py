@@ -109,7 +109,9 @@ class _Walker:
             self.blocks.label(start, label)
         elif isinstance(node, nodes.table):
             self._table(node)
-        elif isinstance(node, (nodes.definition_list, nodes.field_list, nodes.option_list)):
+        elif isinstance(node, nodes.field_list):
+            self._fields(node, depth)
+        elif isinstance(node, (nodes.definition_list, nodes.option_list)):
             for item in node.children:
                 self._definition(item, depth)
         elif isinstance(node, nodes.line_block):
@@ -136,6 +138,11 @@ class _Walker:
             ),
         ):
             return
+        elif isinstance(node, nodes.container) and node.get("citebot_object"):
+            # an object's description (sphinx_names.Description): a section of its own, closed after its content
+            self.blocks.heading(depth + 1, node["citebot_object"], node.get("citebot_id", ""))
+            self.children(node, depth + 1)
+            self.blocks.close(depth + 1)
         elif isinstance(node, nodes.Element):  # block_quote, container, compound, topic, sidebar...
             self.children(node, depth)
 
@@ -159,7 +166,37 @@ class _Walker:
             for row in body.findall(nodes.row):
                 self.blocks.add("table_row", table_row(headers, [inline(entry) for entry in row.children]))
 
-    def _definition(self, item: Any, depth: int) -> None:
+    def _fields(self, fields: Any, depth: int) -> None:
+        """A field list; the fields Sphinx reads as an object's info are shown as it shows them: ":param url:" with
+        ":type url: str" as "`url` (str) — ...", ":raises ValueError:" as "Raises `ValueError` — ...", ":rtype:"
+        as "Return type — ..."."""
+        from docutils import nodes
+
+        types: dict[str, str] = {}
+        for field in fields.children:
+            name = field.next_node(nodes.field_name)
+            body = field.next_node(nodes.field_body)
+            words = name.astext().split() if name is not None else []
+            if len(words) == 2 and words[0] in _TYPE_FIELDS and body is not None:
+                types[words[1]] = inline(body)
+        for field in fields.children:
+            name = field.next_node(nodes.field_name)
+            words = name.astext().split() if name is not None else []
+            kind = words[0] if words else ""
+            if len(words) == 2 and kind in _TYPE_FIELDS:
+                continue  # shown with its parameter
+            if len(words) >= 2 and kind in _PARAM_FIELDS:
+                given = " ".join(words[1:-1])  # ":param str url:" gives the type in place
+                typed = types.get(words[-1]) or given
+                self._definition(field, depth, f"`{words[-1]}`" + (f" ({typed})" if typed else ""))
+            elif len(words) >= 2 and kind in _RAISES_FIELDS:
+                self._definition(field, depth, f"Raises `{' '.join(words[1:])}`")
+            elif len(words) == 1 and kind in _LABELLED_FIELDS:
+                self._definition(field, depth, _LABELLED_FIELDS[kind])
+            else:
+                self._definition(field, depth)
+
+    def _definition(self, item: Any, depth: int, term: str | None = None) -> None:
         """term — definition (definition lists, field lists, option lists); a rich definition keeps its blocks."""
         from docutils import nodes
 
@@ -167,18 +204,37 @@ class _Walker:
         body = next(
             (c for c in item.children if isinstance(c, (nodes.definition, nodes.field_body, nodes.description))), None
         )
-        term = " ".join(t.astext() if isinstance(t, nodes.option_group) else inline(t) for t in term_nodes)
+        if term is None:
+            term = " ".join(t.astext() if isinstance(t, nodes.option_group) else inline(t) for t in term_nodes)
         if body is None:
             self.blocks.add("paragraph", term)
             return
         parts = body.children
-        if parts and all(isinstance(p, nodes.paragraph) for p in parts):
+        if parts and all(isinstance(p, nodes.paragraph) for p in parts) and inline(parts[0]).endswith(_STOPS):
             text = " ".join(inline(p) for p in parts)
             self.blocks.add("paragraph", f"{term} — {text}" if term else text)
+            return
+        if parts and isinstance(parts[0], nodes.paragraph):
+            # "`headers` (dict) — the headers of this request", then its other paragraphs, notes and code: a first
+            # paragraph without a stop would run into the next one's sentence
+            first = inline(parts[0])
+            self.blocks.add("paragraph", f"{term} — {first}" if term else first)
+            for child in parts[1:]:
+                self.node(child, depth)
             return
         if term:
             self.blocks.add("paragraph", term)
         self.children(body, depth)
+
+
+_STOPS = (".", "!", "?", ":", ";")
+#: Sphinx's info fields (in an object's description): a parameter, its type, what is raised, what is returned.
+_PARAM_FIELDS = frozenset(
+    {"param", "parameter", "arg", "argument", "key", "keyword", "kwarg", "kwparam", "var", "ivar", "cvar"}
+)
+_TYPE_FIELDS = frozenset({"type", "vartype"})
+_RAISES_FIELDS = frozenset({"raises", "raise", "except", "exception"})
+_LABELLED_FIELDS = {"returns": "Returns", "return": "Returns", "rtype": "Return type", "yields": "Yields"}
 
 
 def inline(node: Any) -> str:

@@ -1,8 +1,9 @@
 """The directives and roles Sphinx adds to reStructuredText, taught to docutils so a page parses without Sphinx.
 
 ``code-block`` is code; ``versionadded``/``deprecated``/``seealso`` are labelled paragraphs; a
-``glossary`` is a definition list; ``autofunction``-style, ``toctree`` and ``contents`` directives
-are dropped (noted: their content lives elsewhere); ``include`` and ``literalinclude`` read the file
+``glossary`` is a definition list; an object's description (``.. method::``, an ``autoclass`` with
+content written under it) is a section headed by its name (sphinx_objects.py); ``autofunction``-style
+stubs, ``toctree`` and ``contents`` directives are dropped (noted: their content lives elsewhere); ``include`` and ``literalinclude`` read the file
 in place when it is in the source (ingest/documents/includes.py), as reStructuredText unless it is
 literal, code or Markdown, cut to what ``:start-after:`` and the like keep; roles read as
 Sphinx shows them: ``:func:`~pkg.name``` as ```name```, ``:ref:`label``` as the title of the
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from ingest.documents.includes import CODE_SUFFIXES, current, language
+from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, description_name, python_id
 
 _CODE_DIRECTIVES = ("code-block", "sourcecode", "ipython")
 _LABELLED = {
@@ -143,13 +145,54 @@ def _register_sphinx_names() -> None:
                 node["citebot_dropped"] = True
                 return [node]
 
+        class Description(Directive):
+            """An object's description: its name heads its content (``citebot_object`` on a container)."""
+
+            required_arguments = 0
+            optional_arguments = 1
+            final_argument_whitespace = True
+            has_content = True
+            option_spec = _AnyOption(noindex=directives.flag)
+
+            def run(self) -> list[Any]:
+                auto = self.name.startswith("auto")
+                if auto and not self.content:  # an API stub: the text lives in the code
+                    node = nodes.comment(text=f".. {self.name}:: {' '.join(self.arguments)}".strip())
+                    node["citebot_dropped"] = True
+                    return [node]
+                kind = self.name.removeprefix("auto").split(":")[-1]
+                signature = (self.arguments[0] if self.arguments else "").splitlines()[0:1]
+                name = description_name(signature[0] if signature else "", kind)
+                document = self.state.document
+                scope: list[str] = document.setdefault("citebot_scope", [])  # the enclosing descriptions' ids
+                node = nodes.container()
+                node["citebot_object"] = name
+                node["citebot_id"] = python_id(name, kind, document.get("citebot_module", ""), scope, auto)
+                scope.append(node["citebot_id"])
+                try:
+                    self.state.nested_parse(self.content, self.content_offset, node)
+                finally:
+                    scope.pop()
+                return [node]
+
+        class Module(Dropped):
+            """``.. module::`` / ``.. currentmodule::``: no text, but the module the descriptions after it are in."""
+
+            def run(self) -> list[Any]:
+                name = self.arguments[0].split()[0] if self.arguments else ""
+                self.state.document["citebot_module"] = "" if name == "None" else name
+                return super().run()
+
         # Dropped accepts any option: docutils checks options against option_spec unless it is None.
+        for name in (*DESCRIPTIONS, *AUTO_DESCRIPTIONS):
+            directives.register_directive(name, Description)
         for name in _CODE_DIRECTIVES:
             directives.register_directive(name, CodeBlock)
         for name in _LABELLED:
             directives.register_directive(name, Labelled)
         for name in DROPPED_DIRECTIVES:
-            directives.register_directive(name, Dropped)
+            if name not in AUTO_DESCRIPTIONS:
+                directives.register_directive(name, Module if name in ("module", "currentmodule") else Dropped)
 
         class Glossary(Directive):
             """``.. glossary::`` (terms, each with its indented definition): a definition list."""
