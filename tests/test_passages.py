@@ -9,7 +9,15 @@ import pytest
 
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex, tokenize
-from bot.retrieval.passages import PER_RANKING, WHOLE_DOCUMENT, asked_versions, best_sentence_score, candidates
+from bot.retrieval.passages import (
+    PER_RANKING,
+    WHOLE_DOCUMENT,
+    asked_names,
+    asked_versions,
+    best_sentence_score,
+    candidates,
+    heads,
+)
 from ingest.embedding.embedder import cosine
 from ingest.index.chroma_client import open_client
 from ingest.index.collections import Collections
@@ -225,6 +233,34 @@ def test_a_question_naming_a_release_gets_that_releases_section_of_a_long_change
     assert asked_versions("when did the parser 2.0.0 come out?") == {"2.0"}
     assert asked_versions("what changed in v2.7?") == {"2.7"}
     assert asked_versions("the parser takes 1.37 seconds to start, is that normal?") == set()  # a number, no release
+
+
+def test_a_question_naming_an_api_gets_the_section_that_name_heads(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    # Each attribute's section says "request" and "replace" more often than the replace() method's own one.
+    attributes = "".join(
+        f"### Request.{name}\n\nThe {name} of the request. To replace the {name} of a request, use replace on "
+        f"the request.\n\n"
+        for name in ("url", "body", "meta", "headers")
+    )
+    (docs / "request.md").write_text(
+        f"# Requests\n\n## Request\n\n{attributes}### Request.replace()\n\n"
+        "Return a copy with the members given new values by keyword arguments.\n\n"
+        "### REPLACE_MODE\n\nHow the request is replaced. Default: `copy`.\n"
+    )
+    (docs / "guide.md").write_text("# Guide\n\n## Install\n\nThe parser is installed with pip.\n")
+    store = make_store(tmp_path / "index")
+    make_ingestor(store, fake_embedder, chunk_tokens=64).run(docs)
+    options = HybridOptions(dense_weight=0.0, metadata_boost=0.0, doc_support=0.0, max_per_doc=1)
+    retriever = HybridRetriever(store, None, KeywordIndex(store), options)
+    found = retriever.retrieve("what does Request.replace do to a request?", 2)
+    assert found[0].section.endswith("Request.replace()")
+    assert retriever.retrieve("what does `REPLACE_MODE` do to a request?", 2)[0].section.endswith("REPLACE_MODE")
+    # names compare as code does: by case, without call parentheses or a value
+    assert heads("Request › Request.replace()", asked_names("is Request.replace() a copy?"))
+    assert heads("Options › `--line-ranges=<START-END>`", asked_names("what does --line-ranges take?"))
+    assert not heads("Configuration › `broker_url`", asked_names("I set BROKER_URL, why is it ignored?"))
 
 
 def test_a_sentence_is_matched_by_the_parts_of_its_camel_case_words():

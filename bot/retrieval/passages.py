@@ -10,7 +10,9 @@ paraphrases. Here every chunk of each chosen document is scored again:
   divided by the best such score in the document;
 * dense: the cosine similarity of the chunk's stored embedding to the question's, times a weight.
 
-A document given ``m`` slots gets its ``m`` best chunks, in the slots' order.
+A chunk of the section the question names (an API, setting or option written as code: "Request.replace",
+``DOWNLOAD_DELAY``; or the release it asks about) counts as a full lexical match besides. A document given
+``m`` slots gets its ``m`` best chunks, in the slots' order.
 
 The work per question is bounded by k, not by the size of the documents: a document of up to
 ``WHOLE_DOCUMENT`` chunks is scored whole, a larger one (a changelog of 1,600 chunks) only on its
@@ -20,13 +22,15 @@ found with the index's own searches restricted to that document.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Protocol
 
 from bot.answering.focus import asks_change
-from bot.answering.setting_names import RELEASE_VERSION, normal_version, release_version
+from bot.answering.question import identifiers
+from bot.answering.setting_names import RELEASE_VERSION, SECTION_SEPARATOR, normal_version, release_version
 from bot.retrieval.base import to_passage
 from bot.retrieval.keyword import KeywordIndex, tokenize
 from bot.schema import Passage
@@ -71,6 +75,7 @@ def choose_passages(
     sources = list(dict.fromkeys(c.source for c in chosen))
     use_dense = vector is not None and dense_weight > 0
     versions = asked_versions(query)
+    named = asked_names(query)
     by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
     for chunk in candidates(store, keyword, query, vector if use_dense else None, sources, versions, nearest):
         by_doc[chunk.meta.source].append(chunk)
@@ -90,9 +95,13 @@ def choose_passages(
         lexical_of.update((c.id, lex) for c, lex in zip(chunks, lexical))
         dense_of.update((c.id, d) for c, d in zip(chunks, dense))
         top = max(lexical) or 1.0
-        # A chunk of the release the question names counts as a full match of its words.
+        # A chunk of the release the question names, or of the section of the API, setting or option it names
+        # ("Request.replace", "DOWNLOAD_DELAY"), counts as a full match of its words.
         scores = [
-            lex / top + d + (1.0 if versions and release_version(c.meta.section) in versions else 0.0)
+            lex / top
+            + d
+            + (1.0 if versions and release_version(c.meta.section) in versions else 0.0)
+            + (1.0 if named and heads(c.meta.section, named) else 0.0)
             for c, lex, d in zip(chunks, lexical, dense)
         ]
         ranked = sorted(range(len(chunks)), key=lambda i: (-scores[i], chunks[i].id))
@@ -177,6 +186,25 @@ def asked_versions(query: str) -> set[str]:
     if not asks_change(RELEASE_VERSION.sub(" ", query)):  # asked in words ("come out", "fixed"), not "2.5 seconds"
         return set()
     return {normal_version(m.group(1)) for m in RELEASE_VERSION.finditer(query)}
+
+
+def asked_names(query: str) -> set[str]:
+    """The API, setting and option names the question writes as code, as section headings are compared."""
+    return {key for ident in identifiers(query) if (key := _name_key(ident))}
+
+
+def heads(section: str, names: set[str]) -> bool:
+    """The innermost heading of ``section`` is one of ``names``: "scrapy.Request › Request.replace()" heads
+    "Request.replace", "SessionBase › flush()" heads "SessionBase.flush", "`worker_concurrency`" its setting."""
+    leaf = _name_key(section.rsplit(SECTION_SEPARATOR, 1)[-1]) if section else ""
+    return bool(leaf) and any(leaf == n or n.endswith(f".{leaf}") or leaf.endswith(f".{n}") for n in names)
+
+
+def _name_key(text: str) -> str:
+    """A name as written in a question or a heading, compared: no backticks, call parentheses, value or alias.
+    Case counts, as in code: ``BROKER_URL`` (celery 3's setting) is not ``broker_url``."""
+    first = re.split(r"[=,\s]", text.strip().strip("`").strip(), maxsplit=1)[0]
+    return first.strip("`").removesuffix("()")
 
 
 def best_sentence_score(text: str, idf: dict[str, float]) -> float:

@@ -3,9 +3,10 @@
 ``code-block`` is code; ``versionadded``/``deprecated``/``seealso`` are labelled paragraphs; a
 ``glossary`` is a definition list; an object's description (``.. method::``, an ``autoclass`` with
 content written under it) is a section headed by its name (sphinx_objects.py); ``autofunction``-style
-stubs, ``toctree`` and ``contents`` directives are dropped (noted: their content lives elsewhere); ``include`` and ``literalinclude`` read the file
-in place when it is in the source (ingest/documents/includes.py), as reStructuredText unless it is
-literal, code or Markdown, cut to what ``:start-after:`` and the like keep; roles read as
+stubs, ``toctree`` and ``contents`` directives are dropped (noted: their content lives elsewhere);
+``include`` and ``literalinclude`` read the file in place when it is in the source
+(ingest/documents/includes.py), as reStructuredText unless it is literal, code or Markdown, cut to
+what ``:start-after:`` and the like keep; roles read as
 Sphinx shows them: ``:func:`~pkg.name``` as ```name```, ``:ref:`label``` as the title of the
 section the label marks (``labels``), else the label's words.
 """
