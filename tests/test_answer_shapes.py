@@ -193,6 +193,23 @@ def test_a_description_under_an_option_heading_is_named_by_the_option():
     assert plain.text.startswith("Override CPU architecture")  # a heading that is prose names nothing
 
 
+def test_a_settings_name_leads_its_sections_quotes_once():
+    text = (
+        "How many messages to prefetch at a time multiplied by the number of concurrent processes. "
+        "The default is 4 (four messages for each process). "
+        "To disable prefetching, set it to 1."
+    )
+    result = extractive_answer(
+        "how many messages does each worker process prefetch, and how do I disable prefetching of messages?",
+        [p(text, section="Worker › `worker_prefetch_multiplier`")],
+        embed=None,
+        options=ALWAYS,
+    )
+    assert result.text.startswith("`worker_prefetch_multiplier` — How many messages to prefetch")
+    assert result.text.count("worker_prefetch_multiplier") == 1  # not "`worker_prefetch_multiplier` — " each time
+    assert "The default is 4" in result.text or "To disable prefetching" in result.text
+
+
 def test_a_release_note_is_named_by_its_release():
     notes = (
         "- Fixed AttributeError: list object has no attribute strip with quorum queues and failover brokers (#9657)\n"

@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.setting_names import asked_names, heads
 from bot.retrieval.hybrid import HybridOptions, HybridRetriever
 from bot.retrieval.keyword import KeywordIndex, tokenize
 from bot.retrieval.passages import (
     PER_RANKING,
     WHOLE_DOCUMENT,
-    asked_names,
     asked_versions,
     best_sentence_score,
     candidates,
-    heads,
 )
 from ingest.embedding.embedder import cosine
 from ingest.index.chroma_client import open_client

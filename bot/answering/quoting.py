@@ -66,6 +66,7 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
     quotes: dict[int, list[str]] = {}
     open_list = ""  # the lead-in of the list the last piece belongs to
     released: set[int] = set()  # passages whose release a quote has named already
+    named_by: set[int] = set()  # passages whose option or setting a quote has named already
     for c in ordered:
         if any(c.sentence.text in piece for piece in pieces):
             continue  # it came along with the sentence before it
@@ -84,8 +85,11 @@ def render(evidence: Evidence, chosen: list[ScoredSentence], max_chars: int, *, 
         ):
             piece = f"{named} {marker}"  # named by its release, once for the sentences of one release's section
             released.add(c.passage_rank)
+        elif c.passage_rank not in named_by and (named := with_option(text, passage.section, notes=False)) != text:
+            piece = f"{named} {marker}"  # named by its option or setting, once for the sentences of its section
+            named_by.add(c.passage_rank)
         else:
-            piece = f"{with_option(text, passage.section, notes=False)} {marker}"  # named by its option or setting
+            piece = f"{text} {marker}"
         follow = introduced_block(passage.text, c.sentence, text)
         if follow:
             piece += f"\n\n{follow}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from bot.answering.question import identifiers
 from ingest.documents.document import SECTION_SEPARATOR
 
 _KEY_VALUE = re.compile(r"^(`[^`]+`|[A-Za-z][\w .-]{0,30}?)(:| —) \S")
@@ -118,3 +119,22 @@ def with_option(sentence: str, section: str, *, notes: bool = True) -> str:
     if not name or not _OPTION_HEADING.fullmatch(leaf) or name.lower() in sentence.lower():
         return with_setting(sentence, section, notes=notes)
     return f"`{leaf.strip('`')}` — {sentence}"
+
+
+def asked_names(query: str) -> set[str]:
+    """The API, setting and option names the question writes as code, as section headings are compared."""
+    return {key for ident in identifiers(query) if (key := _name_key(ident))}
+
+
+def heads(section: str, names: set[str]) -> bool:
+    """The innermost heading of ``section`` is one of ``names``: "scrapy.Request › Request.replace()" heads
+    "Request.replace", "SessionBase › flush()" heads "SessionBase.flush", "`worker_concurrency`" its setting."""
+    leaf = _name_key(section.rsplit(SECTION_SEPARATOR, 1)[-1]) if section else ""
+    return bool(leaf) and any(leaf == n or n.endswith(f".{leaf}") or leaf.endswith(f".{n}") for n in names)
+
+
+def _name_key(text: str) -> str:
+    """A name as written in a question or a heading, compared: no backticks, call parentheses, value or alias.
+    Case counts, as in code: ``BROKER_URL`` (celery 3's setting) is not ``broker_url``."""
+    first = re.split(r"[=,\s]", text.strip().strip("`").strip(), maxsplit=1)[0]
+    return first.strip("`").removesuffix("()")

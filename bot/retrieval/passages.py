@@ -22,15 +22,13 @@ found with the index's own searches restricted to that document.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Protocol
 
 from bot.answering.focus import asks_change
-from bot.answering.question import identifiers
-from bot.answering.setting_names import RELEASE_VERSION, SECTION_SEPARATOR, normal_version, release_version
+from bot.answering.setting_names import RELEASE_VERSION, asked_names, heads, normal_version, release_version
 from bot.retrieval.base import to_passage
 from bot.retrieval.keyword import KeywordIndex, tokenize
 from bot.schema import Passage
@@ -186,25 +184,6 @@ def asked_versions(query: str) -> set[str]:
     if not asks_change(RELEASE_VERSION.sub(" ", query)):  # asked in words ("come out", "fixed"), not "2.5 seconds"
         return set()
     return {normal_version(m.group(1)) for m in RELEASE_VERSION.finditer(query)}
-
-
-def asked_names(query: str) -> set[str]:
-    """The API, setting and option names the question writes as code, as section headings are compared."""
-    return {key for ident in identifiers(query) if (key := _name_key(ident))}
-
-
-def heads(section: str, names: set[str]) -> bool:
-    """The innermost heading of ``section`` is one of ``names``: "scrapy.Request › Request.replace()" heads
-    "Request.replace", "SessionBase › flush()" heads "SessionBase.flush", "`worker_concurrency`" its setting."""
-    leaf = _name_key(section.rsplit(SECTION_SEPARATOR, 1)[-1]) if section else ""
-    return bool(leaf) and any(leaf == n or n.endswith(f".{leaf}") or leaf.endswith(f".{n}") for n in names)
-
-
-def _name_key(text: str) -> str:
-    """A name as written in a question or a heading, compared: no backticks, call parentheses, value or alias.
-    Case counts, as in code: ``BROKER_URL`` (celery 3's setting) is not ``broker_url``."""
-    first = re.split(r"[=,\s]", text.strip().strip("`").strip(), maxsplit=1)[0]
-    return first.strip("`").removesuffix("()")
 
 
 def best_sentence_score(text: str, idf: dict[str, float]) -> float:
