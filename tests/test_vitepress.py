@@ -23,7 +23,7 @@ def test_a_vitepress_page_reads_as_its_built_page():
         ("code", "$ yarn add -D vitepress"),
     ]
     assert "NOTE: VitePress is an ESM-only package. Don't use `require()` to import it." in texts
-    assert any(t.startswith("Getting missing peer deps warnings?: If using PNPM") for t in texts)
+    assert any(t.startswith("Getting missing peer deps warnings? If using PNPM") for t in texts)
     assert "Warning: Config files must use the `.js`, `.ts`, `.mjs` or `.mts` extension." in texts
     assert texts[-1] == "The sidebar is configured in `themeConfig.sidebar`."
     assert doc.metadata["dropped"] == ["[[toc]]", "<<< @/snippets/config-example.js"]

@@ -175,10 +175,11 @@ class BlockBuilder:
         if not label:
             return
         added = self.blocks[start:]
+        lead = label if label.endswith((":", "?", "!")) else f"{label}:"  # "Why is it slow?" leads in as it is
         if added and added[0].kind in ("paragraph", "list_item", "quote"):
-            self.blocks[start] = replace(added[0], kind="admonition", text=f"{label}: {added[0].text}")
+            self.blocks[start] = replace(added[0], kind="admonition", text=f"{lead} {added[0].text}")
         elif added:
             first = added[0]
-            self.blocks.insert(start, Block("paragraph", f"{label}:", first.section, first.anchor, page=first.page))
+            self.blocks.insert(start, Block("paragraph", lead, first.section, first.anchor, page=first.page))
         else:
             self.add("paragraph", label if label.endswith((".", ":", "!", "?")) else f"{label}.")

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from ingest.documents.includes import CODE_SUFFIXES, current, language
+from ingest.documents.loaders.sphinx_layout import register_layout
 from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, description_name, python_id
 
 _CODE_DIRECTIVES = ("code-block", "sourcecode", "ipython")
@@ -237,6 +238,7 @@ def _register_sphinx_names() -> None:
                 self.state_machine.insert_input(text.splitlines(), str(path))
                 return []
 
+        register_layout()
         directives.register_directive("glossary", Glossary)
         directives.register_directive("include", Include)
         directives.register_directive("literalinclude", Include)

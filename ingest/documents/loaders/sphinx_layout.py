@@ -1,0 +1,63 @@
+"""Layout directives of Sphinx extensions (sphinx-design, sphinx-tabs, ``hlist``): their content is the page's.
+
+docutils drops a directive it does not know, content and all, so a page laid out in tabs, cards or
+grids would lose its text. Each is read as what the built page shows: a tab's, card's or dropdown's
+title leads its content in ("Windows: run the installer ..."), as an admonition's label does; a
+code tab is a code block in its language; a grid, a tab set or a horizontal list is its content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Containers whose content is simply the page's.
+CONTAINERS = ("hlist", "tabs", "tab-set", "tab-set-code", "grid", "grid-item", "div", "card-carousel")
+#: Containers titled by their argument, which leads their content in.
+TITLED = ("tab", "group-tab", "tab-item", "dropdown", "card", "grid-item-card")
+#: A tab that is a code block in the language its argument names (sphinx-tabs).
+CODE_TAB = "code-tab"
+
+
+def register_layout() -> None:
+    """Teach docutils the layout directives (called once, with Sphinx's own names)."""
+    from docutils import nodes
+    from docutils.parsers.rst import Directive, directives
+
+    class _AnyOption(dict[str, Any]):
+        def __missing__(self, key: str) -> Any:
+            return directives.unchanged
+
+    class Container(Directive):
+        """A tab set, a grid, a horizontal list: the content, titled by the argument when it has one."""
+
+        optional_arguments = 1
+        final_argument_whitespace = True
+        has_content = True
+        option_spec = _AnyOption(name=directives.unchanged)
+
+        def run(self) -> list[Any]:
+            title = " ".join((self.arguments[0] if self.arguments else "").split())
+            if self.name in TITLED and title:
+                node: Any = nodes.admonition()
+                node += nodes.title(text=title)
+            else:
+                node = nodes.container()
+            self.state.nested_parse(self.content, self.content_offset, node)
+            return [node]
+
+    class CodeTab(Directive):
+        """``.. code-tab:: python``: a code block in that language."""
+
+        optional_arguments = 1
+        final_argument_whitespace = True
+        has_content = True
+        option_spec = _AnyOption(name=directives.unchanged)
+
+        def run(self) -> list[Any]:
+            text = "\n".join(self.content)
+            language = (self.arguments[0].split()[0] if self.arguments else "").lower()
+            return [nodes.literal_block(text, text, language=language)]
+
+    for name in (*CONTAINERS, *TITLED):
+        directives.register_directive(name, Container)
+    directives.register_directive(CODE_TAB, CodeTab)
