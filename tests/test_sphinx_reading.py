@@ -153,3 +153,39 @@ def test_an_api_description_heads_its_own_content_as_on_the_built_page(tmp_path)
     # after a description the page's own section goes on; an autoclass with nothing written is an API stub
     assert got["Requests are scheduled in the order they are yielded."][0] == ("Request objects",)
     assert ".. autoclass:: gadgets.FormRequest" in doc.metadata["dropped"]
+
+
+def test_tabs_cards_and_grids_of_sphinx_extensions_keep_their_content():
+    # sphinx-design and sphinx-tabs directives were unknown to docutils, which dropped them with their content
+    doc = load_document(Path(__file__).parent / "fixtures" / "sphinx-design.rst")
+    got = [(b.kind, b.text, b.language) for b in doc.blocks]
+    assert got == [
+        ("admonition", "Windows: Run the installer and tick Add to PATH.", ""),  # a tab's label leads it in
+        ("admonition", "macOS: Install with Homebrew:", ""),
+        ("code", "$ brew install gadget", "console"),
+        ("code", "import gadget", "python"),  # a code tab is code in its language
+        ("admonition", "Linux: Use your package manager.", ""),
+        ("admonition", "Quick start: Build your first gadget in five minutes.", ""),
+        ("admonition", "Why is the build slow? The first build compiles the native parts.", ""),  # no "?:"
+        ("list_item", "alpha", ""),
+        ("list_item", "beta", ""),
+    ]
+
+
+def test_myst_colon_fences_are_directives_and_nest(tmp_path):
+    page = tmp_path / "install.md"
+    page.write_text(
+        "# Install\n\n- Step one:\n\n  :::{note}\n  A note inside a list.\n\n      indented code\n  :::\n\n"
+        "::::{tab-set}\n:::{tab-item} Windows\n:sync: win\nRun the installer.\n\n```console\n$ gadget --install\n```\n"
+        ":::\n:::{tab-item} macOS\nUse Homebrew.\n:::\n::::\n\n"
+        "::: tip\nA VitePress container is not a MyST fence.\n:::\n"
+    )
+    got = [(b.kind, b.text, b.language) for b in load_document(page).blocks]
+    assert got[1:] == [
+        ("admonition", "Note: A note inside a list.", ""),
+        ("code", "indented code", ""),  # the body keeps its indentation, less the fence's
+        ("admonition", "Windows: Run the installer.", ""),  # ":sync: win" is an option, never text
+        ("code", "$ gadget --install", "console"),
+        ("admonition", "macOS: Use Homebrew.", ""),
+        ("admonition", "Tip: A VitePress container is not a MyST fence.", ""),
+    ]

@@ -3,7 +3,8 @@
 * ``{func}`~pkg.name``` and the other roles read as Sphinx shows them (sphinx_names.role_text): code
   for API names, a ``{ref}`` as the title of the section its label marks;
 * a ``(label)=`` line is the next heading's id (its anchor), never text;
-* a directive fence ````` ```{name} argument ````` is read by what it is: ``code-block`` is code,
+* a directive fence ````` ```{name} argument ````` (or ``:::{name} argument``, MyST's colon fence) is
+  read by what it is: ``code-block`` is code,
   an admonition (``note``, ``warning``, ``seealso``...) its content led in by its label, a
   ``glossary`` its terms and definitions, and ``toctree``, ``contents``, ``include`` and the API
   stubs leave no text (noted under ``dropped``). Its ``:option: value`` lines are never text.
@@ -22,8 +23,9 @@ _TARGET = re.compile(r"^\(([^()\s]+)\)=\s*$")
 _ROLE = re.compile(r"\{([A-Za-z][\w.+:-]*)\}(`+)")
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 _OPTION = re.compile(r"^:[\w-]+:(?:\s.*)?$")
+_COLON_FENCE = re.compile(r"^(:{3,})\s*(\{[A-Za-z][\w:-]*\}.*)$")
 
-CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "code-cell"})
+CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "code-cell", "code-tab"})
 #: MyST's directives that leave no text: Sphinx's (sphinx_names.py), and includes it could not read.
 DROPPED_DIRECTIVES = frozenset({*SPHINX_DROPPED, "include", "literalinclude", "eval-rst", "image", "figure", "raw"})
 #: Directives whose content is led in by a label, as their rendered box shows it.
@@ -43,14 +45,22 @@ LABELLED = {
     "deprecated": "Deprecated since version",
     "admonition": "",
     "dropdown": "",
+    # sphinx-design and sphinx-tabs: a tab's or card's title leads its content in (sphinx_layout.py)
+    "tab-item": "",
+    "tab": "",
+    "group-tab": "",
+    "card": "",
+    "grid-item-card": "",
     "topic": "",
     "sidebar": "",
 }
 
 
 def add_myst_rules(md: Any) -> None:
-    """Teach ``md`` (a MarkdownIt parser) MyST's targets and roles; its directives are fences (``directive``)."""
+    """Teach ``md`` (a MarkdownIt parser) MyST's targets and roles; its directives are fences (``directive``),
+    written with backticks or, MyST's ``colon_fence``, with colons (``:::{note}`` ... ``:::``)."""
     md.block.ruler.before("fence", "myst_target", _target_rule, {"alt": ["paragraph"]})
+    md.block.ruler.before("fence", "myst_colon_fence", _colon_fence_rule, {"alt": ["paragraph"]})
     md.inline.ruler.before("backticks", "myst_role", _role_rule)
 
 
@@ -82,6 +92,31 @@ def _target_rule(state: Any, start: int, end: int, silent: bool) -> bool:
     token.content = found.group(1)
     token.map = [start, start + 1]
     state.line = start + 1
+    return True
+
+
+def _colon_fence_rule(state: Any, start: int, end: int, silent: bool) -> bool:
+    """``:::{tab-item} Windows`` ... ``:::``: a directive fence, as one written with backticks is read (a longer
+    fence around shorter ones nests them: ``::::{tab-set}`` holds ``:::{tab-item}``)."""
+    found = _COLON_FENCE.match(line_text(state, start))
+    if state.sCount[start] - state.blkIndent >= 4 or not found:
+        return False
+    fence = found.group(1)
+    close = start + 1
+    while close < end and not (line_text(state, close).strip() == fence and state.sCount[close] - state.blkIndent < 4):
+        close += 1
+    if close >= end:
+        return False  # never closed: not a fence
+    if silent:
+        return True
+    token = state.push("fence", "code", 0)
+    token.info = found.group(2).strip()
+    indent = state.sCount[start]  # the body keeps its own indentation (code, nested lists), less the fence's
+    body = state.src[state.bMarks[start + 1] : state.bMarks[close]] if close > start + 1 else ""
+    token.content = "".join(re.sub(rf"^ {{0,{indent}}}", "", line) for line in body.splitlines(keepends=True))
+    token.markup = fence
+    token.map = [start, close + 1]
+    state.line = close + 1
     return True
 
 
