@@ -60,7 +60,8 @@ def test_an_rst_include_of_a_txt_fragment_is_read_as_restructuredtext_as_sphinx_
         tmp_path / "docs",
         {
             "intro.rst": "Intro\n=====\n\n.. include:: includes/bundles.txt\n\n.. include:: includes/log.txt\n"
-            "   :literal:\n\n.. literalinclude:: example.py\n   :start-after: # begin\n   :end-before: # end\n",
+            "   :literal:\n\n.. literalinclude:: example.py\n   :start-after: # begin\n   :end-before: # end\n\n"
+            ".. literalinclude:: example.py\n   :lines: 1,5\n",
             "example.py": "import gadgets\n# begin\ngadgets.run()\n# end\ngadgets.stop()\n",
             "includes/bundles.txt": ":``gadgets[redis]``:\n    for using Redis as a message transport.\n\n"
             ":``gadgets[tblib]``:\n    for using the :setting:`task_remote_tracebacks` feature.\n",
@@ -73,8 +74,9 @@ def test_an_rst_include_of_a_txt_fragment_is_read_as_restructuredtext_as_sphinx_
         "`gadgets[tblib]` — for using the `task_remote_tracebacks` feature.",  # the fragment's own role kept
         "[INFO] *started* ``worker``",  # :literal: keeps the text as it is
         "gadgets.run()",  # only the lines its options keep
+        "import gadgets\ngadgets.stop()",
     ]
-    assert [b.kind for b in doc.blocks][-2:] == ["code", "code"]
+    assert [b.kind for b in doc.blocks][-3:] == ["code", "code", "code"]
 
 
 def test_nothing_outside_the_source_is_read_and_a_cycle_ends(tmp_path):

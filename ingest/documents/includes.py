@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 3
@@ -111,3 +112,38 @@ def loading(page: Path, root: Path | None) -> Iterator[Includes | None]:
 
 def language(path: Path) -> str:
     return LANGUAGES.get(path.suffix.lower(), path.suffix.lower().lstrip("."))
+
+
+def excerpt(text: str, options: dict[str, Any]) -> str:
+    """The part of an included file its options keep: ``:lines: 1,3,5-10``, ``:start-line:``/``:end-line:``,
+    then the text after ``:start-after:`` (or from ``:start-at:``) and before ``:end-before:`` (or up to
+    ``:end-at:``)."""
+    lines = text.splitlines(keepends=True)
+    if spec := str(options.get("lines") or "").strip():
+        lines = _numbered_lines(lines, spec)
+    try:
+        start, end = int(options.get("start-line") or 0), options.get("end-line")
+    except ValueError:
+        start, end = 0, None
+    text = "".join(lines[start : int(end) if end and str(end).lstrip("-").isdigit() else None])
+    for key, after in (("start-after", True), ("start-at", False)):
+        if (mark := options.get(key)) and (at := text.find(mark)) >= 0:
+            text = text[at + len(mark) if after else at :]
+    for key, before in (("end-before", True), ("end-at", False)):
+        if (mark := options.get(key)) and (at := text.find(mark)) >= 0:
+            text = text[: at if before else at + len(mark)]
+    return text
+
+
+def _numbered_lines(lines: list[str], spec: str) -> list[str]:
+    """The lines ``spec`` names, 1-based as Sphinx reads it ("1,3,5-10,20-"); all of them if it cannot be read."""
+    picked: list[str] = []
+    for part in spec.replace(" ", "").split(","):
+        first, dash, last = part.partition("-")
+        try:
+            lo = int(first) if first else 1
+            hi = (int(last) if last else len(lines)) if dash else lo
+        except ValueError:
+            return lines
+        picked.extend(lines[max(lo, 1) - 1 : hi])
+    return picked

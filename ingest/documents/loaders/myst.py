@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from ingest.documents.loaders.markdown_rules import line_text
+from ingest.documents.loaders.sphinx_layout import shown_in_html
 from ingest.documents.loaders.sphinx_names import DROPPED_DIRECTIVES as SPHINX_DROPPED
 from ingest.documents.loaders.sphinx_names import role_text
 
@@ -150,7 +151,7 @@ def directive(info: str, content: str) -> tuple[str, str, str]:
     body = "\n".join(lines).strip("\n")
     if name in CODE_DIRECTIVES:
         return "code", argument, body
-    if name in DROPPED_DIRECTIVES:
+    if name in DROPPED_DIRECTIVES or (name == "only" and not shown_in_html(argument)):
         return "dropped", f"{{{name}}} {argument}".strip(), body
     if name in LABELLED:
         label = LABELLED[name]

@@ -3,7 +3,8 @@
 docutils drops a directive it does not know, content and all, so a page laid out in tabs, cards or
 grids would lose its text. Each is read as what the built page shows: a tab's, card's or dropdown's
 title leads its content in ("Windows: run the installer ..."), as an admonition's label does; a
-code tab is a code block in its language; a grid, a tab set or a horizontal list is its content.
+code tab is a code block in its language; a grid, a tab set or a horizontal list is its content;
+``.. only::`` content is read when an HTML build shows it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,31 @@ CONTAINERS = ("hlist", "tabs", "tab-set", "tab-set-code", "grid", "grid-item", "
 TITLED = ("tab", "group-tab", "tab-item", "dropdown", "card", "grid-item-card")
 #: A tab that is a code block in the language its argument names (sphinx-tabs).
 CODE_TAB = "code-tab"
+
+
+#: The tags an HTML build of the docs sets (``.. only:: html`` is shown on the site, ``.. only:: latex`` is not).
+HTML_TAGS = frozenset({"html", "format_html", "builder_html", "dirhtml", "builder_dirhtml"})
+
+
+def shown_in_html(expression: str) -> bool:
+    """Whether ``.. only:: <expression>`` content is on the built site ("html", "not latex", "html or epub");
+    an expression that cannot be read is taken as shown."""
+    import ast
+
+    def value(node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in HTML_TAGS
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return not value(node.operand)
+        if isinstance(node, ast.BoolOp):
+            results = [value(v) for v in node.values]
+            return all(results) if isinstance(node.op, ast.And) else any(results)
+        raise ValueError("not a tag expression")
+
+    try:
+        return value(ast.parse(expression.strip(), mode="eval").body)
+    except (SyntaxError, ValueError):
+        return True
 
 
 def register_layout() -> None:
@@ -58,6 +84,20 @@ def register_layout() -> None:
             language = (self.arguments[0].split()[0] if self.arguments else "").lower()
             return [nodes.literal_block(text, text, language=language)]
 
+    class Only(Directive):
+        """``.. only:: html``: its content when the built site shows it, else nothing."""
+
+        required_arguments = 1
+        final_argument_whitespace = True
+        has_content = True
+
+        def run(self) -> list[Any]:
+            node = nodes.container()
+            if shown_in_html(self.arguments[0]):
+                self.state.nested_parse(self.content, self.content_offset, node)
+            return [node]
+
     for name in (*CONTAINERS, *TITLED):
         directives.register_directive(name, Container)
     directives.register_directive(CODE_TAB, CodeTab)
+    directives.register_directive("only", Only)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from ingest.documents.includes import CODE_SUFFIXES, current, language
+from ingest.documents.includes import CODE_SUFFIXES, current, excerpt, language
 from ingest.documents.loaders.sphinx_layout import register_layout
 from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, description_name, python_id
 
@@ -50,7 +50,6 @@ DROPPED_DIRECTIVES = (
     "currentmodule",
     "module",
     "tabularcolumns",
-    "only",
     "ifconfig",
     "graphviz",
     "plot",
@@ -220,7 +219,7 @@ def _register_sphinx_names() -> None:
                 path = includes.resolve(self.arguments[0]) if includes else None
                 text = includes.text(path) if includes and path else None
                 if text is not None:
-                    text = _excerpt(text, self.options or {})
+                    text = excerpt(text, self.options or {})
                 if includes is None or path is None or text is None:
                     node = nodes.comment(text=f".. {self.name}:: {self.arguments[0]}")
                     node["citebot_dropped"] = True
@@ -255,24 +254,6 @@ class _AnyOption(dict[str, Any]):
         from docutils.parsers.rst import directives
 
         return directives.unchanged
-
-
-def _excerpt(text: str, options: dict[str, Any]) -> str:
-    """The part of an included file its options keep: ``:start-line:``/``:end-line:``, then the text after
-    ``:start-after:`` (or from ``:start-at:``) and before ``:end-before:`` (or up to ``:end-at:``)."""
-    lines = text.splitlines(keepends=True)
-    try:
-        start, end = int(options.get("start-line") or 0), options.get("end-line")
-    except ValueError:
-        start, end = 0, None
-    text = "".join(lines[start : int(end) if end and str(end).lstrip("-").isdigit() else None])
-    for key, after in (("start-after", True), ("start-at", False)):
-        if (mark := options.get(key)) and (at := text.find(mark)) >= 0:
-            text = text[at + len(mark) if after else at :]
-    for key, before in (("end-before", True), ("end-at", False)):
-        if (mark := options.get(key)) and (at := text.find(mark)) >= 0:
-            text = text[: at if before else at + len(mark)]
-    return text
 
 
 #: Roles registered so far: Sphinx's own, then every project role met in a document.
