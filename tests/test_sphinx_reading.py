@@ -190,3 +190,15 @@ def test_myst_colon_fences_are_directives_and_nest(tmp_path):
         ("admonition", "macOS: Use Homebrew.", ""),
         ("admonition", "Tip: A VitePress container is not a MyST fence.", ""),
     ]
+
+
+def test_a_myst_object_description_heads_its_content_like_an_rst_one():
+    doc = load_document(Path(__file__).parent / "fixtures" / "myst-api.md")
+    got = [(b.section, b.anchor, b.text) for b in doc.blocks if b.kind != "heading"]
+    assert got == [
+        (("Request objects", "gadgets.Request"), "gadgets.Request", "Extra words about requests."),
+        (("Request objects", "gadgets.Request", "Request.meta"), "gadgets.Request.meta", "A dictionary of metadata."),
+        (("Request objects", "fetch()"), "fetch", "Download `url`."),  # a colon fence too
+        (("Request objects",), "", "Requests are scheduled in order."),  # the page's section goes on
+    ]
+    assert doc.metadata["dropped"] == ["{autoclass} gadgets.FormRequest"]  # nothing written under it: a stub

@@ -125,6 +125,7 @@ class BlockBuilder:
         self.inherit_anchors = inherit_anchors
         self.blocks: list[Block] = []
         self._trail: list[tuple[int, str, str]] = []  # (level, heading text, anchor)
+        self.objects: list[str] = []  # ids of the object descriptions being read, outermost first (MyST)
         self.page: int | None = None
 
     @property
@@ -147,6 +148,11 @@ class BlockBuilder:
             self._trail.pop()
         self._trail.append((level, text, anchor))
         self.blocks.append(Block("heading", text, self.section, self.anchor, page=self.page, level=level))
+
+    @property
+    def depth(self) -> int:
+        """The level of the current section's heading (0 before any)."""
+        return self._trail[-1][0] if self._trail else 0
 
     def close(self, level: int) -> None:
         """Close the sections of ``level`` and deeper: what follows belongs to the enclosing one."""

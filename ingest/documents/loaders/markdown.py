@@ -28,7 +28,7 @@ from ingest.documents.includes import CODE_SUFFIXES, current, language
 from ingest.documents.loaders.frontmatter import split_front_matter
 from ingest.documents.loaders.markdown_rules import add_dialect_rules
 from ingest.documents.loaders.mdx import add_mdx_rules, component_label
-from ingest.documents.loaders.myst import add_myst_rules, directive, glossary, targets
+from ingest.documents.loaders.myst import add_myst_rules, description_heading, directive, glossary, targets
 from ingest.documents.loaders.text import load_text
 
 _ATTR_LIST = re.compile(r"\s*\{:?\s*((?:[#.][\w:-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|\S+))(?:\s+[^}]*)?)\s*\}\s*$")
@@ -229,6 +229,14 @@ class _Walker:
             self.blocks.add("code", body, argument.split()[0] if argument else "")
         elif kind == "dropped":
             self.dropped.append(argument)
+        elif kind == "description":  # a section headed by the object's name, closed after its content
+            level, scope = self.blocks.depth + 1, self.blocks.objects
+            title, anchor = description_heading(info, argument, scope)
+            self.blocks.heading(level, title, anchor)
+            scope.append(anchor)
+            walk_markdown(body, self.blocks, self.dropped)
+            scope.pop()
+            self.blocks.close(level)
         elif kind == "glossary":
             for entry in glossary(body):
                 self.blocks.add("paragraph", self.render_inline(entry))

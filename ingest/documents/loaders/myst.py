@@ -6,7 +6,8 @@
 * a directive fence ````` ```{name} argument ````` (or ``:::{name} argument``, MyST's colon fence) is
   read by what it is: ``code-block`` is code,
   an admonition (``note``, ``warning``, ``seealso``...) its content led in by its label, a
-  ``glossary`` its terms and definitions, and ``toctree``, ``contents``, ``include`` and the API
+  ``glossary`` its terms and definitions, an object's description (``{py:method}``, an ``{autoclass}``
+  with content) a section headed by its name, and ``toctree``, ``contents``, ``include`` and the API
   stubs leave no text (noted under ``dropped``). Its ``:option: value`` lines are never text.
 """
 
@@ -19,6 +20,7 @@ from ingest.documents.loaders.markdown_rules import line_text
 from ingest.documents.loaders.sphinx_layout import shown_in_html
 from ingest.documents.loaders.sphinx_names import DROPPED_DIRECTIVES as SPHINX_DROPPED
 from ingest.documents.loaders.sphinx_names import role_text
+from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, description_name, python_id
 
 _TARGET = re.compile(r"^\(([^()\s]+)\)=\s*$")
 _ROLE = re.compile(r"\{([A-Za-z][\w.+:-]*)\}(`+)")
@@ -151,6 +153,8 @@ def directive(info: str, content: str) -> tuple[str, str, str]:
     body = "\n".join(lines).strip("\n")
     if name in CODE_DIRECTIVES:
         return "code", argument, body
+    if name in DESCRIPTIONS or (name in AUTO_DESCRIPTIONS and body.strip()):  # an object's description
+        return "description", argument.split("\n")[0], body
     if name in DROPPED_DIRECTIVES or (name == "only" and not shown_in_html(argument)):
         return "dropped", f"{{{name}}} {argument}".strip(), body
     if name in LABELLED:
@@ -160,6 +164,16 @@ def directive(info: str, content: str) -> tuple[str, str, str]:
     if name == "glossary":
         return "glossary", "", body
     return "other", argument, body
+
+
+def description_heading(info: str, signature: str, scope: list[str]) -> tuple[str, str]:
+    """The heading and id of an object's description fence (``{py:method} Request.replace(url)``) inside the
+    descriptions ``scope`` names, as Sphinx gives them; the id lacks the module MyST's ``{currentmodule}``
+    would add (not tracked here)."""
+    name = info.strip()[1:].partition("}")[0].strip().lower()
+    kind = name.removeprefix("auto").split(":")[-1]
+    title = description_name(signature, kind)
+    return title, python_id(title, kind, "", scope, name.startswith("auto"))
 
 
 def _front_options(lines: list[str]) -> list[str]:
