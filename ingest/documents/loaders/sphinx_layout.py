@@ -44,14 +44,19 @@ def shown_in_html(expression: str) -> bool:
         return True
 
 
+class AnyOption(dict[str, Any]):
+    """An ``option_spec`` that takes every option as text, unless it names a conversion for it."""
+
+    def __missing__(self, key: str) -> Any:
+        from docutils.parsers.rst import directives
+
+        return directives.unchanged
+
+
 def register_layout() -> None:
     """Teach docutils the layout directives (called once, with Sphinx's own names)."""
     from docutils import nodes
     from docutils.parsers.rst import Directive, directives
-
-    class _AnyOption(dict[str, Any]):
-        def __missing__(self, key: str) -> Any:
-            return directives.unchanged
 
     class Container(Directive):
         """A tab set, a grid, a horizontal list: the content, titled by the argument when it has one."""
@@ -59,7 +64,7 @@ def register_layout() -> None:
         optional_arguments = 1
         final_argument_whitespace = True
         has_content = True
-        option_spec = _AnyOption(name=directives.unchanged)
+        option_spec = AnyOption(name=directives.unchanged)
 
         def run(self) -> list[Any]:
             title = " ".join((self.arguments[0] if self.arguments else "").split())
@@ -71,13 +76,8 @@ def register_layout() -> None:
             self.state.nested_parse(self.content, self.content_offset, node)
             return [node]
 
-    class CodeTab(Directive):
+    class CodeTab(Container):
         """``.. code-tab:: python``: a code block in that language."""
-
-        optional_arguments = 1
-        final_argument_whitespace = True
-        has_content = True
-        option_spec = _AnyOption(name=directives.unchanged)
 
         def run(self) -> list[Any]:
             text = "\n".join(self.content)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from ingest.documents.includes import CODE_SUFFIXES, current, excerpt, language
-from ingest.documents.loaders.sphinx_layout import register_layout
+from ingest.documents.loaders.sphinx_layout import AnyOption, register_layout
 from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, description_name, python_id
 
 _CODE_DIRECTIVES = ("code-block", "sourcecode", "ipython")
@@ -153,7 +153,7 @@ def _register_sphinx_names() -> None:
             optional_arguments = 1
             final_argument_whitespace = True
             has_content = True
-            option_spec = _AnyOption(noindex=directives.flag)
+            option_spec = AnyOption(noindex=directives.flag)
 
             def run(self) -> list[Any]:
                 auto = self.name.startswith("auto")
@@ -211,7 +211,7 @@ def _register_sphinx_names() -> None:
 
             required_arguments = 1
             final_argument_whitespace = True
-            option_spec = _AnyOption(literal=directives.flag)  # every option read (:start-after:, :language:...)
+            option_spec = AnyOption(literal=directives.flag)  # every option read (:start-after:, :language:...)
             has_content = False
 
             def run(self) -> list[Any]:
@@ -245,15 +245,6 @@ def _register_sphinx_names() -> None:
             roles.register_local_role(name, _text_role)
         _KNOWN_ROLES.update(_ROLES)
         _REGISTERED = True
-
-
-class _AnyOption(dict[str, Any]):
-    """An ``option_spec`` that takes every option as text, unless it names a conversion for it."""
-
-    def __missing__(self, key: str) -> Any:
-        from docutils.parsers.rst import directives
-
-        return directives.unchanged
 
 
 #: Roles registered so far: Sphinx's own, then every project role met in a document.
