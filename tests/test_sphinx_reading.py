@@ -155,7 +155,7 @@ def test_an_api_description_heads_its_own_content_as_on_the_built_page(tmp_path)
     assert ".. autoclass:: gadgets.FormRequest" in doc.metadata["dropped"]
 
 
-def test_tabs_cards_grids_and_html_only_parts_of_sphinx_pages_keep_their_content():
+def test_tabs_cards_grids_html_only_parts_and_code_blocks_of_sphinx_extensions_keep_their_content():
     # sphinx-design and sphinx-tabs directives were unknown to docutils, which dropped them with their content
     doc = load_document(Path(__file__).parent / "fixtures" / "sphinx-design.rst")
     got = [(b.kind, b.text, b.language) for b in doc.blocks]
@@ -170,6 +170,8 @@ def test_tabs_cards_grids_and_html_only_parts_of_sphinx_pages_keep_their_content
         ("list_item", "alpha", ""),
         ("list_item", "beta", ""),
         ("paragraph", "Read the online changelog.", ""),  # what the HTML build shows, not what a PDF would
+        ("code", "$ python -m pip install gadget", "console"),  # Django's console block
+        ("code", ">>> gadget.version()\n'2.0'", "pycon"),  # a doctest block is shown as code
     ]
 
 

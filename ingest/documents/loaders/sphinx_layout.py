@@ -1,10 +1,11 @@
-"""Layout directives of Sphinx extensions (sphinx-design, sphinx-tabs, ``hlist``): their content is the page's.
+"""Layout and code directives of Sphinx extensions (sphinx-design, sphinx-tabs, doctest...): the page shows them.
 
 docutils drops a directive it does not know, content and all, so a page laid out in tabs, cards or
 grids would lose its text. Each is read as what the built page shows: a tab's, card's or dropdown's
 title leads its content in ("Windows: run the installer ..."), as an admonition's label does; a
 code tab is a code block in its language; a grid, a tab set or a horizontal list is its content;
-``.. only::`` content is read when an HTML build shows it.
+``.. only::`` content is read when an HTML build shows it; Django's ``console``, ``doctest`` and the
+other blocks of code shown under their own names are code.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ CONTAINERS = ("hlist", "tabs", "tab-set", "tab-set-code", "grid", "grid-item", "
 TITLED = ("tab", "group-tab", "tab-item", "dropdown", "card", "grid-item-card")
 #: A tab that is a code block in the language its argument names (sphinx-tabs).
 CODE_TAB = "code-tab"
+#: Code shown on the page under another name, and its language: Django's ``console``, sphinx-prompt's
+#: ``prompt`` (its first argument), sphinx.ext.doctest's blocks, jupyter-sphinx's executed cells.
+CODE_SHOWN = {
+    "console": "console",
+    "prompt": "",
+    "doctest": "pycon",
+    "testcode": "python",
+    "testoutput": "",
+    "jupyter-execute": "python",
+}
 
 
 #: The tags an HTML build of the docs sets (``.. only:: html`` is shown on the site, ``.. only:: latex`` is not).
@@ -77,11 +88,12 @@ def register_layout() -> None:
             return [node]
 
     class CodeTab(Container):
-        """``.. code-tab:: python``: a code block in that language."""
+        """``.. code-tab:: python``, ``.. console::``, ``.. doctest::``: a code block (``CODE_SHOWN``)."""
 
         def run(self) -> list[Any]:
             text = "\n".join(self.content)
-            language = (self.arguments[0].split()[0] if self.arguments else "").lower()
+            given = (self.arguments[0].split()[0] if self.arguments else "").lower()
+            language = CODE_SHOWN.get(self.name) or (given if self.name in (CODE_TAB, "prompt") else "")
             return [nodes.literal_block(text, text, language=language)]
 
     class Only(Directive):
@@ -99,5 +111,6 @@ def register_layout() -> None:
 
     for name in (*CONTAINERS, *TITLED):
         directives.register_directive(name, Container)
-    directives.register_directive(CODE_TAB, CodeTab)
+    for name in (CODE_TAB, *CODE_SHOWN):
+        directives.register_directive(name, CodeTab)
     directives.register_directive("only", Only)

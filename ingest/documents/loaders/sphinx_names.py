@@ -53,7 +53,6 @@ DROPPED_DIRECTIVES = (
     "ifconfig",
     "graphviz",
     "plot",
-    "jupyter-execute",
     "mermaid",
 )
 #: Roles naming a Python object (also written with the ``py:`` domain prefix).
