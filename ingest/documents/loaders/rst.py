@@ -2,10 +2,11 @@
 
 docutils builds the document tree; this module walks it. Sphinx's own directives and roles are
 taught to the parser first (sphinx_names.py), so a Sphinx page parses cleanly without Sphinx, as
-its built page reads: API stubs, tables of contents and includes leave no text (they are noted under
-``dropped``), a glossary is a definition list, a reference shows its target's title. Code blocks lose
-the markers a docs build turns into markup (``{execsql}``), and a compound language keeps its first
-part (``pycon+sql`` -> ``pycon``).
+its built page reads: API stubs and tables of contents leave no text (they are noted under
+``dropped``), an object's description is a section headed by its name, its info fields read as
+Sphinx lists them ("`url` (str) — ..."), a glossary is a definition list, a reference shows its
+target's title. Code blocks lose the markers a docs build turns into markup (``{execsql}``), and a
+compound language keeps its first part (``pycon+sql`` -> ``pycon``).
 """
 
 from __future__ import annotations
