@@ -204,3 +204,11 @@ def test_a_myst_object_description_heads_its_content_like_an_rst_one():
         (("Request objects",), "", "Requests are scheduled in order."),  # the page's section goes on
     ]
     assert doc.metadata["dropped"] == ["{autoclass} gadgets.FormRequest"]  # nothing written under it: a stub
+
+
+def test_celerys_app_shorthand_in_a_role_reads_as_the_name():
+    from ingest.documents.loaders.sphinx_names import role_text
+
+    assert role_text("class", "@AsyncResult") == ("AsyncResult", True)  # not "`@AsyncResult`"
+    assert role_text("meth", "~@Celery.send_task") == ("send_task", True)
+    assert role_text("ref", "@mentions") == ("@mentions", False)  # only API roles

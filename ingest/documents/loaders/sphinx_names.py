@@ -284,8 +284,8 @@ def _text_role(
 def role_text(name: str, text: str, labels: dict[str, str] | None = None) -> tuple[str, bool]:
     """What Sphinx shows for the role ``name`` with ``text``, and whether it shows it as code.
 
-    Its title (``text <target>``), else its target: ``~`` keeps the last part, a leading ``.`` or
-    ``!`` goes; a ``ref`` without a title shows its section's title (``labels``, else the labels of
+    Its title (``text <target>``), else its target: ``~`` keeps the last part, a leading ``.``, ``!``
+    or (celery's, in a code role) ``@`` goes; a ``ref`` without a title shows its section's title (``labels``, else the labels of
     the reStructuredText being parsed), a ``doc`` the document's name. Used for reStructuredText and
     MyST (``{func}`~pkg.name```) alike.
     """
@@ -300,6 +300,8 @@ def role_text(name: str, text: str, labels: dict[str, str] | None = None) -> tup
     if shown.startswith("~"):
         shown = shown[1:].rsplit(".", 1)[-1]
     shown = shown.lstrip(".") or shown
+    if name in _CODE_ROLES and shown.startswith("@") and len(shown) > 1:
+        shown = shown[1:]  # celery's "@" (an attribute of the app: ":class:`@AsyncResult`"), never in a name
     as_code = name in _CODE_ROLES or (name not in _ROLES and " " not in shown.strip())
     return shown, as_code
 
