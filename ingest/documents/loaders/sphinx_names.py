@@ -285,9 +285,9 @@ def role_text(name: str, text: str, labels: dict[str, str] | None = None) -> tup
     """What Sphinx shows for the role ``name`` with ``text``, and whether it shows it as code.
 
     Its title (``text <target>``), else its target: ``~`` keeps the last part, a leading ``.``, ``!``
-    or (celery's, in a code role) ``@`` goes; a ``ref`` without a title shows its section's title (``labels``, else the labels of
-    the reStructuredText being parsed), a ``doc`` the document's name. Used for reStructuredText and
-    MyST (``{func}`~pkg.name```) alike.
+    or (celery's, in a code role) ``@`` goes; a ``ref`` without a title shows its section's title
+    (``labels``, else the labels of the reStructuredText being parsed), a ``doc`` the document's name.
+    Used for reStructuredText and MyST (``{func}`~pkg.name```) alike.
     """
     name = name.split(":")[-1] if name.startswith(("py:", "std:")) else name
     shown = text
