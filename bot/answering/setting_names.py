@@ -37,7 +37,7 @@ def with_setting(sentence: str, section: str, *, notes: bool = True) -> str:
     ("`pnpm add -D sax` — Meaning: ...") too. What a sentence is scored by reads better with its section; a
     reader shown "Prerequisites — Note: ..." or "TL;DR — `pnpm add -D sax` — Meaning: ..." sees markup.
     """
-    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
+    leaf = _leaf(section)
     if not leaf or not is_key_value(sentence) or leaf.lower() in sentence.lower():
         return sentence
     if not notes and (_admonition(sentence) or sentence.startswith("`")):
@@ -114,8 +114,8 @@ def with_release(sentence: str, section: str) -> str:
 def with_option(sentence: str, section: str, *, notes: bool = True) -> str:
     """A sentence of an option's or a setting's own section, named by it when it does not say it:
     "``--cpu=<name>`` — Override CPU architecture of native modules to install.". ``notes``: as ``with_setting``."""
-    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
-    name = leaf.strip("`").split(",")[0].split("=")[0].split()[0] if leaf else ""
+    leaf = _leaf(section)
+    name = _name_key(leaf)
     if not name or not _OPTION_HEADING.fullmatch(leaf) or name.lower() in sentence.lower():
         return with_setting(sentence, section, notes=notes)
     return f"`{leaf.strip('`')}` — {sentence}"
@@ -129,8 +129,13 @@ def asked_names(query: str) -> set[str]:
 def heads(section: str, names: set[str]) -> bool:
     """The innermost heading of ``section`` is one of ``names``: "scrapy.Request › Request.replace()" heads
     "Request.replace", "SessionBase › flush()" heads "SessionBase.flush", "`worker_concurrency`" its setting."""
-    leaf = _name_key(section.rsplit(SECTION_SEPARATOR, 1)[-1]) if section else ""
+    leaf = _name_key(_leaf(section))
     return bool(leaf) and any(leaf == n or n.endswith(f".{leaf}") or leaf.endswith(f".{n}") for n in names)
+
+
+def _leaf(section: str) -> str:
+    """The innermost heading of a section path."""
+    return section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
 
 
 def _name_key(text: str) -> str:
