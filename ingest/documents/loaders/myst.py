@@ -17,10 +17,10 @@ import re
 from typing import Any
 
 from ingest.documents.loaders.markdown_rules import line_text
-from ingest.documents.loaders.sphinx_layout import shown_in_html
+from ingest.documents.loaders.sphinx_layout import CODE_TAB, TITLED, shown_in_html
 from ingest.documents.loaders.sphinx_names import DROPPED_DIRECTIVES as SPHINX_DROPPED
 from ingest.documents.loaders.sphinx_names import role_text
-from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, description_name, python_id
+from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, describe
 
 _TARGET = re.compile(r"^\(([^()\s]+)\)=\s*$")
 _ROLE = re.compile(r"\{([A-Za-z][\w.+:-]*)\}(`+)")
@@ -28,7 +28,7 @@ _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 _OPTION = re.compile(r"^:[\w-]+:(?:\s.*)?$")
 _COLON_FENCE = re.compile(r"^(:{3,})\s*(\{[A-Za-z][\w:-]*\}.*)$")
 
-CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "code-cell", "code-tab"})
+CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "code-cell", CODE_TAB})
 #: MyST's directives that leave no text: Sphinx's (sphinx_names.py), and includes it could not read.
 DROPPED_DIRECTIVES = frozenset({*SPHINX_DROPPED, "include", "literalinclude", "eval-rst", "image", "figure", "raw"})
 #: Directives whose content is led in by a label, as their rendered box shows it.
@@ -47,13 +47,8 @@ LABELLED = {
     "versionchanged": "Changed in version",
     "deprecated": "Deprecated since version",
     "admonition": "",
-    "dropdown": "",
-    # sphinx-design and sphinx-tabs: a tab's or card's title leads its content in (sphinx_layout.py)
-    "tab-item": "",
-    "tab": "",
-    "group-tab": "",
-    "card": "",
-    "grid-item-card": "",
+    # sphinx-design and sphinx-tabs: a tab's, card's or dropdown's title leads its content in (sphinx_layout.py)
+    **dict.fromkeys(TITLED, ""),
     "topic": "",
     "sidebar": "",
 }
@@ -168,12 +163,9 @@ def directive(info: str, content: str) -> tuple[str, str, str]:
 
 def description_heading(info: str, signature: str, scope: list[str]) -> tuple[str, str]:
     """The heading and id of an object's description fence (``{py:method} Request.replace(url)``) inside the
-    descriptions ``scope`` names, as Sphinx gives them; the id lacks the module MyST's ``{currentmodule}``
-    would add (not tracked here)."""
-    name = info.strip()[1:].partition("}")[0].strip().lower()
-    kind = name.removeprefix("auto").split(":")[-1]
-    title = description_name(signature, kind)
-    return title, python_id(title, kind, "", scope, name.startswith("auto"))
+    descriptions ``scope`` names, as Sphinx gives them (sphinx_objects.describe); the id lacks the module
+    MyST's ``{currentmodule}`` would add (not tracked here)."""
+    return describe(info.strip()[1:].partition("}")[0].strip().lower(), signature, "", scope)
 
 
 def _front_options(lines: list[str]) -> list[str]:

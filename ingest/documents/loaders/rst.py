@@ -17,17 +17,16 @@ from typing import Any
 
 from ingest.documents.document import BlockBuilder, Document
 from ingest.documents.loaders.markdown import table_row
-from ingest.documents.loaders.sphinx_names import label_titles, register
+from ingest.documents.loaders.sphinx_names import ADORNMENT, label_titles, register
+from ingest.documents.loaders.text import RST_FIELD
 
 #: Markers a docs build turns into markup inside code (SQLAlchemy's ``{execsql}``, ``{stop}``...).
 _BUILD_MARKERS = re.compile(r"\{(?:execsql|printsql|opensql|sql|stop)\}")
 
 
-#: A section title's adornment line ("=====", "-----", "~~~~~").
-_ADORNMENT = re.compile(r"^([=\-~^\"'`#*+<>:._])\1{2,}[ \t]*$")
 #: What only reStructuredText writes: a directive, a role, a field, a ``literal``, a paragraph ending "::".
 _RST_MARKUP = re.compile(
-    r"^[ \t]*\.\. [A-Za-z][\w:-]*::(?:\s|$)|(?<![\w`]):[a-z][\w:+.-]*:`[^`\n]+`|^:[A-Za-z][\w -]*:(?:\s|$)|"
+    r"^[ \t]*\.\. [A-Za-z][\w:-]*::(?:\s|$)|(?<![\w`]):[a-z][\w:+.-]*:`[^`\n]+`|^" + RST_FIELD + "|"
     r"``[^`\n]+``|\S::[ \t]*$",
     re.MULTILINE,
 )
@@ -40,7 +39,7 @@ def is_restructuredtext(text: str) -> bool:
         return False
     lines = text.splitlines()
     titled = any(
-        _ADORNMENT.match(under) and not _ADORNMENT.match(title) and 2 <= len(title.strip()) <= len(under.rstrip())
+        ADORNMENT.match(under) and not ADORNMENT.match(title) and 2 <= len(title.strip()) <= len(under.rstrip())
         for title, under in zip(lines, lines[1:])
     )
     return titled and _RST_MARKUP.search(text) is not None
@@ -173,16 +172,15 @@ class _Walker:
         as "Return type — ..."."""
         from docutils import nodes
 
+        named: list[tuple[Any, list[str]]] = []  # each field with the words of its name (":param str url:")
         types: dict[str, str] = {}
         for field in fields.children:
             name = field.next_node(nodes.field_name)
-            body = field.next_node(nodes.field_body)
             words = name.astext().split() if name is not None else []
-            if len(words) == 2 and words[0] in _TYPE_FIELDS and body is not None:
+            named.append((field, words))
+            if len(words) == 2 and words[0] in _TYPE_FIELDS and (body := field.next_node(nodes.field_body)) is not None:
                 types[words[1]] = inline(body)
-        for field in fields.children:
-            name = field.next_node(nodes.field_name)
-            words = name.astext().split() if name is not None else []
+        for field, words in named:
             kind = words[0] if words else ""
             if len(words) == 2 and kind in _TYPE_FIELDS:
                 continue  # shown with its parameter
@@ -211,14 +209,14 @@ class _Walker:
             self.blocks.add("paragraph", term)
             return
         parts = body.children
-        if parts and all(isinstance(p, nodes.paragraph) for p in parts) and inline(parts[0]).endswith(_STOPS):
-            text = " ".join(inline(p) for p in parts)
-            self.blocks.add("paragraph", f"{term} — {text}" if term else text)
-            return
         if parts and isinstance(parts[0], nodes.paragraph):
+            first = inline(parts[0])
+            if first.endswith(_STOPS) and all(isinstance(p, nodes.paragraph) for p in parts[1:]):
+                text = " ".join([first, *(inline(p) for p in parts[1:])])
+                self.blocks.add("paragraph", f"{term} — {text}" if term else text)
+                return
             # "`headers` (dict) — the headers of this request", then its other paragraphs, notes and code: a first
             # paragraph without a stop would run into the next one's sentence
-            first = inline(parts[0])
             self.blocks.add("paragraph", f"{term} — {first}" if term else first)
             for child in parts[1:]:
                 self.node(child, depth)

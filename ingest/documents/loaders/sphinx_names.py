@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from ingest.documents.includes import CODE_SUFFIXES, current, excerpt, language
 from ingest.documents.loaders.sphinx_layout import AnyOption, register_layout
-from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, description_name, python_id
+from ingest.documents.loaders.sphinx_objects import AUTO_DESCRIPTIONS, DESCRIPTIONS, describe
 
 _CODE_DIRECTIVES = ("code-block", "sourcecode", "ipython")
 _LABELLED = {
@@ -131,6 +131,12 @@ def _register_sphinx_names() -> None:
                 self.state.nested_parse(self.content, self.content_offset, node)
                 return [node]
 
+        def noted(directive: Directive) -> list[Any]:
+            """What a directive whose content is not here leaves: a comment the walker notes as dropped."""
+            node = nodes.comment(text=f".. {directive.name}:: {' '.join(directive.arguments)}".strip())
+            node["citebot_dropped"] = True
+            return [node]
+
         class Dropped(Directive):
             """Content that lives elsewhere (API stubs, tables of contents, included files)."""
 
@@ -141,9 +147,7 @@ def _register_sphinx_names() -> None:
             option_spec = None
 
             def run(self) -> list[Any]:
-                node = nodes.comment(text=f".. {self.name}:: {' '.join(self.arguments)}".strip())
-                node["citebot_dropped"] = True
-                return [node]
+                return noted(self)
 
         class Description(Directive):
             """An object's description: its name heads its content (``citebot_object`` on a container)."""
@@ -155,19 +159,15 @@ def _register_sphinx_names() -> None:
             option_spec = AnyOption(noindex=directives.flag)
 
             def run(self) -> list[Any]:
-                auto = self.name.startswith("auto")
-                if auto and not self.content:  # an API stub: the text lives in the code
-                    node = nodes.comment(text=f".. {self.name}:: {' '.join(self.arguments)}".strip())
-                    node["citebot_dropped"] = True
-                    return [node]
-                kind = self.name.removeprefix("auto").split(":")[-1]
-                signature = (self.arguments[0] if self.arguments else "").splitlines()[0:1]
-                name = description_name(signature[0] if signature else "", kind)
+                if self.name.startswith("auto") and not self.content:  # an API stub: the text lives in the code
+                    return noted(self)
                 document = self.state.document
                 scope: list[str] = document.setdefault("citebot_scope", [])  # the enclosing descriptions' ids
+                signature = self.arguments[0] if self.arguments else ""
                 node = nodes.container()
-                node["citebot_object"] = name
-                node["citebot_id"] = python_id(name, kind, document.get("citebot_module", ""), scope, auto)
+                node["citebot_object"], node["citebot_id"] = describe(
+                    self.name, signature, document.get("citebot_module", ""), scope
+                )
                 scope.append(node["citebot_id"])
                 try:
                     self.state.nested_parse(self.content, self.content_offset, node)
@@ -217,14 +217,11 @@ def _register_sphinx_names() -> None:
                 includes = current()
                 path = includes.resolve(self.arguments[0]) if includes else None
                 text = includes.text(path) if includes and path else None
-                if text is not None:
-                    text = excerpt(text, self.options or {})
                 if includes is None or path is None or text is None:
-                    node = nodes.comment(text=f".. {self.name}:: {self.arguments[0]}")
-                    node["citebot_dropped"] = True
-                    return [node]
-                suffix = path.suffix.lower()
+                    return noted(self)
                 options = self.options or {}
+                text = excerpt(text, options)
+                suffix = path.suffix.lower()
                 if self.name == "literalinclude" or suffix in CODE_SUFFIXES or "literal" in options:
                     given = options.get("language")
                     return [nodes.literal_block(text, text, language=given or language(path))]
@@ -309,7 +306,7 @@ def role_text(name: str, text: str, labels: dict[str, str] | None = None) -> tup
 _CONTEXT = threading.local()
 #: ``.. _label:`` lines, and a section title's underline (or overline) of punctuation.
 _LABEL = re.compile(r"^\.\. _([^:`]+):\s*$")
-_RULE = re.compile(r"""^([=\-~^"'`#*+<>_:.])\1{2,}\s*$""")
+ADORNMENT = re.compile(r"""^([=\-~^"'`#*+<>_:.])\1{2,}\s*$""")
 
 
 def register(text: str) -> None:
@@ -341,9 +338,9 @@ def section_labels(text: str) -> dict[str, str]:
         if not line.strip() or not pending:
             continue
         title, after = (lines[i + 1 : i + 2] or [""])[0], (lines[i + 2 : i + 3] or [""])[0]
-        if _RULE.match(line) and title.strip() and _RULE.match(after):  # an overlined title
+        if ADORNMENT.match(line) and title.strip() and ADORNMENT.match(after):  # an overlined title
             out.update(dict.fromkeys(pending, title.strip()))
-        elif _RULE.match(title) and len(title.strip()) >= len(line.strip()):
+        elif ADORNMENT.match(title) and len(title.strip()) >= len(line.strip()):
             out.update(dict.fromkeys(pending, line.strip()))
         pending = []
     return out

@@ -41,11 +41,23 @@ _CALLABLES = frozenset({"function", "method", "classmethod", "staticmethod", "de
 AUTO_DESCRIPTIONS = ("autoclass", "autofunction", "automethod", "autoattribute", "autoexception", "autodata")
 
 
+#: Descriptions of what is no Python object: headed by their signature as written, linked by their section.
+_NOT_PYTHON = ("option", "describe", "object", "envvar", "confval")
+
+
+def describe(directive: str, signature: str, module: str, scope: list[str]) -> tuple[str, str]:
+    """The heading and id of the description ``.. <directive>:: <signature>`` (its first line), in ``module``,
+    inside the descriptions whose ids ``scope`` holds: for reStructuredText and MyST alike."""
+    kind = directive.removeprefix("auto").split(":")[-1]
+    title = description_name((signature.splitlines() or [""])[0], kind)
+    return title, python_id(title, kind, module, scope, directive.startswith("auto"))
+
+
 def description_name(signature: str, kind: str) -> str:
     """The name an object's description is headed by: ``Request.replace([url, ...])`` -> "Request.replace()",
     ``-v, --verbose`` as written, ``Request.meta`` as it is."""
     signature = " ".join(signature.split())
-    if kind in ("option", "describe", "object", "envvar", "confval"):
+    if kind in _NOT_PYTHON:
         return signature
     name = re.split(r"[\s(\[]", signature.removeprefix("async ").strip(), maxsplit=1)[0].rstrip(":")
     return f"{name}()" if kind in _CALLABLES and name else name
@@ -59,7 +71,7 @@ def python_id(name: str, kind: str, module: str, scope: list[str], auto: bool = 
     object by its import path (``scrapy.Request``). Options and generic descriptions get none: their section links
     them.
     """
-    if kind in ("option", "describe", "object", "envvar", "confval") or not name:
+    if kind in _NOT_PYTHON or not name:
         return ""
     name = name.removesuffix("()")
     if scope and scope[-1]:

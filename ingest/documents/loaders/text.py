@@ -12,7 +12,8 @@ from ingest.errors import SkipFile
 
 _MAX_BAD_BYTE_SHARE = 0.002  # a few stray bytes are replaced; more means "not text"
 #: A reStructuredText field (":Version: 5.5.3 (immunity)"), as a fragment a Sphinx page includes starts: no title.
-_FIELD = re.compile(r"^\s*:[A-Za-z][\w -]*:(?:\s|$)")
+RST_FIELD = r":[A-Za-z][\w -]*:(?:\s|$)"
+_FIELD = re.compile(r"^\s*" + RST_FIELD)
 
 
 def decode_text(data: bytes) -> str:
